@@ -1,0 +1,24 @@
+"""benchmark_eval: the official tools' numbers for segmentation and detection benchmarks.
+
+Example:
+    >>> import benchmark_eval
+    >>> result = benchmark_eval.evaluate("coco-segm", gt="gt.json", pred="res.json")  # doctest: +SKIP
+"""
+
+from benchmark_eval.api import PROTOCOLS, evaluate
+from benchmark_eval.errors import BenchmarkEvalError, InputError
+from benchmark_eval.protocols.coco_params import AreaRange, CocoParams
+from benchmark_eval.protocols.coco_state import CocoState
+from benchmark_eval.report.coco import CocoResult
+
+__all__ = [
+    "PROTOCOLS",
+    "AreaRange",
+    "BenchmarkEvalError",
+    "CocoParams",
+    "CocoResult",
+    "CocoState",
+    "InputError",
+    "evaluate",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,103 @@
+"""Exception and warning hierarchy.
+
+Every error a user can cause derives from :class:`BenchmarkEvalError` and carries a message
+that says what is wrong, where (file, record index, image id) and what was expected.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BenchmarkEvalError",
+    "BenchmarkEvalWarning",
+    "ConfigError",
+    "ConsistencyError",
+    "FormatError",
+    "InputError",
+    "MissingPredictionError",
+    "Notice",
+    "Problem",
+    "UnsupportedError",
+]
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as we can.
+
+    Attributes:
+        file: The file (or ``"<gt>"`` / ``"<pred>"`` for in-memory input) the problem is in.
+        message: What is wrong and what was expected.
+        record: Index of the offending record in its JSON array, or ``None``.
+        field: The JSON array the record belongs to (``"annotations"``, ``"images"``...).
+    """
+
+    file: str
+    message: str
+    record: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.record is not None:
+            where += f": {self.field or 'record'}[{self.record}]"
+        return f"{where}: {self.message}"
+
+
+class BenchmarkEvalError(Exception):
+    """Base class of every error benchmark_eval raises on purpose."""
+
+
+class InputError(BenchmarkEvalError):
+    """An input file or object is not usable. ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Problem | list[Problem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(file="<input>", message=problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        first = str(self.problems[0]) if self.problems else "invalid input"
+        more = len(self.problems) - 1
+        super().__init__(first + (f" (and {more} more problems)" if more > 0 else ""))
+
+
+class FormatError(InputError):
+    """A file is not valid JSON, or a record does not have the expected shape or type."""
+
+
+class ConsistencyError(InputError):
+    """Records are well formed but contradict each other (unknown ids, duplicates, sizes)."""
+
+
+class MissingPredictionError(InputError):
+    """A ground-truth item has no prediction where the protocol requires one."""
+
+
+class ConfigError(BenchmarkEvalError):
+    """A protocol name, preset or parameter is invalid."""
+
+
+class UnsupportedError(BenchmarkEvalError):
+    """The input is valid but uses a feature this version does not support."""
+
+
+class BenchmarkEvalWarning(UserWarning):
+    """Reproduced behaviour of an official tool that users may find surprising."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A reproduced quirk or a protocol-level exclusion reported with the results.
+
+    Attributes:
+        code: Stable identifier, e.g. ``"score-ties"``.
+        message: Human-readable explanation with counts and examples.
+    """
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"

@@ -1,0 +1,44 @@
+"""JSON reading and writing with orjson, with errors that name the file."""
+
+from __future__ import annotations
+
+__all__ = ["read_json", "write_json"]
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from benchmark_eval.errors import FormatError, Problem
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file once with orjson.
+
+    Raises:
+        FormatError: The file is missing, unreadable or not valid JSON; the message gives
+            the file and, for syntax errors, the position.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(Problem(str(path), f"cannot read file: {exc.strerror or exc}")) from exc
+    if not data.strip():
+        raise FormatError(Problem(str(path), "file is empty, expected JSON"))
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise FormatError(
+            Problem(str(path), f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        ) from exc
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON; numpy arrays and scalars are serialised natively.
+
+    NaN and infinity are written as ``null`` (orjson's behaviour).
+    """
+    Path(path).write_bytes(
+        orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
+    )

@@ -1,0 +1,158 @@
+"""Columnar extraction of JSON records with precise diagnostics.
+
+The fast path reads one field of every record with a comprehension and checks the set of
+Python types in one pass; only when that fails does a slow pass walk the records to say
+exactly which ones are wrong. Problems are collected, never raised, so ``validate`` can list
+all of them while ``evaluate`` raises on the first.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MAX_LISTED", "REQUIRED", "ProblemList", "float_column", "int_column", "vector_column"]
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from benchmark_eval.errors import Problem
+
+MAX_LISTED = 20  # records listed per kind of problem before they are summarised
+_INT = frozenset({int})
+_NUMBER = frozenset({int, float})
+REQUIRED: Any = object()  # sentinel: the field must be present
+_REQUIRED = REQUIRED
+
+
+class ProblemList:
+    """Problems of one file, each kind listed up to :data:`MAX_LISTED` times then counted."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[Problem] = []
+        self._per_kind: dict[str, int] = {}
+
+    def add(self, message: str, record: int | None = None, field: str | None = None,
+            kind: str | None = None) -> None:
+        """Record a problem; ``kind`` groups repeats (defaults to the message)."""
+        kind = kind or message
+        n = self._per_kind.get(kind, 0) + 1
+        self._per_kind[kind] = n
+        if n <= MAX_LISTED:
+            self.items.append(Problem(self.file, message, record, field))
+
+    def summarise(self) -> list[Problem]:
+        """The listed problems plus one line per kind that was cut short."""
+        out = list(self.items)
+        for kind, n in self._per_kind.items():
+            if n > MAX_LISTED:
+                out.append(Problem(self.file, f"... {n - MAX_LISTED} more records: {kind}"))
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _values(
+    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
+    default: Any,
+) -> list[Any] | None:
+    try:
+        if default is _REQUIRED:
+            return [r[key] for r in records]
+        return [r.get(key, default) for r in records]
+    except (KeyError, TypeError, AttributeError):
+        for i, r in enumerate(records):
+            if not isinstance(r, dict):
+                problems.add(f"record is {type(r).__name__}, expected an object", i, field,
+                             kind=f"{field} record not an object")
+            elif key not in r and default is _REQUIRED:
+                problems.add(f"missing required field '{key}'", i, field,
+                             kind=f"{field} missing '{key}'")
+        return None
+
+
+
+
+
+def int_column(
+    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
+    default: Any = _REQUIRED,
+) -> np.ndarray | None:
+    """Field ``key`` of every record as int64, or ``None`` after recording problems."""
+    values = _values(records, key, field, problems, default)
+    if values is None:
+        return None
+    if not set(map(type, values)) <= _INT:
+        for i, v in enumerate(values):
+            if type(v) is not int:
+                problems.add(f"'{key}' must be an integer, got {_describe(v)}", i, field,
+                             kind=f"{field} '{key}' not an integer")
+        return None
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        problems.add(f"'{key}' has integers outside the 64-bit range", None, field)
+        return None
+
+
+def float_column(
+    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
+    default: Any = _REQUIRED,
+) -> np.ndarray | None:
+    """Field ``key`` of every record as finite float64, or ``None`` after recording problems."""
+    values = _values(records, key, field, problems, default)
+    if values is None:
+        return None
+    if not set(map(type, values)) <= _NUMBER:
+        for i, v in enumerate(values):
+            if type(v) not in _NUMBER:
+                problems.add(f"'{key}' must be a number, got {_describe(v)}", i, field,
+                             kind=f"{field} '{key}' not a number")
+        return None
+    out = np.array(values, dtype=np.float64)
+    bad = ~np.isfinite(out)
+    for i in np.flatnonzero(bad):
+        problems.add(f"'{key}' is {values[i]!r}, expected a finite number", int(i), field,
+                     kind=f"{field} '{key}' not finite")
+    return None if bad.any() else out
+
+
+def vector_column(
+    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
+    length: int, rows: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """Field ``key`` (a list of ``length`` finite numbers) as float64 ``(N, length)``.
+
+    Args:
+        rows: Only read these record indices (others must not be inspected).
+    """
+    idx = range(len(records)) if rows is None else rows.tolist()
+    try:
+        values = [records[i][key] for i in idx]
+    except (KeyError, TypeError):
+        for i in idx:
+            r = records[i]
+            if isinstance(r, dict) and key not in r:
+                problems.add(f"missing required field '{key}'", i, field,
+                             kind=f"{field} missing '{key}'")
+        return None
+    ok = set(map(type, values)) <= {list} and set(map(len, values)) <= {length}
+    ok = ok and set(map(type, itertools.chain.from_iterable(values))) <= _NUMBER
+    if ok:
+        out = np.array(values, dtype=np.float64).reshape(-1, length)
+        if np.isfinite(out).all():
+            return out
+    for i, v in zip(idx, values, strict=True):
+        if (not isinstance(v, list) or len(v) != length
+                or any(type(x) not in _NUMBER or not math.isfinite(x) for x in v)):
+            problems.add(f"'{key}' must be {length} finite numbers, got {_describe(v)}", i,
+                         field, kind=f"{field} '{key}' malformed")
+    return None

@@ -1,0 +1,23 @@
+"""Mask and box geometry: the only code that calls ``pycocotools.mask``."""
+
+from benchmark_eval.masks.boxes import box_iou_pairs
+from benchmark_eval.masks.rle import (
+    RleCheck,
+    check_compressed_rles,
+    compress_uncompressed,
+    mask_iou,
+    polygons_to_rles,
+    rle_areas,
+    rle_boxes,
+)
+
+__all__ = [
+    "RleCheck",
+    "box_iou_pairs",
+    "check_compressed_rles",
+    "compress_uncompressed",
+    "mask_iou",
+    "polygons_to_rles",
+    "rle_areas",
+    "rle_boxes",
+]

@@ -1,0 +1,208 @@
+"""Run-length-encoded masks: the single wrapper over ``pycocotools.mask``.
+
+Masks travel as pycocotools' compressed RLE dicts ``{"size": [h, w], "counts": bytes}``.
+Polygons are rasterised by pycocotools itself so masks are bit-identical to the official
+tool's. :func:`check_compressed_rles` decodes the compressed strings with numpy (all masks
+at once) to catch malformed input that pycocotools would silently turn into a number.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "RleCheck",
+    "check_compressed_rles",
+    "compress_uncompressed",
+    "mask_iou",
+    "polygons_to_rles",
+    "rle_areas",
+    "rle_boxes",
+]
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pycocotools import mask as _mask
+
+Rle = dict[str, Any]
+
+# pycocotools' compressed RLE (maskApi.c rleToString): 6-bit groups offset by 48, 0x20 marks
+# "more groups follow", 0x10 in the last group is the sign bit; counts after the third are
+# stored as differences to the count two places back.
+_CHAR_OFFSET = 48
+_MORE = 0x20
+_SIGN = 0x10
+_MAX_GROUPS = 7  # maskApi.c shifts an int: longer values overflow it
+_AREA_CHUNK = 255
+
+
+def polygons_to_rles(polygons: Sequence[Sequence[Sequence[float]]], h: int, w: int) -> list[Rle]:
+    """Rasterise multi-part polygons of one image, one merged RLE per object.
+
+    Matches pycocotools ``COCO.annToRLE`` (``frPyObjects`` then ``merge``), batched per image:
+    all parts go through one ``frPyObjects`` call.
+
+    Args:
+        polygons: Per object, a list of parts, each ``[x1, y1, x2, y2, ...]`` (>= 6 numbers).
+        h: Image height in pixels.
+        w: Image width in pixels.
+    """
+    parts = [list(p) for obj in polygons for p in obj]
+    if not parts:
+        return []
+    rles = _mask.frPyObjects(parts, h, w)
+    out: list[Rle] = []
+    i = 0
+    for obj in polygons:
+        n = len(obj)
+        out.append(_mask.merge(rles[i : i + n]))
+        i += n
+    return out
+
+
+def compress_uncompressed(rles: Sequence[Rle], h: int, w: int) -> list[Rle]:
+    """Uncompressed RLE (``counts`` a list of ints) to compressed RLE, as ``annToRLE`` does."""
+    if not rles:
+        return []
+    return list(_mask.frPyObjects(list(rles), h, w))
+
+
+def rle_areas(rles: Sequence[Rle]) -> np.ndarray:
+    """Foreground pixel count per mask, float64, shape ``(N,)`` (``pycocotools.mask.area``)."""
+    # pycocotools 2.0.11 ``area`` overflows on lists longer than 255 under numpy 2 (its
+    # output shape is built with a uint8), so call it in chunks.
+    out = np.zeros(len(rles), dtype=np.float64)
+    for start in range(0, len(rles), _AREA_CHUNK):
+        out[start : start + _AREA_CHUNK] = _mask.area(list(rles[start : start + _AREA_CHUNK]))
+    return out
+
+
+def rle_boxes(rles: Sequence[Rle]) -> np.ndarray:
+    """Tight ``[x, y, w, h]`` box per mask, float64, shape ``(N, 4)`` (``mask.toBbox``)."""
+    if not rles:
+        return np.zeros((0, 4), dtype=np.float64)
+    return np.asarray(_mask.toBbox(list(rles)), dtype=np.float64).reshape(-1, 4)
+
+
+def mask_iou(dt: Sequence[Rle], gt: Sequence[Rle], crowd: np.ndarray) -> np.ndarray:
+    """IoU matrix ``(len(dt), len(gt))`` from pycocotools ``maskApi.c rleIou``.
+
+    For crowd GT the union is the detection's area. Sizes must already be checked equal:
+    pycocotools returns -1 for mismatched sizes instead of failing.
+    """
+    if not dt or not gt:
+        return np.zeros((len(dt), len(gt)), dtype=np.float64)
+    iscrowd = np.ascontiguousarray(crowd, dtype=np.uint8)
+    out = _mask.iou(list(dt), list(gt), iscrowd)
+    return np.asarray(out, dtype=np.float64).reshape(len(dt), len(gt))
+
+
+@dataclass(frozen=True)
+class RleCheck:
+    """Result of :func:`check_compressed_rles`, one entry per mask.
+
+    Attributes:
+        ok: The string decodes to non-negative counts summing to ``h * w``.
+        reason: Empty when ``ok``, else what is wrong.
+        area: Foreground pixels (sum of odd-position counts), float64.
+    """
+
+    ok: np.ndarray
+    reason: list[str]
+    area: np.ndarray
+
+
+def check_compressed_rles(
+    counts: Sequence[bytes], heights: np.ndarray, widths: np.ndarray
+) -> RleCheck:
+    """Decode compressed RLE strings with numpy and check them against their mask size.
+
+    Reproduces maskApi.c ``rleFrString`` for every mask at once; a string is valid when all
+    characters are in ``'0'..'o'``, it ends on a complete value, every run is non-negative
+    and the runs cover exactly ``h * w`` pixels.
+
+    Args:
+        counts: The ``counts`` strings as bytes, one per mask.
+        heights: Mask heights, shape ``(N,)``.
+        widths: Mask widths, shape ``(N,)``.
+    """
+    n = len(counts)
+    lengths = np.fromiter((len(c) for c in counts), dtype=np.int64, count=n)
+    string_end = np.cumsum(lengths)
+    code = np.frombuffer(b"".join(counts), dtype=np.uint8) - np.uint8(_CHAR_OFFSET)
+    broken = np.zeros(n, dtype=bool)
+    bad_char = code > 63  # below '0' wraps around to > 63 as well
+    if bad_char.any():
+        broken[np.searchsorted(string_end, np.flatnonzero(bad_char), side="right")] = True
+    more = (code & _MORE) != 0
+    # A value starts after a char without the "more" bit, and at the start of each string.
+    value_start = np.empty(len(code), dtype=bool)
+    value_start[:1] = True
+    value_start[1:] = ~more[:-1]
+    value_start[string_end[:-1][lengths[1:] > 0]] = True
+    start = np.flatnonzero(value_start)
+    value_len = np.diff(start, append=len(code))
+    last = start + value_len - 1
+    unfinished = more[last] | (value_len > _MAX_GROUPS)
+    nonempty = lengths > 0
+    per_mask = np.zeros(n, dtype=np.int64)
+    if len(start):
+        per_mask[nonempty] = np.add.reduceat(value_start, (string_end - lengths)[nonempty])
+    value_mask = np.repeat(np.arange(n), per_mask)
+    if unfinished.any():
+        broken[value_mask[unfinished]] = True
+    values = _values(code, start, value_len)
+    first_value = np.cumsum(per_mask) - per_mask
+    j = np.arange(len(values), dtype=np.int64) - np.repeat(first_value, per_mask)
+    runs = _undelta(values, j, per_mask, first_value)
+    negative = runs < 0
+    if negative.any():
+        broken[value_mask[negative]] = True
+    total = np.bincount(value_mask, weights=runs, minlength=n)
+    odd = (j & 1) == 1
+    area = np.bincount(value_mask[odd], weights=runs[odd], minlength=n)
+    pixels = heights.astype(np.float64) * widths.astype(np.float64)
+    problems = broken | (total != pixels)
+    reasons: list[str] = [""] * n
+    for i in np.flatnonzero(problems):
+        if broken[i]:
+            reasons[i] = "RLE counts string is corrupt (bad characters, truncated or negative runs)"
+        else:
+            reasons[i] = (
+                f"RLE runs cover {int(total[i])} pixels but size [h, w] = "
+                f"[{int(heights[i])}, {int(widths[i])}] has {int(pixels[i])}"
+            )
+    return RleCheck(ok=~problems, reason=reasons, area=area)
+
+
+def _values(code: np.ndarray, start: np.ndarray, value_len: np.ndarray) -> np.ndarray:
+    """Signed integers from 5-bit groups, least significant group first (``rleFrString``)."""
+    values = np.zeros(len(start), dtype=np.int64)
+    sel = np.arange(len(start))
+    for g in range(_MAX_GROUPS):
+        if g:
+            sel = sel[value_len[sel] > g]
+        if not len(sel):
+            break
+        values[sel] |= (code[start[sel] + g] & 0x1F).astype(np.int64) << (5 * g)
+    groups = np.minimum(value_len, _MAX_GROUPS)
+    signed = (code[start + groups - 1] & _SIGN) != 0
+    values[signed] -= np.int64(1) << (5 * groups[signed])
+    return values
+
+
+def _undelta(
+    values: np.ndarray, j: np.ndarray, per_mask: np.ndarray, first_value: np.ndarray
+) -> np.ndarray:
+    """Undo the delta coding: ``run[j] = value[j] + run[j - 2]`` for ``j > 2`` in each mask.
+
+    Runs 1, 3, 5... and runs 2, 4, 6... are two running sums, each restarted per mask.
+    """
+    runs = values.copy()
+    for parity, first in ((1, 1), (0, 2)):
+        chain = ((j & 1) == parity) & (j >= first)
+        c = np.cumsum(np.where(chain, values, 0))
+        before = np.concatenate(([0], c))[first_value]
+        runs[chain] = (c - np.repeat(before, per_mask))[chain]
+    return runs

@@ -1,0 +1,165 @@
+"""From merged COCO state to precision / recall arrays and the 12 summary numbers.
+
+Reproduces pycocotools 2.0.11 ``COCOeval.accumulate`` and ``summarize`` with numpy over all
+recall thresholds, area ranges and IoU thresholds of a category at once:
+
+* detections of a category are concatenated in image-id order and stably sorted by
+  descending score (``np.argsort(-scores, kind="mergesort")``), so ties keep image order;
+* ``precision = tp / (fp + tp + np.spacing(1))`` on cumulative float counts;
+* the precision envelope (running maximum from the right), sampled at the first detection
+  whose recall reaches each recall threshold (``np.searchsorted(rc, recThrs, "left")``),
+  0 past the last detection;
+* -1 in precision and recall for a category with no non-ignored GT in that area range.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Accumulated", "accumulate", "summarize"]
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmark_eval.protocols.coco_params import CocoParams
+from benchmark_eval.protocols.coco_state import FP, TP, CocoState
+
+_EPS = np.spacing(1)  # pycocotools adds this to the precision denominator
+
+
+@dataclass(frozen=True)
+class Accumulated:
+    """Arrays with pycocotools' ``COCOeval.eval`` layout.
+
+    Attributes:
+        precision: ``(T, R, K, A, M)``, -1 where undefined.
+        recall: ``(T, K, A, M)``, -1 where undefined.
+        scores: ``(T, R, K, A, M)``, score at each sampled recall point.
+    """
+
+    precision: np.ndarray
+    recall: np.ndarray
+    scores: np.ndarray
+
+
+def accumulate(state: CocoState, params: CocoParams) -> Accumulated:
+    """Precision/recall arrays from a merged state (``COCOeval.accumulate``)."""
+    n_thr, n_rec = len(params.iou_thresholds), len(params.recall_thresholds)
+    n_cat, n_area = state.gt_count.shape
+    max_dets = params.max_detections
+    precision = -np.ones((n_thr, n_rec, n_cat, n_area, len(max_dets)))
+    recall = -np.ones((n_thr, n_cat, n_area, len(max_dets)))
+    scores = -np.ones((n_thr, n_rec, n_cat, n_area, len(max_dets)))
+    rec_thr = params.recall_array
+    # canonical order: category, score descending (stable), image id, rank in image
+    order = np.lexsort((state.det_rank, state.det_image, -state.det_score, state.det_category))
+    cats = state.det_category[order]
+    seg = np.searchsorted(cats, np.arange(n_cat + 1))
+    for k in range(n_cat):
+        npig = state.gt_count[k]  # (A,)
+        if not (npig > 0).any():
+            continue
+        idx = order[seg[k] : seg[k + 1]]
+        for m, max_det in enumerate(max_dets):
+            sel = idx[state.det_rank[idx] < max_det]
+            q, rc, ss = _curves(state.det_outcome[sel], state.det_score[sel], npig, rec_thr)
+            valid = npig > 0
+            precision[:, :, k, valid, m] = q[valid].transpose(1, 2, 0)
+            scores[:, :, k, valid, m] = ss[valid].transpose(1, 2, 0)
+            recall[:, k, valid, m] = rc[valid].T
+    return Accumulated(precision=precision, recall=recall, scores=scores)
+
+
+def _curves(outcome: np.ndarray, score: np.ndarray, npig: np.ndarray,
+            rec_thr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interpolated precision ``(A, T, R)``, final recall ``(A, T)``, scores ``(A, T, R)``.
+
+    Args:
+        outcome: ``(n, A, T)`` codes of the category's detections in canonical order.
+        score: ``(n,)`` their scores.
+        npig: ``(A,)`` non-ignored GT counts (columns with 0 are garbage, masked by caller).
+        rec_thr: ``(R,)`` recall thresholds.
+    """
+    n, n_area, n_thr = outcome.shape
+    n_rec = len(rec_thr)
+    cols = n_area * n_thr
+    npig_col = np.repeat(np.maximum(npig, 1), n_thr)  # (C,)
+    if n == 0:
+        z = np.zeros((n_area, n_thr, n_rec))
+        return z, np.zeros((n_area, n_thr)), z.copy()
+    flat = outcome.reshape(n, cols).T  # (C, n)
+    tp = np.cumsum(flat == TP, axis=1)
+    fp = np.cumsum(flat == FP, axis=1)
+    tpf = tp.astype(np.float64)
+    pr = tpf / (fp.astype(np.float64) + tpf + _EPS)
+    rc_final = tpf[:, -1] / npig_col
+    # first position whose recall tp/npig reaches each threshold: recall is a function of
+    # the integer tp, so search tp for the smallest integer count that reaches it
+    need = _min_count(npig_col, rec_thr)  # (C, R)
+    offset = (np.arange(cols) * (n + 1))[:, None]
+    pos = np.searchsorted((tp + offset).ravel(), (need + offset).ravel(), side="left")
+    pos = pos.reshape(cols, n_rec) - np.arange(cols)[:, None] * n
+    pos = np.minimum(pos, n)  # tp never exceeds n; n means "past the last detection"
+    # suffix maximum of precision from each sampled position: block maxima, then a
+    # running maximum from the right over the R blocks (pad column of zeros at n)
+    padded = np.zeros((cols, n + 1))
+    padded[:, :n] = pr
+    starts = np.concatenate([pos, np.full((cols, 1), n)], axis=1)
+    starts = starts + (np.arange(cols) * (n + 1))[:, None]
+    blocks = np.maximum.reduceat(padded.ravel(), starts.ravel()).reshape(cols, n_rec + 1)
+    q = np.maximum.accumulate(blocks[:, :n_rec][:, ::-1], axis=1)[:, ::-1]
+    ss = np.where(pos < n, score[np.minimum(pos, n - 1)], 0.0)
+    return (q.reshape(n_area, n_thr, n_rec), rc_final.reshape(n_area, n_thr),
+            ss.reshape(n_area, n_thr, n_rec))
+
+
+def _min_count(npig: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Smallest integer ``c`` with ``float(c) / npig >= x``, shape ``(C, R)``.
+
+    Reproduces the comparison ``rc >= recThrs`` of ``np.searchsorted`` exactly, including
+    the rounding of the float division.
+    """
+    npig_f = npig.astype(np.float64)[:, None]
+    guess = np.maximum(np.floor(thresholds[None, :] * npig_f).astype(np.int64) - 2, 0)
+    out = np.full(guess.shape, -1, dtype=np.int64)
+    for step in range(6):
+        c = guess + step
+        hit = (out < 0) & (c.astype(np.float64) / npig_f >= thresholds[None, :])
+        out[hit] = c[hit]
+    return out
+
+
+def summarize(acc: Accumulated, params: CocoParams) -> np.ndarray:
+    """The 12 numbers of ``COCOeval.summarize`` (``stats``), -1 where undefined.
+
+    As in pycocotools, AP is looked up at ``maxDets=100`` for the first entry (-1 when 100
+    is not in ``max_detections``) and at the last ``max_detections`` for the others.
+    """
+    md = params.max_detections
+    last = md[2] if len(md) >= 3 else md[-1]  # pycocotools: maxDets[2]
+    spec: list[tuple[bool, float | None, str, int]] = [
+        (True, None, "all", 100), (True, 0.5, "all", last), (True, 0.75, "all", last),
+        (True, None, "small", last), (True, None, "medium", last), (True, None, "large", last),
+        (False, None, "all", md[0]), (False, None, "all", md[1] if len(md) > 1 else last),
+        (False, None, "all", last), (False, None, "small", last),
+        (False, None, "medium", last), (False, None, "large", last),
+    ]
+    return np.array([summary_value(acc, params, *s) for s in spec])
+
+
+def summary_value(acc: Accumulated, params: CocoParams, ap: bool, iou: float | None,
+                  area: str, max_det: int, category: int | None = None) -> float:
+    """Mean of the defined entries of one slice (``COCOeval.summarize._summarize``).
+
+    Args:
+        category: Restrict to one K index (per-class metrics); all categories if None.
+    """
+    a = [i for i, r in enumerate(params.area_ranges) if r.label == area]
+    m = [i for i, d in enumerate(params.max_detections) if d == max_det]
+    s = acc.precision if ap else acc.recall
+    if iou is not None:
+        s = s[np.where(iou == params.iou_array)[0]]
+    if category is not None:
+        s = s[:, :, [category]] if ap else s[:, [category]]
+    s = s[:, :, :, a, m] if ap else s[:, :, a, m]
+    valid = s[s > -1]
+    return -1.0 if len(valid) == 0 else float(np.mean(valid))

@@ -1,0 +1,212 @@
+"""Per-image stage of the COCO instance protocols: overlaps, matching, outcome codes.
+
+Reproduces pycocotools 2.0.11 ``COCOeval.computeIoU`` + ``evaluateImg`` for every
+(image, category) group at once. Pure: arrays in, :class:`CocoState` out.
+"""
+
+from __future__ import annotations
+
+__all__ = ["IouType", "PreparedInstances", "evaluate_images", "prepare"]
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from benchmark_eval.masks import box_iou_pairs, mask_iou
+from benchmark_eval.matching import greedy_match, group_pairs
+from benchmark_eval.protocols.coco_params import CocoParams
+from benchmark_eval.protocols.coco_state import FP, IGNORED, TP, CocoState
+from benchmark_eval.schema import InstanceDataset, Predictions
+
+IouType = Literal["bbox", "segm"]
+
+
+@dataclass(frozen=True)
+class PreparedInstances:
+    """GT and detections sorted into evaluation order, detections cut to ``maxDets``.
+
+    GT are ordered by (image id, category id, annotation order); detections by
+    (image id, category id, score descending, results-file order), or for class-agnostic
+    evaluation (image id, score descending, category id, file order) — the orders
+    pycocotools builds from ``imgToAnns`` and its stable score sort.
+    """
+
+    category_ids: np.ndarray  # K axis
+    image_ids: np.ndarray  # sorted image ids evaluated
+    gt_image: np.ndarray  # image rank per GT
+    gt_group: np.ndarray
+    gt_category: np.ndarray  # index into category_ids
+    gt_ids: np.ndarray
+    gt_area: np.ndarray
+    gt_crowd: np.ndarray
+    gt_boxes: np.ndarray | None
+    gt_masks: list[Any] | None
+    det_image: np.ndarray  # image rank per detection
+    det_group: np.ndarray
+    det_category: np.ndarray
+    det_rank: np.ndarray
+    det_score: np.ndarray
+    det_area: np.ndarray
+    det_boxes: np.ndarray | None
+    det_masks: list[Any] | None
+    n_dropped: int  # detections beyond the largest maxDets in their group
+
+
+def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
+            iou_type: IouType) -> PreparedInstances:
+    """Sort GT and detections into pycocotools' evaluation order and apply ``maxDets``."""
+    image_ids = np.unique(gt.images.ids)
+    if params.class_agnostic:
+        category_ids = np.array([-1], dtype=np.int64)
+    else:
+        category_ids = np.unique(gt.categories.ids)
+    inst = gt.instances
+    gi = np.searchsorted(image_ids, inst.image_ids)
+    gc = np.searchsorted(category_ids, inst.category_ids) if not params.class_agnostic else (
+        np.zeros(len(inst), dtype=np.int64))
+    g_order = np.lexsort((np.arange(len(inst)), inst.category_ids, gi))
+    di = np.searchsorted(image_ids, preds.image_ids)
+    file_order = np.arange(len(preds))
+    if params.class_agnostic:
+        dc = np.zeros(len(preds), dtype=np.int64)
+        d_order = np.lexsort((file_order, preds.category_ids, -preds.scores, di))
+    else:
+        dc = np.searchsorted(category_ids, preds.category_ids)
+        d_order = np.lexsort((file_order, -preds.scores, dc, di))
+    n_cat = len(category_ids)
+    det_group = (di * n_cat + dc)[d_order]
+    starts = np.r_[0, np.flatnonzero(np.diff(det_group)) + 1]
+    sizes = np.diff(np.r_[starts, len(det_group)])
+    rank = np.arange(len(det_group)) - np.repeat(starts, sizes)
+    keep = rank < params.max_detections[-1]
+    d_sel = d_order[keep]
+    g_sel = g_order
+
+    def take(masks: list[Any] | None, idx: np.ndarray) -> list[Any] | None:
+        return None if masks is None else [masks[i] for i in idx.tolist()]
+
+    need_masks = iou_type == "segm"
+    return PreparedInstances(
+        category_ids=category_ids, image_ids=image_ids,
+        gt_image=gi[g_sel], gt_group=(gi * n_cat + gc)[g_sel], gt_category=gc[g_sel],
+        gt_ids=inst.ids[g_sel], gt_area=inst.areas[g_sel], gt_crowd=inst.iscrowd[g_sel],
+        gt_boxes=None if need_masks or inst.boxes is None else inst.boxes[g_sel],
+        gt_masks=take(inst.masks, g_sel) if need_masks else None,
+        det_image=di[d_sel], det_group=det_group[keep], det_category=dc[d_sel],
+        det_rank=rank[keep], det_score=preds.scores[d_sel], det_area=preds.areas[d_sel],
+        det_boxes=None if need_masks or preds.boxes is None else preds.boxes[d_sel],
+        det_masks=take(preds.masks, d_sel) if need_masks else None,
+        n_dropped=int((~keep).sum()),
+    )
+
+
+def _outside(area: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """``area < lo or area > hi`` per object and area range, shape ``(N, A)``."""
+    return (area[:, None] < bounds[None, :, 0]) | (area[:, None] > bounds[None, :, 1])
+
+
+def _box_pairs(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
+               t_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    assert p.det_boxes is not None and p.gt_boxes is not None
+    pd, pg = group_pairs(p.det_group[det], p.gt_group[gt])
+    pd, pg = det[pd], gt[pg]
+    iou = box_iou_pairs(p.det_boxes[pd], p.gt_boxes[pg], p.gt_crowd[pg])
+    ok = iou >= t_min
+    return pd[ok], pg[ok], iou[ok]
+
+
+def _mask_pairs(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
+                t_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IoU per image with one ``rleIou`` call, keeping same-group pairs over ``t_min``."""
+    assert p.det_masks is not None and p.gt_masks is not None
+    out_d, out_g, out_iou = [], [], []
+    d_img, g_img = p.det_image[det], p.gt_image[gt]
+    d_bounds = np.searchsorted(d_img, np.unique(d_img))
+    for lo, hi in zip(d_bounds, np.r_[d_bounds[1:], len(det)], strict=True):
+        image = d_img[lo]
+        g_lo, g_hi = np.searchsorted(g_img, [image, image + 1])
+        if g_lo == g_hi:
+            continue
+        dd, gg = det[lo:hi], gt[g_lo:g_hi]
+        ious = mask_iou([p.det_masks[i] for i in dd.tolist()],
+                        [p.gt_masks[i] for i in gg.tolist()], p.gt_crowd[gg])
+        same = p.det_group[dd][:, None] == p.gt_group[gg][None, :]
+        r, c = np.nonzero(same & (ious >= t_min))
+        out_d.append(dd[r])
+        out_g.append(gg[c])
+        out_iou.append(ious[r, c])
+    if not out_d:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    return np.concatenate(out_d), np.concatenate(out_g), np.concatenate(out_iou)
+
+
+def evaluate_images(p: PreparedInstances, params: CocoParams, iou_type: IouType,
+                    first: int = 0, stop: int | None = None) -> CocoState:
+    """Match detections to GT on images ``first:stop`` (ranks into ``p.image_ids``).
+
+    Args:
+        p: Prepared instances (see :func:`prepare`).
+        params: Evaluation parameters.
+        iou_type: ``"bbox"`` or ``"segm"``.
+        first: First image rank of the shard.
+        stop: One past the last image rank; all remaining images if None.
+    """
+    stop = len(p.image_ids) if stop is None else stop
+    det = np.arange(*np.searchsorted(p.det_image, [first, stop]))
+    gt = np.arange(*np.searchsorted(p.gt_image, [first, stop]))
+    thr = params.iou_array
+    t_min = float(np.minimum(thr, 1 - 1e-10).min())
+    pairs = _box_pairs if iou_type == "bbox" else _mask_pairs
+    pd, pg, piou = pairs(p, det, gt, t_min)
+    d_local, g_local = pd - (det[0] if len(det) else 0), pg - (gt[0] if len(gt) else 0)
+    bounds = params.area_array
+    gt_ignore = p.gt_crowd[gt][:, None] | _outside(p.gt_area[gt], bounds)
+    wave = _waves(d_local, p.det_group[det])
+    match = greedy_match(d_local, g_local, piou, wave, gt_ignore, p.gt_crowd[gt], thr, len(det))
+    outcome = _outcomes(match, gt_ignore, p.gt_ids[gt], _outside(p.det_area[det], bounds))
+    gt_count = np.zeros((len(p.category_ids), len(bounds)), dtype=np.int64)
+    np.add.at(gt_count, p.gt_category[gt], (~gt_ignore).astype(np.int64))
+    return CocoState(
+        category_ids=p.category_ids, det_category=p.det_category[det],
+        det_image=p.image_ids[p.det_image[det]], det_rank=p.det_rank[det],
+        det_score=p.det_score[det], det_outcome=outcome, gt_count=gt_count,
+        n_images=stop - first, fingerprint=fingerprint(params, iou_type),
+    )
+
+
+def fingerprint(params: CocoParams, iou_type: IouType) -> str:
+    """Stable text identifying what a state was computed with."""
+    return f"{iou_type}:{params.model_dump_json()}"
+
+
+def _waves(pair_det: np.ndarray, det_group: np.ndarray) -> np.ndarray:
+    """Per pair, the rank of its detection among its group's candidate-bearing detections."""
+    if len(pair_det) == 0:
+        return np.zeros(0, dtype=np.int64)
+    dets = np.unique(pair_det)  # sorted: group order, then rank
+    groups = det_group[dets]
+    first = np.r_[True, groups[1:] != groups[:-1]]
+    starts = np.flatnonzero(first)
+    rank = np.arange(len(dets)) - np.repeat(starts, np.diff(np.r_[starts, len(dets)]))
+    return rank[np.searchsorted(dets, pair_det)]
+
+
+def _outcomes(match: np.ndarray, gt_ignore: np.ndarray, gt_ids: np.ndarray,
+              det_outside: np.ndarray) -> np.ndarray:
+    """Outcome codes ``(D, A, T)`` from matches ``(D, T, A)``.
+
+    As in evaluateImg: a detection matched to an ignored GT is ignored; an unmatched one is
+    ignored when its own area is outside the range. pycocotools stores the matched GT's
+    *id* and treats id 0 as "unmatched", which this reproduces.
+    """
+    matched = match >= 0
+    g = np.where(matched, match, 0)
+    ids = gt_ids[g] if len(gt_ids) else np.zeros_like(g)
+    a_idx = np.arange(match.shape[2])[None, None, :]
+    ign = gt_ignore[g, a_idx] if len(gt_ids) else np.zeros_like(matched)
+    dtm = matched & (ids != 0)
+    ignored = (matched & ign) | (~dtm & det_outside[:, None, :])
+    out = np.where(ignored, IGNORED, np.where(dtm, TP, FP)).astype(np.uint8)
+    return np.ascontiguousarray(out.transpose(0, 2, 1))

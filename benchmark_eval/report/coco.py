@@ -1,0 +1,112 @@
+"""Result of the COCO instance protocols, its JSON report and its text rendering."""
+
+from __future__ import annotations
+
+__all__ = ["METRIC_KEYS", "CocoResult", "coco_per_class_table", "coco_summary_lines"]
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from benchmark_eval.errors import Notice
+from benchmark_eval.protocols.coco_params import CocoParams
+
+# Keys of ``metrics``, in pycocotools' ``stats`` order.
+METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
+               "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+PER_CLASS_KEYS = ("AP", "AP50", "AP75", "AR100")
+
+
+@dataclass(frozen=True)
+class CocoResult:
+    """Outcome of ``coco-bbox`` / ``coco-segm``.
+
+    Attributes:
+        protocol: Protocol name.
+        stats: The 12 numbers of pycocotools ``COCOeval.stats``, -1 where undefined.
+        metrics: ``stats`` by name (:data:`METRIC_KEYS`), fractions in [0, 1], ``None``
+            where pycocotools reports -1. ``AP`` is taken at the last ``max_detections``.
+        per_class: Category id -> ``{"AP", "AP50", "AP75", "AR100"}`` (``None`` if undefined).
+        precision: ``(T, R, K, A, M)``, as ``COCOeval.eval["precision"]``.
+        recall: ``(T, K, A, M)``.
+        scores: ``(T, R, K, A, M)``.
+        category_ids: The K axis.
+        category_names: Name per entry of ``category_ids``.
+        params: Parameters used.
+        warnings: Reproduced quirks worth knowing about.
+        counts: What was evaluated and what the protocol excluded.
+    """
+
+    protocol: str
+    stats: np.ndarray
+    metrics: dict[str, float | None]
+    per_class: dict[int, dict[str, float | None]]
+    precision: np.ndarray
+    recall: np.ndarray
+    scores: np.ndarray
+    category_ids: list[int]
+    category_names: list[str]
+    params: CocoParams
+    warnings: list[Notice] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_report(self) -> dict[str, Any]:
+        """The JSON report (``null`` where pycocotools reports -1)."""
+        return {
+            "protocol": self.protocol,
+            "metrics": self.metrics,
+            "per_class": {str(k): v for k, v in self.per_class.items()},
+            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
+            "params": self.params.model_dump(mode="json"),
+            "counts": self.counts,
+            "versions": self.versions,
+        }
+
+    def __str__(self) -> str:
+        return "\n".join(coco_summary_lines(self))
+
+
+def _fmt_value(v: float) -> str:
+    return f"{v:0.3f}"
+
+
+def coco_summary_lines(result: CocoResult) -> list[str]:
+    """The 12 lines pycocotools ``summarize`` prints, in its exact format."""
+    p = result.params
+    md = p.max_detections
+    last = md[2] if len(md) >= 3 else md[-1]
+    rows = [
+        (True, None, "all", 100), (True, 0.5, "all", last), (True, 0.75, "all", last),
+        (True, None, "small", last), (True, None, "medium", last), (True, None, "large", last),
+        (False, None, "all", md[0]), (False, None, "all", md[1] if len(md) > 1 else last),
+        (False, None, "all", last), (False, None, "small", last),
+        (False, None, "medium", last), (False, None, "large", last),
+    ]
+    thr = p.iou_thresholds
+    lines = []
+    for (ap, iou, area, max_det), value in zip(rows, result.stats, strict=True):
+        title = "Average Precision" if ap else "Average Recall"
+        kind = "(AP)" if ap else "(AR)"
+        iou_s = f"{thr[0]:0.2f}:{thr[-1]:0.2f}" if iou is None else f"{iou:0.2f}"
+        lines.append(
+            f" {title:<18} {kind} @[ IoU={iou_s:<9} | area={area:>6s} | maxDets={max_det:>3d} ]"
+            f" = {_fmt_value(float(value))}"
+        )
+    return lines
+
+
+def coco_per_class_table(result: CocoResult) -> list[str]:
+    """A per-category table (AP, AP50, AP75, AR100 ×100), one row per category."""
+    width = max([8, *(len(n) for n in result.category_names)])
+    head = f"{'id':>5}  {'category':<{width}}  " + "  ".join(f"{k:>6}" for k in PER_CLASS_KEYS)
+    lines = [head, "-" * len(head)]
+    for cid, name in zip(result.category_ids, result.category_names, strict=True):
+        vals = result.per_class.get(cid, {})
+        cells = []
+        for k in PER_CLASS_KEYS:
+            v = vals.get(k)
+            cells.append(f"{'-':>6}" if v is None else f"{100 * v:6.1f}")
+        lines.append(f"{cid:>5}  {name:<{width}}  " + "  ".join(cells))
+    return lines

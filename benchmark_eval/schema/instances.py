@@ -1,0 +1,146 @@
+"""Images, categories and instance annotations as columns of numpy arrays.
+
+One row per object. Masks are pycocotools compressed RLE dicts (``{"size", "counts"}``)
+kept in a list aligned with the rows; every other field is an array.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Categories", "Images", "InstanceDataset", "Instances", "Predictions"]
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Images:
+    """Image table.
+
+    Attributes:
+        ids: Image ids, shape ``(I,)``, int64, unique.
+        heights: Pixel heights, shape ``(I,)``, int64.
+        widths: Pixel widths, shape ``(I,)``, int64.
+        file_names: File name per image ("" when absent).
+    """
+
+    ids: np.ndarray
+    heights: np.ndarray
+    widths: np.ndarray
+    file_names: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def lookup(self, image_ids: np.ndarray) -> np.ndarray:
+        """Row index of each id in ``image_ids``; -1 for ids not in the table."""
+        return _lookup(self.ids, image_ids)
+
+
+@dataclass(frozen=True)
+class Categories:
+    """Category table.
+
+    Attributes:
+        ids: Category ids, shape ``(K,)``, int64, unique.
+        names: Category names ("" when absent).
+        records: The raw category records, for converters that must write them back.
+    """
+
+    ids: np.ndarray
+    names: tuple[str, ...]
+    records: tuple[dict[str, Any], ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def lookup(self, category_ids: np.ndarray) -> np.ndarray:
+        """Row index of each id in ``category_ids``; -1 for ids not in the table."""
+        return _lookup(self.ids, category_ids)
+
+
+@dataclass(frozen=True)
+class Instances:
+    """Ground-truth objects.
+
+    Attributes:
+        ids: Annotation ids, shape ``(N,)``, int64.
+        image_ids: Image id per object, int64.
+        category_ids: Category id per object, int64.
+        areas: The ``area`` field (pixels), float64; size buckets use it.
+        iscrowd: Crowd flag, bool.
+        boxes: ``[x, y, w, h]``, shape ``(N, 4)``, float64, or ``None`` if not loaded.
+        masks: Compressed RLE per object, or ``None`` if not loaded.
+        has_ignore: Whether the record carried an ``ignore`` field, bool.
+    """
+
+    ids: np.ndarray
+    image_ids: np.ndarray
+    category_ids: np.ndarray
+    areas: np.ndarray
+    iscrowd: np.ndarray
+    boxes: np.ndarray | None = None
+    masks: list[dict[str, Any]] | None = None
+    has_ignore: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Detections, in results-file order.
+
+    Attributes:
+        image_ids: Image id per detection, int64.
+        category_ids: Category id per detection, int64.
+        scores: Confidence, float64.
+        areas: Area used for size buckets, float64 (box or mask area, as pycocotools
+            ``loadRes`` decides from the first record).
+        boxes: ``[x, y, w, h]``, shape ``(N, 4)``, float64, or ``None``.
+        masks: Compressed RLE per detection, or ``None``.
+        area_from_box: True when ``areas`` came from the boxes.
+    """
+
+    image_ids: np.ndarray
+    category_ids: np.ndarray
+    scores: np.ndarray
+    areas: np.ndarray
+    boxes: np.ndarray | None = None
+    masks: list[dict[str, Any]] | None = None
+    area_from_box: bool = False
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+
+@dataclass(frozen=True)
+class InstanceDataset:
+    """A ground-truth instance dataset: images, categories and objects.
+
+    Attributes:
+        images: The image table.
+        categories: The category table.
+        instances: The annotated objects.
+        source: Where it came from (file path or ``"<gt>"``), used in messages.
+    """
+
+    images: Images
+    categories: Categories
+    instances: Instances
+    source: str = "<gt>"
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def _lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Vectorised dictionary lookup: position of each key in ``table``, -1 if absent."""
+    keys = np.asarray(keys, dtype=np.int64)
+    if len(table) == 0:
+        return np.full(len(keys), -1, dtype=np.int64)
+    order = np.argsort(table, kind="stable")
+    sorted_ids = table[order]
+    pos = np.searchsorted(sorted_ids, keys)
+    pos_clipped = np.minimum(pos, len(table) - 1)
+    found = sorted_ids[pos_clipped] == keys
+    return np.where(found, order[pos_clipped], -1)
