@@ -14,6 +14,8 @@ __all__ = [
     "load_coco_results",
 ]
 
+import itertools
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -234,42 +236,57 @@ def _gt_masks(
 ) -> list[Rle]:
     """Compressed RLE for every annotation, rasterised per image as ``annToRLE`` does."""
     field = "annotations"
+    segs = [a.get("segmentation") for a in anns]
+    is_poly = np.fromiter((type(s) is list for s in segs), dtype=bool, count=len(segs))
+    if not _polygons_ok([segs[i] for i in np.flatnonzero(is_poly)]):
+        for i in np.flatnonzero(is_poly):
+            _polygon_ok(segs[i], int(i), problems)
     out: list[Rle | None] = [None] * len(anns)
+    compressed: list[int] = []
     order = np.argsort(row, kind="stable")
     bounds = np.flatnonzero(np.diff(row[order])) + 1
-    compressed: list[int] = []
     for group in np.split(order, bounds) if len(order) else []:
         r = int(row[group[0]])
         h, w = int(images.heights[r]), int(images.widths[r])
-        polys: list[list[list[float]]] = []
-        poly_idx: list[int] = []
-        uncompressed: list[Rle] = []
-        unc_idx: list[int] = []
+        poly_idx = [i for i in group.tolist() if is_poly[i]]
+        if poly_idx and not problems:
+            rles = polygons_to_rles([segs[i] for i in poly_idx], h, w)
+            for i, rle in zip(poly_idx, rles, strict=True):
+                out[i] = rle
         for i in group.tolist():
-            seg = anns[i].get("segmentation")
-            if isinstance(seg, list):
-                if _polygon_ok(seg, i, problems):
-                    polys.append(seg)
-                    poly_idx.append(i)
-            elif isinstance(seg, dict) and _rle_header_ok(seg, h, w, i, field, problems):
-                if isinstance(seg["counts"], list):
-                    if _uncompressed_ok(seg["counts"], h, w, i, problems):
-                        uncompressed.append(seg)
-                        unc_idx.append(i)
-                else:
-                    out[i] = seg
-                    compressed.append(i)
-            elif not isinstance(seg, dict):
+            seg = segs[i]
+            if is_poly[i]:
+                continue
+            if not isinstance(seg, dict):
                 got = "missing" if seg is None else type(seg).__name__
                 problems.add(f"'segmentation' must be polygons or RLE, got {got}", i, field,
                              kind="segmentation missing or malformed")
-        for i, rle in zip(poly_idx, polygons_to_rles(polys, h, w)):
-            out[i] = rle
-        for i, rle in zip(unc_idx, compress_uncompressed(uncompressed, h, w)):
-            out[i] = rle
+            elif _rle_header_ok(seg, h, w, i, field, problems):
+                if isinstance(seg["counts"], list):
+                    if _uncompressed_ok(seg["counts"], h, w, i, problems):
+                        out[i] = compress_uncompressed([seg], h, w)[0]
+                else:
+                    out[i] = seg
+                    compressed.append(i)
     if compressed:
         _check_compressed([out[i] for i in compressed], compressed, field, problems)  # type: ignore[misc]
     return [m for m in out if m is not None] if not problems else []
+
+
+def _polygons_ok(polys: list[list[Any]]) -> bool:
+    """Fast check that every polygon is a non-empty list of even lists of >= 6 numbers."""
+    if not all(polys):
+        return False
+    parts = [part for poly in polys for part in poly]
+    if not set(map(type, parts)) <= {list}:
+        return False
+    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    if ((lengths < 6) | (lengths % 2 == 1)).any():
+        return False
+    numbers = list(itertools.chain.from_iterable(parts))
+    if not set(map(type, numbers)) <= {int, float}:
+        return False
+    return bool(np.isfinite(np.array(numbers, dtype=np.float64)).all())
 
 
 def _polygon_ok(seg: list[Any], i: int, problems: ProblemList) -> bool:
@@ -279,7 +296,7 @@ def _polygon_ok(seg: list[Any], i: int, problems: ProblemList) -> bool:
         return False
     for part in seg:
         if (not isinstance(part, list) or len(part) < 6 or len(part) % 2
-                or not all(type(x) in (int, float) and np.isfinite(x) for x in part)):
+                or not all(type(x) in (int, float) and math.isfinite(x) for x in part)):
             n = len(part) if isinstance(part, list) else type(part).__name__
             problems.add(
                 f"polygon part must be an even list of >= 6 finite numbers, got {n}", i,
