@@ -2,7 +2,7 @@
 
 Example:
     >>> import benchmark_eval
-    >>> result = benchmark_eval.evaluate("coco-segm", gt="gt.json", pred="res.json")  # doctest: +SKIP
+    >>> r = benchmark_eval.evaluate("coco-segm", gt="gt.json", pred="res.json")  # doctest: +SKIP
 """
 
 from benchmark_eval.api import PROTOCOLS, evaluate

@@ -10,6 +10,7 @@ from typing import Any
 from benchmark_eval.errors import ConfigError
 from benchmark_eval.io.coco import Source
 from benchmark_eval.protocols.coco import evaluate_coco
+from benchmark_eval.protocols.coco_match import IouType
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.report.coco import CocoResult
 
@@ -46,5 +47,5 @@ def evaluate(
             params = CocoParams(**params)
         except ValueError as exc:
             raise ConfigError(f"invalid parameters for {protocol}: {exc}") from exc
-    iou_type = "bbox" if protocol == "coco-bbox" else "segm"
+    iou_type: IouType = "bbox" if protocol == "coco-bbox" else "segm"
     return evaluate_coco(iou_type, gt, pred, params=params, workers=workers, progress=progress)

@@ -17,6 +17,7 @@ __all__ = [
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -146,19 +147,18 @@ def _parse_categories(data: dict[str, Any], problems: ProblemList) -> Categories
     return Categories(ids=ids, names=names, records=tuple(records))
 
 
-def _parse_ground_truth(
-    data: Any, name: str, *, boxes: bool, masks: bool
-) -> tuple[InstanceDataset | None, ProblemList, list[Notice]]:
-    problems = ProblemList(name)
-    notices: list[Notice] = []
-    if not isinstance(data, dict):
-        problems.add(f"expected a COCO ground-truth object, got {type(data).__name__}")
-        return None, problems, notices
-    images = _parse_images(data, problems, sizes=masks)
-    categories = _parse_categories(data, problems)
-    anns = _top_level_list(data, "annotations", problems)
-    if images is None or categories is None or anns is None:
-        return None, problems, notices
+@dataclass
+class _AnnotationColumns:
+    ids: np.ndarray
+    image_ids: np.ndarray
+    category_ids: np.ndarray
+    areas: np.ndarray
+    iscrowd: np.ndarray
+    boxes: np.ndarray | None
+
+
+def _annotation_columns(anns: list[dict[str, Any]], problems: ProblemList,
+                        boxes: bool) -> _AnnotationColumns | None:
     field = "annotations"
     ids = int_column(anns, "id", field, problems)
     image_ids = int_column(anns, "image_id", field, problems)
@@ -166,45 +166,67 @@ def _parse_ground_truth(
     areas = float_column(anns, "area", field, problems)
     crowd_raw = [a.get("iscrowd", 0) for a in anns]
     if not set(map(type, crowd_raw)) <= {int, bool} or not set(crowd_raw) <= {0, 1}:
-        for i, v in enumerate(crowd_raw):
-            if type(v) not in (int, bool) or v not in (0, 1):
-                problems.add(f"'iscrowd' must be 0 or 1, got {v!r}", i, field,
-                             kind="iscrowd not 0/1")
-    iscrowd = np.array(crowd_raw, dtype=bool)
-    if ids is not None:
-        _unique(ids, field, problems)
-    row = None
-    if image_ids is not None:
-        row = images.lookup(image_ids)
-        for i in np.flatnonzero(row < 0):
-            problems.add(f"image_id {int(image_ids[i])} is not in 'images'", int(i), field,
-                         kind="unknown image_id")
-    if category_ids is not None:
-        for i in np.flatnonzero(categories.lookup(category_ids) < 0):
-            problems.add(f"category_id {int(category_ids[i])} is not in 'categories'", int(i),
-                         field, kind="unknown category_id")
-    if areas is not None:
-        for i in np.flatnonzero(areas < 0):
-            problems.add(f"'area' is negative ({areas[i]})", int(i), field, kind="negative area")
+        bad = np.array([type(v) not in (int, bool) or v not in (0, 1) for v in crowd_raw])
+        problems.add_where(bad, field, "iscrowd not 0/1",
+                           lambda i: f"'iscrowd' must be 0 or 1, got {crowd_raw[i]!r}")
     box_arr = vector_column(anns, "bbox", field, problems, 4) if boxes else None
     if box_arr is not None:
-        for i in np.flatnonzero((box_arr[:, 2] < 0) | (box_arr[:, 3] < 0)):
-            problems.add(f"bbox width and height must be >= 0, got {box_arr[i].tolist()}",
-                         int(i), field, kind="negative bbox size")
-    if problems or ids is None or image_ids is None or category_ids is None or areas is None:
-        return None, problems, notices
-    assert row is not None
+        problems.add_where(
+            (box_arr[:, 2] < 0) | (box_arr[:, 3] < 0), field, "negative bbox size",
+            lambda i: f"bbox width and height must be >= 0, got {box_arr[i].tolist()}")
+    if areas is not None:
+        problems.add_where(areas < 0, field, "negative area",
+                           lambda i: f"'area' is negative ({areas[i]})")
+    if ids is None or image_ids is None or category_ids is None or areas is None:
+        return None
+    return _AnnotationColumns(ids=ids, image_ids=image_ids, category_ids=category_ids,
+                              areas=areas, iscrowd=np.array(crowd_raw, dtype=bool),
+                              boxes=box_arr)
+
+
+def _check_references(cols: _AnnotationColumns, images: Images, categories: Categories,
+                      problems: ProblemList) -> np.ndarray:
+    """Duplicate ids and ids that point nowhere; returns the image row per annotation."""
+    field = "annotations"
+    _unique(cols.ids, field, problems)
+    row = images.lookup(cols.image_ids)
+    problems.add_where(row < 0, field, "unknown image_id",
+                       lambda i: f"image_id {int(cols.image_ids[i])} is not in 'images'")
+    problems.add_where(
+        categories.lookup(cols.category_ids) < 0, field, "unknown category_id",
+        lambda i: f"category_id {int(cols.category_ids[i])} is not in 'categories'")
+    return row
+
+
+def _parse_ground_truth(
+    data: Any, name: str, *, boxes: bool, masks: bool
+) -> tuple[InstanceDataset | None, ProblemList, list[Notice]]:
+    problems = ProblemList(name)
+    if not isinstance(data, dict):
+        problems.add(f"expected a COCO ground-truth object, got {type(data).__name__}")
+        return None, problems, []
+    images = _parse_images(data, problems, sizes=masks)
+    categories = _parse_categories(data, problems)
+    anns = _top_level_list(data, "annotations", problems)
+    if images is None or categories is None or anns is None:
+        return None, problems, []
+    cols = _annotation_columns(anns, problems, boxes)
+    if cols is None:
+        return None, problems, []
+    row = _check_references(cols, images, categories, problems)
+    if problems:
+        return None, problems, []
     mask_list = _gt_masks(anns, row, images, problems) if masks else None
     if problems:
-        return None, problems, notices
+        return None, problems, []
     has_ignore = np.fromiter(("ignore" in a for a in anns), dtype=bool, count=len(anns))
-    notices.extend(_gt_notices(ids, has_ignore, iscrowd, anns))
-    instances = Instances(ids=ids, image_ids=image_ids, category_ids=category_ids, areas=areas,
-                          iscrowd=iscrowd, boxes=box_arr, masks=mask_list,
+    instances = Instances(ids=cols.ids, image_ids=cols.image_ids,
+                          category_ids=cols.category_ids, areas=cols.areas,
+                          iscrowd=cols.iscrowd, boxes=cols.boxes, masks=mask_list,
                           has_ignore=has_ignore)
     dataset = InstanceDataset(images=images, categories=categories, instances=instances,
                               source=name, info=dict(data.get("info") or {}))
-    return dataset, problems, notices
+    return dataset, problems, _gt_notices(cols.ids, has_ignore, cols.iscrowd, anns)
 
 
 def _gt_notices(
@@ -235,42 +257,49 @@ def _gt_masks(
     anns: list[dict[str, Any]], row: np.ndarray, images: Images, problems: ProblemList
 ) -> list[Rle]:
     """Compressed RLE for every annotation, rasterised per image as ``annToRLE`` does."""
-    field = "annotations"
-    segs = [a.get("segmentation") for a in anns]
+    segs: list[Any] = [a.get("segmentation") for a in anns]
     is_poly = np.fromiter((type(s) is list for s in segs), dtype=bool, count=len(segs))
-    if not _polygons_ok([segs[i] for i in np.flatnonzero(is_poly)]):
-        for i in np.flatnonzero(is_poly):
-            _polygon_ok(segs[i], int(i), problems)
+    poly_rows = np.flatnonzero(is_poly).tolist()
+    if not _polygons_ok([segs[i] for i in poly_rows]):
+        for i in poly_rows:
+            _polygon_ok(segs[i], i, problems)
     out: list[Rle | None] = [None] * len(anns)
     compressed: list[int] = []
     order = np.argsort(row, kind="stable")
-    bounds = np.flatnonzero(np.diff(row[order])) + 1
-    for group in np.split(order, bounds) if len(order) else []:
+    for group in np.split(order, np.flatnonzero(np.diff(row[order])) + 1) if len(order) else []:
         r = int(row[group[0]])
         h, w = int(images.heights[r]), int(images.widths[r])
-        poly_idx = [i for i in group.tolist() if is_poly[i]]
+        members = group.tolist()
+        poly_idx = [i for i in members if is_poly[i]]
         if poly_idx and not problems:
             rles = polygons_to_rles([segs[i] for i in poly_idx], h, w)
             for i, rle in zip(poly_idx, rles, strict=True):
                 out[i] = rle
-        for i in group.tolist():
-            seg = segs[i]
-            if is_poly[i]:
-                continue
-            if not isinstance(seg, dict):
-                got = "missing" if seg is None else type(seg).__name__
-                problems.add(f"'segmentation' must be polygons or RLE, got {got}", i, field,
-                             kind="segmentation missing or malformed")
-            elif _rle_header_ok(seg, h, w, i, field, problems):
-                if isinstance(seg["counts"], list):
-                    if _uncompressed_ok(seg["counts"], h, w, i, problems):
-                        out[i] = compress_uncompressed([seg], h, w)[0]
-                else:
-                    out[i] = seg
+        for i in members:
+            if not is_poly[i]:
+                out[i] = _gt_rle(segs[i], h, w, i, problems)
+                if out[i] is not None and out[i] is segs[i]:  # compressed in the file
                     compressed.append(i)
     if compressed:
-        _check_compressed([out[i] for i in compressed], compressed, field, problems)  # type: ignore[misc]
+        _check_compressed([segs[i] for i in compressed], compressed, "annotations", problems)
     return [m for m in out if m is not None] if not problems else []
+
+
+def _gt_rle(seg: Any, h: int, w: int, i: int, problems: ProblemList) -> Rle | None:
+    """A GT RLE segmentation as compressed RLE; ``None`` after recording a problem."""
+    if not isinstance(seg, dict):
+        got = "missing" if seg is None else type(seg).__name__
+        problems.add(f"'segmentation' must be polygons or RLE, got {got}", i, "annotations",
+                     kind="segmentation missing or malformed")
+        return None
+    if not _rle_header_ok(seg, h, w, i, "annotations", problems):
+        return None
+    if isinstance(seg["counts"], list):
+        if not _uncompressed_ok(seg["counts"], h, w, i, problems):
+            return None
+        rle: Rle = compress_uncompressed([seg], h, w)[0]
+        return rle
+    return seg
 
 
 def _polygons_ok(polys: list[list[Any]]) -> bool:
@@ -336,8 +365,8 @@ def _check_compressed(rles: Sequence[Rle], index: Sequence[int], field: str,
     counts = [c.encode() if isinstance(c, str) else c for c in (r["counts"] for r in rles)]
     sizes = np.array([r["size"] for r in rles], dtype=np.int64).reshape(-1, 2)
     check = check_compressed_rles(counts, sizes[:, 0], sizes[:, 1])
-    for j in np.flatnonzero(~check.ok):
-        problems.add(check.reason[j], int(index[j]), field, kind=f"{field}: malformed RLE")
+    for j in np.flatnonzero(~check.ok).tolist():
+        problems.add(check.reason[j], index[j], field, kind=f"{field}: malformed RLE")
     return check.area
 
 
@@ -380,100 +409,127 @@ def check_coco_results(
     return problems.summarise()
 
 
+def _result_columns(data: list[Any], gt: InstanceDataset, problems: ProblemList
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """image_id, category_id, score and image row of every result, checked against GT."""
+    field = "results"
+    if not all(isinstance(r, dict) for r in data):
+        bad = np.array([not isinstance(r, dict) for r in data])
+        problems.add_where(bad, field, "record not an object",
+                           lambda i: f"record is {type(data[i]).__name__}, expected an object")
+        return None
+    image_ids = int_column(data, "image_id", field, problems)
+    category_ids = int_column(data, "category_id", field, problems)
+    scores = float_column(data, "score", field, problems)
+    if image_ids is None or category_ids is None or scores is None:
+        return None
+    rows = gt.images.lookup(image_ids)
+    problems.add_where(rows < 0, field, "unknown image_id",
+                       lambda i: f"image_id {int(image_ids[i])} is not in the ground truth")
+    problems.add_where(
+        gt.categories.lookup(category_ids) < 0, field, "unknown category_id",
+        lambda i: f"category_id {int(category_ids[i])} is not a ground-truth category")
+    problems.add_where((scores < 0) | (scores > 1), field, "score outside [0, 1]",
+                       lambda i: f"score {scores[i]!r} is outside [0, 1]")
+    return image_ids, category_ids, scores, rows
+
+
 def _parse_results(
     data: Any, name: str, gt: InstanceDataset, *, boxes: bool, masks: bool
 ) -> tuple[Predictions | None, ProblemList, list[Notice]]:
     problems = ProblemList(name)
-    notices: list[Notice] = []
-    field = "results"
     if not isinstance(data, list):
-        problems.add(f"a results file must be a JSON list of detections, got "
+        problems.add("a results file must be a JSON list of detections, got "
                      f"{type(data).__name__}")
-        return None, problems, notices
+        return None, problems, []
     if not data:
         problems.add("the results file has no detections")
-        return None, problems, notices
-    if not all(isinstance(r, dict) for r in data):
-        for i, r in enumerate(data):
-            if not isinstance(r, dict):
-                problems.add(f"record is {type(r).__name__}, expected an object", i, field,
-                             kind="record not an object")
-        return None, problems, notices
-    image_ids = int_column(data, "image_id", field, problems)
-    category_ids = int_column(data, "category_id", field, problems)
-    scores = float_column(data, "score", field, problems)
-    rows = None
-    if image_ids is not None:
-        rows = gt.images.lookup(image_ids)
-        for i in np.flatnonzero(rows < 0):
-            problems.add(f"image_id {int(image_ids[i])} is not in the ground truth", int(i),
-                         field, kind="unknown image_id")
-    if category_ids is not None:
-        for i in np.flatnonzero(gt.categories.lookup(category_ids) < 0):
-            problems.add(f"category_id {int(category_ids[i])} is not a ground-truth category",
-                         int(i), field, kind="unknown category_id")
-    if scores is not None:
-        for i in np.flatnonzero((scores < 0) | (scores > 1)):
-            problems.add(f"score {scores[i]!r} is outside [0, 1]", int(i), field,
-                         kind="score outside [0, 1]")
+        return None, problems, []
+    cols = _result_columns(data, gt, problems)
+    if cols is None:
+        return None, problems, []
+    image_ids, category_ids, scores, rows = cols
     first_box = data[0].get("bbox")
     area_from_box = first_box is not None and first_box != []
     if not area_from_box and "segmentation" not in data[0]:
-        problems.add("record 0 has neither 'bbox' nor 'segmentation'", 0, field)
-        return None, problems, notices
-    box_arr = None
-    if area_from_box or boxes:
-        has_box = np.fromiter(("bbox" in r for r in data), dtype=bool, count=len(data))
-        if area_from_box and not has_box.all():
-            for i in np.flatnonzero(~has_box):
-                problems.add("missing 'bbox' (record 0 has one, so pycocotools takes every"
-                             " record's area from its box)", int(i), field,
-                             kind="missing bbox")
-        else:
-            box_arr = _result_boxes(data, has_box, problems)
+        problems.add("record 0 has neither 'bbox' nor 'segmentation'", 0, "results")
+        return None, problems, []
+    box_arr = _result_boxes(data, problems, area_from_box) if area_from_box or boxes else None
     mask_list, mask_area = None, None
     if masks or (boxes and not area_from_box):
-        if rows is not None:
-            mask_list, mask_area = _result_masks(data, rows, gt.images, problems)
-    if problems or image_ids is None or category_ids is None or scores is None:
-        return None, problems, notices
-    if box_arr is not None and np.isnan(box_arr).any():
-        assert mask_list is not None
+        mask_list, mask_area = _result_masks(data, rows, gt.images, problems)
+    if problems:
+        return None, problems, []
+    if box_arr is not None and np.isnan(box_arr).any() and mask_list is not None:
         missing = np.flatnonzero(np.isnan(box_arr[:, 0]))
-        box_arr[missing] = rle_boxes([mask_list[i] for i in missing])
-    if area_from_box:
-        assert box_arr is not None
-        areas = box_arr[:, 2] * box_arr[:, 3]
-        if masks:
-            notices.append(Notice(
-                "segm-results-with-bbox",
-                "the first result carries 'bbox', so pycocotools (loadRes) takes every"
-                " detection's area from its box, not its mask, when sorting detections into"
-                " the small/medium/large buckets. Reproduced; drop 'bbox' from segm results"
-                " to bucket by mask area.",
-            ))
-    else:
-        assert mask_area is not None
-        areas = mask_area
+        box_arr[missing] = rle_boxes([mask_list[i] for i in missing.tolist()])
+    areas = box_arr[:, 2] * box_arr[:, 3] if area_from_box and box_arr is not None else mask_area
+    if areas is None:
+        return None, problems, []
+    notices = [_SEGM_WITH_BBOX] if area_from_box and masks else []
     preds = Predictions(image_ids=image_ids, category_ids=category_ids, scores=scores,
                         areas=areas, boxes=box_arr if boxes else None,
                         masks=mask_list if masks else None, area_from_box=area_from_box)
     return preds, problems, notices
 
 
-def _result_boxes(data: list[dict[str, Any]], has_box: np.ndarray,
-                  problems: ProblemList) -> np.ndarray | None:
-    """Boxes of the records that have one; rows without a box are NaN (filled from masks)."""
+_SEGM_WITH_BBOX = Notice(
+    "segm-results-with-bbox",
+    "the first result carries 'bbox', so pycocotools (loadRes) takes every detection's area"
+    " from its box, not its mask, when sorting detections into the small/medium/large"
+    " buckets. Reproduced; drop 'bbox' from segm results to bucket by mask area.",
+)
+
+
+def _result_boxes(data: list[dict[str, Any]], problems: ProblemList,
+                  required: bool) -> np.ndarray | None:
+    """Boxes of the records that have one; rows without a box are NaN (filled from masks).
+
+    When ``required`` (record 0 has a box), pycocotools takes every area from the box, so
+    a record without one is an error (pycocotools itself fails with a KeyError).
+    """
+    has_box = np.fromiter(("bbox" in r for r in data), dtype=bool, count=len(data))
+    if required and not has_box.all():
+        problems.add_where(~has_box, "results", "missing bbox", lambda i: (
+            "missing 'bbox' (record 0 has one, so pycocotools takes every record's area from"
+            " its box)"))
+        return None
     out = np.full((len(data), 4), np.nan)
     rows = np.flatnonzero(has_box)
     got = vector_column(data, "bbox", "results", problems, 4, rows=rows)
     if got is None:
         return None
-    for j in np.flatnonzero((got[:, 2] < 0) | (got[:, 3] < 0)):
-        problems.add(f"bbox width and height must be >= 0, got {got[j].tolist()}",
-                     int(rows[j]), "results", kind="negative bbox size")
+    problems.add_where(
+        (got[:, 2] < 0) | (got[:, 3] < 0), "results", "negative bbox size",
+        lambda j: f"bbox width and height must be >= 0, got {got[j].tolist()}")
     out[rows] = got
     return out
+
+
+def _result_segmentations(data: list[dict[str, Any]], problems: ProblemList
+                          ) -> tuple[list[Rle], np.ndarray] | None:
+    """The RLE dicts and their sizes ``(N, 2)``, or ``None`` after recording problems."""
+    field = "results"
+    segs: list[Any] = [r.get("segmentation") for r in data]
+    well_formed = set(map(type, segs)) <= {dict} and all(
+        "size" in s and type(s.get("counts")) in (str, list) for s in segs)
+    if not well_formed:
+        bad = np.array([not (isinstance(s, dict) and "size" in s
+                             and isinstance(s.get("counts"), (str, list))) for s in segs])
+        problems.add_where(bad, field, "segmentation not RLE", lambda i: (
+            "missing 'segmentation'" if segs[i] is None else
+            "'segmentation' must be an RLE object with 'size' and 'counts' (pycocotools"
+            " takes no polygons in results)"))
+        return None
+    sizes = [s["size"] for s in segs]
+    if not (set(map(type, sizes)) <= {list} and set(map(len, sizes)) <= {2}
+            and set(map(type, itertools.chain.from_iterable(sizes))) <= {int}):
+        bad = np.array([not (isinstance(z, list) and len(z) == 2
+                             and all(type(x) is int for x in z)) for z in sizes])
+        problems.add_where(bad, field, "malformed RLE size",
+                           lambda i: f"RLE 'size' must be [height, width], got {sizes[i]!r}")
+        return None
+    return segs, np.array(sizes, dtype=np.int64).reshape(-1, 2)
 
 
 def _result_masks(
@@ -481,54 +537,22 @@ def _result_masks(
 ) -> tuple[list[Rle] | None, np.ndarray | None]:
     """Masks as compressed RLE, checked against image sizes, plus their areas."""
     field = "results"
-    try:
-        segs = [r["segmentation"] for r in data]
-    except KeyError:
-        for i, r in enumerate(data):
-            if "segmentation" not in r:
-                problems.add("missing 'segmentation'", i, field, kind="missing segmentation")
+    parsed = _result_segmentations(data, problems)
+    if parsed is None:
         return None, None
-    ok = set(map(type, segs)) <= {dict}
-    if ok:
-        try:
-            sizes = [s["size"] for s in segs]
-            counts = [s["counts"] for s in segs]
-        except KeyError:
-            ok = False
-    if not ok or not set(map(type, counts)) <= {str, list}:
-        for i, s in enumerate(segs):
-            if not (isinstance(s, dict) and "size" in s and isinstance(s.get("counts"),
-                                                                         (str, list))):
-                problems.add("'segmentation' must be an RLE object with 'size' and 'counts'"
-                             " (results polygons are not supported by pycocotools)", i, field,
-                             kind="segmentation not RLE")
-        return None, None
-    size_ok = set(map(type, sizes)) <= {list} and set(map(len, sizes)) <= {2}
-    size_arr = np.array(sizes, dtype=np.int64) if size_ok else None
-    if size_arr is None or size_arr.ndim != 2:
-        for i, s in enumerate(sizes):
-            if not (isinstance(s, list) and len(s) == 2 and all(type(x) is int for x in s)):
-                problems.add(f"RLE 'size' must be [height, width], got {s!r}", i, field,
-                             kind="malformed RLE size")
-        return None, None
-    known = rows >= 0
+    segs, size = parsed
     expect = np.stack([images.heights[rows], images.widths[rows]], axis=1)
-    wrong = known & (size_arr != expect).any(axis=1)
-    for i in np.flatnonzero(wrong):
-        problems.add(f"mask size {sizes[i]} differs from the image size "
-                     f"{expect[i].tolist()} (image_id {int(images.ids[rows[i]])})", int(i),
-                     field, kind="mask size differs from image")
-    rles: list[Rle] = segs
-    unc = [i for i, c in enumerate(counts) if type(c) is list]
-    if unc:
-        rles = list(segs)
-        for i in unc:
-            h, w = int(size_arr[i, 0]), int(size_arr[i, 1])
-            if _uncompressed_ok(counts[i], h, w, i, problems):
-                rles[i] = compress_uncompressed([segs[i]], h, w)[0]
-    comp = np.flatnonzero(~wrong)
+    wrong = (size != expect).any(axis=1)
+    problems.add_where(wrong, field, "mask size differs from image", lambda i: (
+        f"mask size {size[i].tolist()} differs from the image size {expect[i].tolist()}"
+        f" (image_id {int(images.ids[rows[i]])})"))
+    rles: list[Rle] = list(segs)
+    for i in [i for i, s in enumerate(segs) if type(s["counts"]) is list and not wrong[i]]:
+        h, w = int(size[i, 0]), int(size[i, 1])
+        if _uncompressed_ok(segs[i]["counts"], h, w, i, problems):
+            rles[i] = compress_uncompressed([segs[i]], h, w)[0]
+    ok = np.flatnonzero(~wrong).tolist()
     area = np.zeros(len(segs), dtype=np.float64)
-    if len(comp):
-        area[comp] = _check_compressed([rles[i] for i in comp.tolist()], comp.tolist(), field,
-                                       problems)
+    if ok:
+        area[ok] = _check_compressed([rles[i] for i in ok], ok, field, problems)
     return rles, area

@@ -12,7 +12,7 @@ __all__ = ["MAX_LISTED", "REQUIRED", "ProblemList", "float_column", "int_column"
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,17 @@ class ProblemList:
         self._per_kind[kind] = n
         if n <= MAX_LISTED:
             self.items.append(Problem(self.file, message, record, field))
+
+    def add_where(self, bad: np.ndarray, field: str, kind: str,
+                  message: Callable[[int], str]) -> None:
+        """Record a problem for every row where ``bad`` is true (messages built lazily)."""
+        rows = np.flatnonzero(bad)
+        if not len(rows):
+            return
+        seen = self._per_kind.get(kind, 0)
+        self._per_kind[kind] = seen + len(rows)
+        for i in rows[: max(0, MAX_LISTED - seen)].tolist():
+            self.items.append(Problem(self.file, message(i), i, field))
 
     def summarise(self) -> list[Problem]:
         """The listed problems plus one line per kind that was cut short."""
@@ -119,9 +130,8 @@ def float_column(
         return None
     out = np.array(values, dtype=np.float64)
     bad = ~np.isfinite(out)
-    for i in np.flatnonzero(bad):
-        problems.add(f"'{key}' is {values[i]!r}, expected a finite number", int(i), field,
-                     kind=f"{field} '{key}' not finite")
+    problems.add_where(bad, field, f"{field} '{key}' not finite",
+                       lambda i: f"'{key}' is {values[i]!r}, expected a finite number")
     return None if bad.any() else out
 
 

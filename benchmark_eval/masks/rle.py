@@ -193,10 +193,9 @@ def check_compressed_rles_numpy(
     value_start[string_start[nonempty]] = True
     start = np.flatnonzero(value_start)
     n_values = len(start)
-    if n_values == 0:
-        total = np.zeros(n)
-        area = np.zeros(n)
-    else:
+    total: np.ndarray = np.zeros(n)
+    area: np.ndarray = np.zeros(n)
+    if n_values:
         value_len = np.diff(start, append=n_chars)
         last = start + value_len - 1
         per_mask = np.zeros(n, dtype=np.int64)

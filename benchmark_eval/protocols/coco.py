@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = ["evaluate_coco", "evaluate_coco_state", "result_from_state"]
 
+import itertools
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -69,8 +70,7 @@ def evaluate_coco_state(
 ) -> CocoState:
     """Per-image stage over all images, in shards, optionally in parallel processes."""
     n = len(prepared.image_ids)
-    bounds = list(range(0, n, _SHARD_IMAGES)) + [n]
-    shards = list(zip(bounds[:-1], bounds[1:], strict=True))
+    shards = list(itertools.pairwise([*range(0, n, _SHARD_IMAGES), n]))
     workers = (os.cpu_count() or 1) if workers <= 0 else workers
     state = CocoState.empty(prepared.category_ids, len(params.area_ranges),
                             len(params.iou_thresholds), fingerprint(params, iou_type))
@@ -184,10 +184,10 @@ def _counts(dataset: InstanceDataset, preds: Predictions,
 def _versions() -> dict[str, str]:
     from importlib import metadata
 
-    out = {}
-    for pkg in ("benchmark-eval", "numpy", "pycocotools"):
+    def version(pkg: str) -> str:
         try:
-            out[pkg] = metadata.version(pkg)
+            return metadata.version(pkg)
         except metadata.PackageNotFoundError:
-            out[pkg] = "unknown"
-    return out
+            return "unknown"
+
+    return {pkg: version(pkg) for pkg in ("benchmark-eval", "numpy", "pycocotools")}

@@ -108,7 +108,8 @@ def _outside(area: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 
 def _box_pairs(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
                t_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    assert p.det_boxes is not None and p.gt_boxes is not None
+    assert p.det_boxes is not None
+    assert p.gt_boxes is not None
     pd, pg = group_pairs(p.det_group[det], p.gt_group[gt])
     pd, pg = det[pd], gt[pg]
     iou = box_iou_pairs(p.det_boxes[pd], p.gt_boxes[pg], p.gt_crowd[pg])
@@ -119,7 +120,8 @@ def _box_pairs(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
 def _mask_pairs(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
                 t_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """IoU per image with one ``rleIou`` call, keeping same-group pairs over ``t_min``."""
-    assert p.det_masks is not None and p.gt_masks is not None
+    assert p.det_masks is not None
+    assert p.gt_masks is not None
     out_d, out_g, out_iou = [], [], []
     d_img, g_img = p.det_image[det], p.gt_image[gt]
     d_bounds = np.searchsorted(d_img, np.unique(d_img))

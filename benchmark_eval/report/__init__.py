@@ -1,5 +1,5 @@
 """Results as typed objects, and their renderings (text tables, JSON reports)."""
 
-from benchmark_eval.report.coco import CocoResult, coco_summary_lines, coco_per_class_table
+from benchmark_eval.report.coco import CocoResult, coco_per_class_table, coco_summary_lines
 
 __all__ = ["CocoResult", "coco_per_class_table", "coco_summary_lines"]
