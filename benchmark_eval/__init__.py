@@ -10,6 +10,7 @@ from benchmark_eval.errors import BenchmarkEvalError, InputError
 from benchmark_eval.protocols.coco_params import AreaRange, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.report.coco import CocoResult
+from benchmark_eval.validate import validate
 
 __all__ = [
     "PROTOCOLS",
@@ -20,5 +21,6 @@ __all__ = [
     "CocoState",
     "InputError",
     "evaluate",
+    "validate",
 ]
 __version__ = "0.1.0"

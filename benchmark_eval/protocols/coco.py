@@ -117,13 +117,14 @@ def result_from_state(
     metrics: dict[str, float | None] = {
         k: (None if v == -1 else float(v)) for k, v in zip(METRIC_KEYS, stats, strict=True)
     }
+    # the rule: AP at the last maxDets (pycocotools looks up 100, -1 if absent)
     last = params.max_detections[-1]
-    ap_last = summary_value(acc, params, True, None, _all_label(params), last)
+    ap_last = summary_value(acc, params, True, None, "all", last)
     metrics["AP"] = None if ap_last == -1 else ap_last
     cat_ids = [int(c) for c in state.category_ids]
     names = _names(dataset, cat_ids)
     per_class = {}
-    area = _all_label(params)
+    area = params.area_ranges[0].label  # per-class metrics use the first area range
     for k, cid in enumerate(cat_ids):
         vals = {
             "AP": summary_value(acc, params, True, None, area, last, category=k),
@@ -139,11 +140,6 @@ def result_from_state(
         warnings=list(notices or []), counts=dict(counts or {}, images=state.n_images),
         versions=_versions(),
     )
-
-
-def _all_label(params: CocoParams) -> str:
-    labels = [a.label for a in params.area_ranges]
-    return "all" if "all" in labels else labels[0]
 
 
 def _names(dataset: InstanceDataset | None, cat_ids: list[int]) -> list[str]:
