@@ -1,25 +1,35 @@
-"""The Python API: ``evaluate`` and ``validate`` by protocol name."""
+"""The Python API: ``evaluate`` by protocol name.
+
+Orchestrates the one-way data flow: files -> adapter (``io``) -> common schema -> per-image
+matching and accumulation (``protocols``) -> result (``report``).
+"""
 
 from __future__ import annotations
 
 __all__ = ["PROTOCOLS", "evaluate"]
 
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
-from benchmark_eval.errors import ConfigError
-from benchmark_eval.io.coco import Source
-from benchmark_eval.protocols.coco import evaluate_coco
-from benchmark_eval.protocols.coco_match import IouType
+from benchmark_eval.errors import ConfigError, Notice
+from benchmark_eval.io.coco import Source, load_coco_ground_truth, load_coco_results
+from benchmark_eval.io.jsonfile import read_json
+from benchmark_eval.protocols.coco import compute, evaluate_coco_state, tie_notice
+from benchmark_eval.protocols.coco_match import IouType, prepare
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.report.coco import CocoResult
+from benchmark_eval.schema import InstanceDataset
 
 PROTOCOLS = ("coco-bbox", "coco-segm")
+Progress = Callable[[int, int], None]
 
 
 def evaluate(
     protocol: str, *, gt: Source, pred: Source, params: CocoParams | dict[str, Any] | None = None,
-    workers: int = 1, progress: Callable[[int, int], None] | None = None,
+    workers: int = 1, progress: Progress | None = None,
 ) -> CocoResult:
     """Score predictions against ground truth with a named protocol.
 
@@ -29,7 +39,9 @@ def evaluate(
         pred: Predictions file path, or the already-loaded JSON object.
         params: Protocol parameters (a :class:`CocoParams` or a dict of its fields); the
             official preset when None.
-        workers: Processes for the per-image stage; 0 means all cores.
+        workers: Processes to use; 0 means all cores. With more than one, the ground truth
+            is read in a second process while the predictions are parsed, and matching runs
+            in a process pool.
         progress: Called with (images done, images total).
 
     Raises:
@@ -48,4 +60,38 @@ def evaluate(
         except ValueError as exc:
             raise ConfigError(f"invalid parameters for {protocol}: {exc}") from exc
     iou_type: IouType = "bbox" if protocol == "coco-bbox" else "segm"
-    return evaluate_coco(iou_type, gt, pred, params=params, workers=workers, progress=progress)
+    return _evaluate_coco(iou_type, gt, pred, params or CocoParams(), workers, progress)
+
+
+def _load_gt(gt: Source, iou_type: IouType) -> tuple[InstanceDataset, list[Notice]]:
+    return load_coco_ground_truth(gt, boxes=iou_type == "bbox", masks=iou_type == "segm")
+
+
+def _evaluate_coco(iou_type: IouType, gt: Source, pred: Source, params: CocoParams,
+                   workers: int, progress: Progress | None) -> CocoResult:
+    parallel = workers != 1 and "fork" in multiprocessing.get_all_start_methods()
+    if parallel and isinstance(pred, (str, Path)):
+        # the two files are independent until the results are checked against the GT:
+        # parse the (larger) results file here while a child process reads the GT
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+            future: Future[tuple[InstanceDataset, list[Notice]]] = ex.submit(
+                _load_gt, gt, iou_type)
+            pred = read_json(pred)
+            dataset, notices = future.result()
+    else:
+        dataset, notices = _load_gt(gt, iou_type)
+    preds, pred_notices = load_coco_results(pred, dataset, boxes=iou_type == "bbox",
+                                            masks=iou_type == "segm")
+    prepared = prepare(dataset, preds, params, iou_type)
+    state = evaluate_coco_state(prepared, params, iou_type, workers=workers, progress=progress)
+    inst = dataset.instances
+    counts = {
+        "gt_instances": len(inst),
+        "gt_crowd": int(inst.iscrowd.sum()),
+        "detections": len(preds),
+        "detections_evaluated": len(prepared.det_score),
+        "detections_beyond_max_dets": prepared.n_dropped,
+    }
+    return CocoResult.build(f"coco-{iou_type}", state, compute(state, params), params,
+                            dataset=dataset, notices=notices + pred_notices + tie_notice(preds),
+                            counts=counts)

@@ -62,6 +62,10 @@ class InputError(BenchmarkEvalError):
         more = len(self.problems) - 1
         super().__init__(first + (f" (and {more} more problems)" if more > 0 else ""))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem]]]:
+        # keep the problem list when the error crosses a process boundary
+        return (type(self), (self.problems,))
+
 
 class FormatError(InputError):
     """A file is not valid JSON, or a record does not have the expected shape or type."""

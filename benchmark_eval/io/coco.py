@@ -33,12 +33,20 @@ from benchmark_eval.io.records import (
     vector_column,
 )
 from benchmark_eval.masks import (
+    RleCheck,
     check_compressed_rles,
     compress_uncompressed,
     polygons_to_rles,
     rle_boxes,
 )
-from benchmark_eval.schema import Categories, Images, InstanceDataset, Instances, Predictions
+from benchmark_eval.schema import (
+    Categories,
+    Images,
+    InstanceDataset,
+    Instances,
+    MaskRuns,
+    Predictions,
+)
 
 Source = str | Path | dict[str, Any] | list[Any]
 Rle = dict[str, Any]
@@ -216,14 +224,14 @@ def _parse_ground_truth(
     row = _check_references(cols, images, categories, problems)
     if problems:
         return None, problems, []
-    mask_list = _gt_masks(anns, row, images, problems) if masks else None
+    mask_list, mask_runs = _gt_masks(anns, row, images, problems) if masks else (None, None)
     if problems:
         return None, problems, []
     has_ignore = np.fromiter(("ignore" in a for a in anns), dtype=bool, count=len(anns))
     instances = Instances(ids=cols.ids, image_ids=cols.image_ids,
                           category_ids=cols.category_ids, areas=cols.areas,
                           iscrowd=cols.iscrowd, boxes=cols.boxes, masks=mask_list,
-                          has_ignore=has_ignore)
+                          has_ignore=has_ignore, mask_runs=mask_runs)
     dataset = InstanceDataset(images=images, categories=categories, instances=instances,
                               source=name, info=dict(data.get("info") or {}))
     return dataset, problems, _gt_notices(cols.ids, has_ignore, cols.iscrowd, anns)
@@ -255,34 +263,33 @@ def _gt_notices(
 
 def _gt_masks(
     anns: list[dict[str, Any]], row: np.ndarray, images: Images, problems: ProblemList
-) -> list[Rle]:
-    """Compressed RLE for every annotation, rasterised per image as ``annToRLE`` does."""
+) -> tuple[list[Rle], MaskRuns | None]:
+    """Compressed RLE for every annotation, as ``annToRLE`` makes it, and the decoded runs.
+
+    Polygons are rasterised by pycocotools in one call per distinct image size.
+    """
     segs: list[Any] = [a.get("segmentation") for a in anns]
     is_poly = np.fromiter((type(s) is list for s in segs), dtype=bool, count=len(segs))
-    poly_rows = np.flatnonzero(is_poly).tolist()
-    if not _polygons_ok([segs[i] for i in poly_rows]):
-        for i in poly_rows:
+    poly_rows = np.flatnonzero(is_poly)
+    if not _polygons_ok([segs[i] for i in poly_rows.tolist()]):
+        for i in poly_rows.tolist():
             _polygon_ok(segs[i], i, problems)
-    out: list[Rle | None] = [None] * len(anns)
-    compressed: list[int] = []
-    order = np.argsort(row, kind="stable")
-    for group in np.split(order, np.flatnonzero(np.diff(row[order])) + 1) if len(order) else []:
-        r = int(row[group[0]])
-        h, w = int(images.heights[r]), int(images.widths[r])
-        members = group.tolist()
-        poly_idx = [i for i in members if is_poly[i]]
-        if poly_idx and not problems:
-            rles = polygons_to_rles([segs[i] for i in poly_idx], h, w)
-            for i, rle in zip(poly_idx, rles, strict=True):
+    heights, widths = images.heights[row], images.widths[row]
+    out: list[Any] = [None] * len(anns)
+    if not problems and len(poly_rows):
+        size_key = heights[poly_rows] * (int(widths.max()) + 1) + widths[poly_rows]
+        for key in np.unique(size_key):
+            idx = poly_rows[size_key == key].tolist()
+            rles = polygons_to_rles([segs[i] for i in idx], int(heights[idx[0]]),
+                                    int(widths[idx[0]]))
+            for i, rle in zip(idx, rles, strict=True):
                 out[i] = rle
-        for i in members:
-            if not is_poly[i]:
-                out[i] = _gt_rle(segs[i], h, w, i, problems)
-                if out[i] is not None and out[i] is segs[i]:  # compressed in the file
-                    compressed.append(i)
-    if compressed:
-        _check_compressed([segs[i] for i in compressed], compressed, "annotations", problems)
-    return [m for m in out if m is not None] if not problems else []
+    for i in np.flatnonzero(~is_poly).tolist():
+        out[i] = _gt_rle(segs[i], int(heights[i]), int(widths[i]), i, problems)
+    if problems:
+        return [], None
+    check = _check_compressed(out, list(range(len(out))), "annotations", problems)
+    return out, check.runs
 
 
 def _gt_rle(seg: Any, h: int, w: int, i: int, problems: ProblemList) -> Rle | None:
@@ -361,13 +368,14 @@ def _uncompressed_ok(counts: list[Any], h: int, w: int, i: int, problems: Proble
 
 
 def _check_compressed(rles: Sequence[Rle], index: Sequence[int], field: str,
-                      problems: ProblemList) -> np.ndarray:
+                      problems: ProblemList) -> RleCheck:
+    """Decode and check compressed RLE dicts; problems name the records by ``index``."""
     counts = [c.encode() if isinstance(c, str) else c for c in (r["counts"] for r in rles)]
     sizes = np.array([r["size"] for r in rles], dtype=np.int64).reshape(-1, 2)
     check = check_compressed_rles(counts, sizes[:, 0], sizes[:, 1])
     for j in np.flatnonzero(~check.ok).tolist():
         problems.add(check.reason[j], index[j], field, kind=f"{field}: malformed RLE")
-    return check.area
+    return check
 
 
 # ----------------------------------------------------------------------------- results
@@ -455,9 +463,9 @@ def _parse_results(
         problems.add("record 0 has neither 'bbox' nor 'segmentation'", 0, "results")
         return None, problems, []
     box_arr = _result_boxes(data, problems, area_from_box) if area_from_box or boxes else None
-    mask_list, mask_area = None, None
+    mask_list, mask_area, mask_runs = None, None, None
     if masks or (boxes and not area_from_box):
-        mask_list, mask_area = _result_masks(data, rows, gt.images, problems)
+        mask_list, mask_area, mask_runs = _result_masks(data, rows, gt.images, problems)
     if problems:
         return None, problems, []
     if box_arr is not None and np.isnan(box_arr).any() and mask_list is not None:
@@ -469,7 +477,8 @@ def _parse_results(
     notices = [_SEGM_WITH_BBOX] if area_from_box and masks else []
     preds = Predictions(image_ids=image_ids, category_ids=category_ids, scores=scores,
                         areas=areas, boxes=box_arr if boxes else None,
-                        masks=mask_list if masks else None, area_from_box=area_from_box)
+                        masks=mask_list if masks else None, area_from_box=area_from_box,
+                        mask_runs=mask_runs if masks else None)
     return preds, problems, notices
 
 
@@ -534,12 +543,12 @@ def _result_segmentations(data: list[dict[str, Any]], problems: ProblemList
 
 def _result_masks(
     data: list[dict[str, Any]], rows: np.ndarray, images: Images, problems: ProblemList
-) -> tuple[list[Rle] | None, np.ndarray | None]:
-    """Masks as compressed RLE, checked against image sizes, plus their areas."""
+) -> tuple[list[Rle] | None, np.ndarray | None, MaskRuns | None]:
+    """Masks as compressed RLE, checked against image sizes, their areas and runs."""
     field = "results"
     parsed = _result_segmentations(data, problems)
     if parsed is None:
-        return None, None
+        return None, None, None
     segs, size = parsed
     expect = np.stack([images.heights[rows], images.widths[rows]], axis=1)
     wrong = (size != expect).any(axis=1)
@@ -551,8 +560,9 @@ def _result_masks(
         h, w = int(size[i, 0]), int(size[i, 1])
         if _uncompressed_ok(segs[i]["counts"], h, w, i, problems):
             rles[i] = compress_uncompressed([segs[i]], h, w)[0]
-    ok = np.flatnonzero(~wrong).tolist()
-    area = np.zeros(len(segs), dtype=np.float64)
-    if ok:
-        area[ok] = _check_compressed([rles[i] for i in ok], ok, field, problems)
-    return rles, area
+    if wrong.any():  # still check the other masks, so validate lists every problem
+        ok = np.flatnonzero(~wrong).tolist()
+        _check_compressed([rles[i] for i in ok], ok, field, problems)
+        return None, None, None
+    check = _check_compressed(rles, range(len(rles)), field, problems)
+    return rles, check.area, check.runs

@@ -13,7 +13,9 @@ __all__ = [
     "check_compressed_rles",
     "check_compressed_rles_numpy",
     "compress_uncompressed",
+    "has_kernels",
     "mask_iou",
+    "pair_mask_iou",
     "polygons_to_rles",
     "rle_areas",
     "rle_boxes",
@@ -26,10 +28,12 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as _mask
 
+from benchmark_eval.schema import MaskRuns
+
 try:
-    from benchmark_eval.masks import _rlecheck  # type: ignore[attr-defined]
-except ImportError:  # built without a C compiler: the numpy fallback is used
-    _rlecheck = None
+    from benchmark_eval.masks import _rle  # type: ignore[attr-defined]
+except ImportError:  # built without a C compiler: the numpy / pycocotools fallbacks run
+    _rle = None
 
 Rle = dict[str, Any]
 
@@ -44,17 +48,17 @@ _AREA_CHUNK = 255
 
 
 def polygons_to_rles(polygons: Sequence[Sequence[Sequence[float]]], h: int, w: int) -> list[Rle]:
-    """Rasterise multi-part polygons of one image, one merged RLE per object.
+    """Rasterise multi-part polygons of one image size, one merged RLE per object.
 
-    Matches pycocotools ``COCO.annToRLE`` (``frPyObjects`` then ``merge``), batched per image:
-    all parts go through one ``frPyObjects`` call.
+    Matches pycocotools ``COCO.annToRLE`` (``frPyObjects`` then ``merge``), batched: all
+    parts go through one ``frPyObjects`` call; single-part objects skip the (identity) merge.
 
     Args:
         polygons: Per object, a list of parts, each ``[x1, y1, x2, y2, ...]`` (>= 6 numbers).
         h: Image height in pixels.
         w: Image width in pixels.
     """
-    parts = [list(p) for obj in polygons for p in obj]
+    parts = [p for obj in polygons for p in obj]
     if not parts:
         return []
     rles = _mask.frPyObjects(parts, h, w)
@@ -62,7 +66,7 @@ def polygons_to_rles(polygons: Sequence[Sequence[Sequence[float]]], h: int, w: i
     i = 0
     for obj in polygons:
         n = len(obj)
-        out.append(_mask.merge(rles[i : i + n]))
+        out.append(rles[i] if n == 1 else _mask.merge(rles[i : i + n]))
         i += n
     return out
 
@@ -112,11 +116,13 @@ class RleCheck:
         ok: The string decodes to non-negative counts summing to ``h * w``.
         reason: Empty when ``ok``, else what is wrong.
         area: Foreground pixels (sum of odd-position counts), float64.
+        runs: The decoded masks (``None`` without the C kernel).
     """
 
     ok: np.ndarray
     reason: list[str]
     area: np.ndarray
+    runs: MaskRuns | None = None
 
 
 _STATUS_REASON = {
@@ -131,32 +137,72 @@ def check_compressed_rles(
 ) -> RleCheck:
     """Decode compressed RLE strings and check them against their mask size.
 
-    Uses the C kernel ``_rlecheck`` when it was built, else :func:`check_compressed_rles_numpy`
-    (same results, about 50x slower). pycocotools checks none of this; a mask whose runs do
-    not cover ``h * w`` pixels makes its ``rleIou`` loop forever.
+    Uses the C kernel when it was built (and then also returns the decoded runs), else
+    :func:`check_compressed_rles_numpy`. pycocotools checks none of this; a mask whose runs
+    do not cover ``h * w`` pixels makes its ``rleIou`` loop forever.
 
     Args:
         counts: The ``counts`` strings as bytes, one per mask.
         heights: Mask heights, shape ``(N,)``.
         widths: Mask widths, shape ``(N,)``.
     """
-    if _rlecheck is None:
+    if _rle is None:
         return check_compressed_rles_numpy(counts, heights, widths)
     n = len(counts)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, counts), dtype=np.int64, count=n), out=offsets[1:])
-    pixels = np.asarray(heights, dtype=np.int64) * np.asarray(widths, dtype=np.int64)
+    h = np.ascontiguousarray(heights, dtype=np.int64)
+    w = np.ascontiguousarray(widths, dtype=np.int64)
     status = np.zeros(n, dtype=np.int8)
     area = np.zeros(n, dtype=np.int64)
     total = np.zeros(n, dtype=np.int64)
-    _rlecheck.check(b"".join(counts), offsets, pixels, status, area, total)
+    boxes = np.zeros((n, 4), dtype=np.int32)
+    data = b"".join(counts)
+    chars = np.frombuffer(data, dtype=np.uint8)
+    # one run per value; a value ends at each char without the 0x20 "more" bit
+    runs = np.empty(len(data) - int(np.count_nonzero((chars - np.uint8(48)) & np.uint8(32))),
+                    dtype=np.uint32)
+    run_offsets = np.zeros(n + 1, dtype=np.int64)
+    _rle.decode(data, offsets, h, w, status, area, total, boxes, runs, run_offsets)
     reasons = [""] * n
-    for i in np.flatnonzero(status):
+    for i in np.flatnonzero(status).tolist():
         reasons[i] = _STATUS_REASON.get(int(status[i])) or (
             f"RLE runs cover {int(total[i])} pixels but size [h, w] = "
-            f"[{int(heights[i])}, {int(widths[i])}] has {int(pixels[i])}"
+            f"[{int(h[i])}, {int(w[i])}] has {int(h[i] * w[i])}"
         )
-    return RleCheck(ok=status == 0, reason=reasons, area=area.astype(np.float64))
+    runs = runs[: int(run_offsets[-1])]
+    decoded = MaskRuns(runs=runs, offsets=run_offsets, areas=area,
+                       boxes=boxes.astype(np.float64))
+    return RleCheck(ok=status == 0, reason=reasons, area=area.astype(np.float64), runs=decoded)
+
+
+def pair_mask_iou(det: MaskRuns, gt: MaskRuns, pair_det: np.ndarray, pair_gt: np.ndarray,
+                  crowd: np.ndarray) -> np.ndarray:
+    """Mask IoU of (detection, GT) pairs, bit-identical to pycocotools ``rleIou``.
+
+    Args:
+        det: Decoded detection masks.
+        gt: Decoded GT masks (same sizes as the detections they are paired with).
+        pair_det: Detection index per pair, shape ``(P,)``.
+        pair_gt: GT index per pair, shape ``(P,)``.
+        crowd: Whether each pair's GT is crowd (union = detection area), shape ``(P,)``.
+
+    Returns:
+        IoU per pair, float64.
+    """
+    assert _rle is not None
+    out = np.zeros(len(pair_det), dtype=np.float64)
+    if len(out):
+        _rle.pair_iou(det.runs, det.offsets, det.areas, gt.runs, gt.offsets, gt.areas,
+                      np.ascontiguousarray(pair_det, dtype=np.int64),
+                      np.ascontiguousarray(pair_gt, dtype=np.int64),
+                      np.ascontiguousarray(crowd, dtype=np.uint8), out)
+    return out
+
+
+def has_kernels() -> bool:
+    """Whether the C kernels were built (else slower pure-Python/numpy fallbacks run)."""
+    return _rle is not None
 
 
 def check_compressed_rles_numpy(

@@ -1,67 +1,63 @@
 """Protocols ``coco-bbox`` and ``coco-segm``: pycocotools 2.0.11 ``COCOeval`` numbers.
 
-Pipeline: adapter (``io.coco``) -> :func:`prepare` (evaluation order, ``maxDets``) ->
-per-image-shard :func:`evaluate_images` (overlaps + greedy matching, parallel) ->
-:meth:`CocoState.merge` -> :func:`accumulate` -> :func:`summarize` -> :class:`CocoResult`.
+Pure computation on the common schema: :func:`prepare` (evaluation order, ``maxDets``) ->
+per-image-shard :func:`evaluate_images` (overlaps + greedy matching, optionally in parallel
+processes) -> :meth:`CocoState.merge` -> :func:`compute` (accumulate + summarize).
 """
 
 from __future__ import annotations
 
-__all__ = ["evaluate_coco", "evaluate_coco_state", "result_from_state"]
+__all__ = ["CocoMetrics", "compute", "evaluate_coco_state", "score_ties", "tie_notice"]
 
 import itertools
 import multiprocessing
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from benchmark_eval.errors import Notice
-from benchmark_eval.io.coco import Source, load_coco_ground_truth, load_coco_results
-from benchmark_eval.protocols.coco_accumulate import accumulate, summarize, summary_value
+from benchmark_eval.protocols.coco_accumulate import (
+    Accumulated,
+    accumulate,
+    summarize,
+    summary_value,
+)
 from benchmark_eval.protocols.coco_match import (
     IouType,
     PreparedInstances,
     evaluate_images,
     fingerprint,
-    prepare,
 )
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
-from benchmark_eval.report.coco import METRIC_KEYS, CocoResult
-from benchmark_eval.schema import InstanceDataset, Predictions
+from benchmark_eval.schema import Predictions
 
 Progress = Callable[[int, int], None]
 _SHARD_IMAGES = 250  # images per unit of work (progress granularity, load balance)
+# Keys of ``metrics``, in pycocotools' ``stats`` order.
+METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
+               "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 
 
-def evaluate_coco(
-    iou_type: IouType, gt: Source, pred: Source, *, params: CocoParams | None = None,
-    workers: int = 1, progress: Progress | None = None,
-) -> CocoResult:
-    """Evaluate COCO results against COCO ground truth.
+@dataclass(frozen=True)
+class CocoMetrics:
+    """Everything :func:`compute` derives from a merged state.
 
-    Args:
-        iou_type: ``"bbox"`` or ``"segm"``.
-        gt: Ground-truth JSON path or loaded dict.
-        pred: Results JSON path or loaded list.
-        params: Parameters; the official preset when None.
-        workers: Processes for the per-image stage (0 = all cores).
-        progress: Called with (images done, images total).
+    Attributes:
+        accumulated: precision / recall / scores arrays (``COCOeval.eval`` layout).
+        stats: The 12 numbers of ``COCOeval.stats``, -1 where undefined.
+        metrics: ``stats`` by name, ``None`` for -1; ``AP`` at the last ``max_detections``.
+        per_class: Per K index: ``AP``, ``AP50``, ``AP75``, ``AR100`` (first area range,
+            last ``max_detections``), ``None`` where undefined.
     """
-    params = params or CocoParams()
-    dataset, notices = load_coco_ground_truth(gt, boxes=iou_type == "bbox",
-                                              masks=iou_type == "segm")
-    preds, pred_notices = load_coco_results(pred, dataset, boxes=iou_type == "bbox",
-                                            masks=iou_type == "segm")
-    notices = notices + pred_notices
-    prepared = prepare(dataset, preds, params, iou_type)
-    state = evaluate_coco_state(prepared, params, iou_type, workers=workers, progress=progress)
-    notices += _tie_notice(preds)
-    counts = _counts(dataset, preds, prepared)
-    return result_from_state(state, params, iou_type, dataset=dataset, notices=notices,
-                             counts=counts)
+
+    accumulated: Accumulated
+    stats: np.ndarray
+    metrics: dict[str, float | None]
+    per_class: list[dict[str, float | None]]
 
 
 def evaluate_coco_state(
@@ -75,14 +71,14 @@ def evaluate_coco_state(
     state = CocoState.empty(prepared.category_ids, len(params.area_ranges),
                             len(params.iou_thresholds), fingerprint(params, iou_type))
     done = 0
-    if workers == 1 or len(shards) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        results: Any = (evaluate_images(prepared, params, iou_type, a, b) for a, b in shards)
-        pool = None
-    else:
+    pool = None
+    if workers > 1 and len(shards) > 1 and "fork" in multiprocessing.get_all_start_methods():
         global _WORK
         _WORK = (prepared, params, iou_type)
         pool = multiprocessing.get_context("fork").Pool(min(workers, len(shards)))
-        results = pool.imap(_run_shard, shards)
+        results: Any = pool.imap(_run_shard, shards)
+    else:
+        results = (evaluate_images(prepared, params, iou_type, a, b) for a, b in shards)
     try:
         for (a, b), part in zip(shards, results, strict=True):
             state = state.merge(part)
@@ -106,55 +102,42 @@ def _run_shard(bounds: tuple[int, int]) -> CocoState:
     return evaluate_images(prepared, params, iou_type, *bounds)
 
 
-def result_from_state(
-    state: CocoState, params: CocoParams, iou_type: IouType, *,
-    dataset: InstanceDataset | None = None, notices: list[Notice] | None = None,
-    counts: dict[str, int] | None = None,
-) -> CocoResult:
-    """Accumulate and summarise a (merged) state into a :class:`CocoResult`."""
+def _none_if_undefined(v: float) -> float | None:
+    return None if v == -1 else float(v)
+
+
+def compute(state: CocoState, params: CocoParams) -> CocoMetrics:
+    """Accumulate and summarise a merged state (``COCOeval.accumulate`` + ``summarize``)."""
     acc = accumulate(state, params)
     stats = summarize(acc, params)
-    metrics: dict[str, float | None] = {
-        k: (None if v == -1 else float(v)) for k, v in zip(METRIC_KEYS, stats, strict=True)
-    }
-    # the issue's rule: AP at the last maxDets (pycocotools looks up 100, -1 if absent)
+    metrics = {k: _none_if_undefined(v) for k, v in zip(METRIC_KEYS, stats, strict=True)}
+    # AP at the last maxDets (pycocotools' summary looks up maxDets=100, -1 if absent)
     last = params.max_detections[-1]
-    ap_last = summary_value(acc, params, True, None, "all", last)
-    metrics["AP"] = None if ap_last == -1 else ap_last
-    cat_ids = [int(c) for c in state.category_ids]
-    names = _names(dataset, cat_ids)
-    per_class = {}
+    metrics["AP"] = _none_if_undefined(summary_value(acc, params, True, None, "all", last))
     area = params.area_ranges[0].label  # per-class metrics use the first area range
-    for k, cid in enumerate(cat_ids):
-        vals = {
-            "AP": summary_value(acc, params, True, None, area, last, category=k),
-            "AP50": summary_value(acc, params, True, 0.5, area, last, category=k),
-            "AP75": summary_value(acc, params, True, 0.75, area, last, category=k),
-            "AR100": summary_value(acc, params, False, None, area, last, category=k),
+
+    def per_class(k: int) -> dict[str, float | None]:
+        return {
+            "AP": _none_if_undefined(summary_value(acc, params, True, None, area, last, k)),
+            "AP50": _none_if_undefined(summary_value(acc, params, True, 0.5, area, last, k)),
+            "AP75": _none_if_undefined(summary_value(acc, params, True, 0.75, area, last, k)),
+            "AR100": _none_if_undefined(summary_value(acc, params, False, None, area, last, k)),
         }
-        per_class[cid] = {key: (None if v == -1 else v) for key, v in vals.items()}
-    return CocoResult(
-        protocol=f"coco-{iou_type}", stats=stats, metrics=metrics, per_class=per_class,
-        precision=acc.precision, recall=acc.recall, scores=acc.scores,
-        category_ids=cat_ids, category_names=names, params=params,
-        warnings=list(notices or []), counts=dict(counts or {}, images=state.n_images),
-        versions=_versions(),
-    )
+
+    return CocoMetrics(accumulated=acc, stats=stats, metrics=metrics,
+                       per_class=[per_class(k) for k in range(len(state.category_ids))])
 
 
-def _names(dataset: InstanceDataset | None, cat_ids: list[int]) -> list[str]:
-    if dataset is None:
-        return [""] * len(cat_ids)
-    table = dict(zip(dataset.categories.ids.tolist(), dataset.categories.names, strict=True))
-    return [table.get(c, "all" if c == -1 else "") for c in cat_ids]
-
-
-def _tie_notice(preds: Predictions) -> list[Notice]:
-    """Equal scores within a category make AP depend on image and file order."""
+def score_ties(preds: Predictions) -> int:
+    """Number of detections whose score equals another's of the same category."""
     order = np.lexsort((preds.scores, preds.category_ids))
     s, c = preds.scores[order], preds.category_ids[order]
-    tied = (s[1:] == s[:-1]) & (c[1:] == c[:-1])
-    n = int(tied.sum())
+    return int(((s[1:] == s[:-1]) & (c[1:] == c[:-1])).sum())
+
+
+def tie_notice(preds: Predictions) -> list[Notice]:
+    """Equal scores within a category make AP depend on image and file order."""
+    n = score_ties(preds)
     if not n:
         return []
     return [Notice(
@@ -163,27 +146,3 @@ def _tie_notice(preds: Predictions) -> list[Notice]:
         " pycocotools breaks such ties by image id, then results-file order, so AP can depend"
         " on file order. Reproduced.",
     )]
-
-
-def _counts(dataset: InstanceDataset, preds: Predictions,
-            prepared: PreparedInstances) -> dict[str, int]:
-    inst = dataset.instances
-    return {
-        "gt_instances": len(inst),
-        "gt_crowd": int(inst.iscrowd.sum()),
-        "detections": len(preds),
-        "detections_evaluated": len(prepared.det_score),
-        "detections_beyond_max_dets": prepared.n_dropped,
-    }
-
-
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    def version(pkg: str) -> str:
-        try:
-            return metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            return "unknown"
-
-    return {pkg: version(pkg) for pkg in ("benchmark-eval", "numpy", "pycocotools")}

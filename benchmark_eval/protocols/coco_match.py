@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from benchmark_eval.masks import box_iou_pairs, mask_iou
+from benchmark_eval.masks import box_iou_pairs, has_kernels, mask_iou, pair_mask_iou
 from benchmark_eval.matching import greedy_match, group_pairs
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.protocols.coco_state import FP, IGNORED, TP, CocoState
-from benchmark_eval.schema import InstanceDataset, Predictions
+from benchmark_eval.schema import InstanceDataset, MaskRuns, Predictions
 
 IouType = Literal["bbox", "segm"]
 
@@ -42,6 +42,8 @@ class PreparedInstances:
     gt_crowd: np.ndarray
     gt_boxes: np.ndarray | None
     gt_masks: list[Any] | None
+    gt_runs: MaskRuns | None  # decoded masks, indexed by ``gt_src``
+    gt_src: np.ndarray  # row of each prepared GT in the dataset
     det_image: np.ndarray  # image rank per detection
     det_group: np.ndarray
     det_category: np.ndarray
@@ -50,6 +52,8 @@ class PreparedInstances:
     det_area: np.ndarray
     det_boxes: np.ndarray | None
     det_masks: list[Any] | None
+    det_runs: MaskRuns | None  # decoded masks, indexed by ``det_src``
+    det_src: np.ndarray  # row of each prepared detection in the results file
     n_dropped: int  # detections beyond the largest maxDets in their group
 
 
@@ -87,16 +91,20 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
         return None if masks is None else [masks[i] for i in idx.tolist()]
 
     need_masks = iou_type == "segm"
+    use_runs = need_masks and has_kernels() and inst.mask_runs is not None and (
+        preds.mask_runs is not None)
     return PreparedInstances(
         category_ids=category_ids, image_ids=image_ids,
         gt_image=gi[g_sel], gt_group=(gi * n_cat + gc)[g_sel], gt_category=gc[g_sel],
         gt_ids=inst.ids[g_sel], gt_area=inst.areas[g_sel], gt_crowd=inst.iscrowd[g_sel],
         gt_boxes=None if need_masks or inst.boxes is None else inst.boxes[g_sel],
-        gt_masks=take(inst.masks, g_sel) if need_masks else None,
+        gt_masks=take(inst.masks, g_sel) if need_masks and not use_runs else None,
+        gt_runs=inst.mask_runs if use_runs else None, gt_src=g_sel,
         det_image=di[d_sel], det_group=det_group[keep], det_category=dc[d_sel],
         det_rank=rank[keep], det_score=preds.scores[d_sel], det_area=preds.areas[d_sel],
         det_boxes=None if need_masks or preds.boxes is None else preds.boxes[d_sel],
-        det_masks=take(preds.masks, d_sel) if need_masks else None,
+        det_masks=take(preds.masks, d_sel) if need_masks and not use_runs else None,
+        det_runs=preds.mask_runs if use_runs else None, det_src=d_sel,
         n_dropped=int((~keep).sum()),
     )
 
@@ -119,7 +127,30 @@ def _box_pairs(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
 
 def _mask_pairs(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
                 t_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """IoU per image with one ``rleIou`` call, keeping same-group pairs over ``t_min``."""
+    """Same-group pairs with mask IoU >= ``t_min``.
+
+    With the C kernels: pairs whose (conservative) boxes overlap go to one ``pair_iou``
+    call; the others have IoU 0 exactly, as in pycocotools' ``rleIou`` box prefilter.
+    """
+    if p.det_runs is None or p.gt_runs is None:
+        return _mask_pairs_per_image(p, det, gt, t_min)
+    pd, pg = group_pairs(p.det_group[det], p.gt_group[gt])
+    pd, pg = det[pd], gt[pg]
+    ds, gs = p.det_src[pd], p.gt_src[pg]
+    db, gb = p.det_runs.boxes[ds], p.gt_runs.boxes[gs]
+    overlap = (np.minimum(db[:, 0] + db[:, 2], gb[:, 0] + gb[:, 2]) > np.maximum(
+        db[:, 0], gb[:, 0])) & (np.minimum(db[:, 1] + db[:, 3], gb[:, 1] + gb[:, 3]) > np.maximum(
+        db[:, 1], gb[:, 1]))
+    iou = np.zeros(len(pd), dtype=np.float64)
+    iou[overlap] = pair_mask_iou(p.det_runs, p.gt_runs, ds[overlap], gs[overlap],
+                                 p.gt_crowd[pg[overlap]])
+    keep = iou >= t_min
+    return pd[keep], pg[keep], iou[keep]
+
+
+def _mask_pairs_per_image(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
+                          t_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fallback without the C kernels: one pycocotools ``rleIou`` call per image."""
     assert p.det_masks is not None
     assert p.gt_masks is not None
     out_d, out_g, out_iou = [], [], []

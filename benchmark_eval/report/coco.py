@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 
 from benchmark_eval.errors import Notice
+from benchmark_eval.protocols.coco import CocoMetrics
 from benchmark_eval.protocols.coco_params import CocoParams
+from benchmark_eval.protocols.coco_state import CocoState
+from benchmark_eval.schema import InstanceDataset
 
-# Keys of ``metrics``, in pycocotools' ``stats`` order.
-METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
-               "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 PER_CLASS_KEYS = ("AP", "AP50", "AP75", "AR100")
 
 
@@ -52,6 +52,25 @@ class CocoResult:
     counts: dict[str, int] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def build(cls, protocol: str, state: CocoState, computed: CocoMetrics, params: CocoParams,
+              *, dataset: InstanceDataset | None = None, notices: list[Notice] | None = None,
+              counts: dict[str, int] | None = None) -> CocoResult:
+        """Assemble the result of a computed state (names from the dataset if given)."""
+        cat_ids = [int(c) for c in state.category_ids]
+        names = dict(zip(dataset.categories.ids.tolist(), dataset.categories.names,
+                         strict=True)) if dataset is not None else {}
+        acc = computed.accumulated
+        return cls(
+            protocol=protocol, stats=computed.stats, metrics=computed.metrics,
+            per_class=dict(zip(cat_ids, computed.per_class, strict=True)),
+            precision=acc.precision, recall=acc.recall, scores=acc.scores,
+            category_ids=cat_ids,
+            category_names=[names.get(c, "all" if c == -1 else "") for c in cat_ids],
+            params=params, warnings=list(notices or []),
+            counts=dict(counts or {}, images=state.n_images), versions=_versions(),
+        )
+
     def to_report(self) -> dict[str, Any]:
         """The JSON report (``null`` where pycocotools reports -1)."""
         return {
@@ -66,6 +85,18 @@ class CocoResult:
 
     def __str__(self) -> str:
         return "\n".join(coco_summary_lines(self))
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    def version(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {pkg: version(pkg) for pkg in ("benchmark-eval", "numpy", "pycocotools")}
 
 
 def _fmt_value(v: float) -> str:

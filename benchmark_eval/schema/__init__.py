@@ -8,7 +8,8 @@ from benchmark_eval.schema.instances import (
     Images,
     InstanceDataset,
     Instances,
+    MaskRuns,
     Predictions,
 )
 
-__all__ = ["Categories", "Images", "InstanceDataset", "Instances", "Predictions"]
+__all__ = ["Categories", "Images", "InstanceDataset", "Instances", "MaskRuns", "Predictions"]

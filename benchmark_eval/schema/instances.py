@@ -6,7 +6,7 @@ kept in a list aligned with the rows; every other field is an array.
 
 from __future__ import annotations
 
-__all__ = ["Categories", "Images", "InstanceDataset", "Instances", "Predictions"]
+__all__ = ["Categories", "Images", "InstanceDataset", "Instances", "MaskRuns", "Predictions"]
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +61,30 @@ class Categories:
 
 
 @dataclass(frozen=True)
+class MaskRuns:
+    """Decoded run-length masks, all objects in one buffer.
+
+    Runs alternate background / foreground starting with background, in column-major pixel
+    order (pycocotools' RLE convention).
+
+    Attributes:
+        runs: Run lengths, uint32, all masks concatenated.
+        offsets: Mask ``i`` is ``runs[offsets[i]:offsets[i + 1]]``, shape ``(N + 1,)``, int64.
+        areas: Foreground pixels per mask, shape ``(N,)``, int64.
+        boxes: A box containing each mask, ``[x, y, w, h]``, shape ``(N, 4)``, float64 (as
+            pycocotools ``rleToBbox``: a run crossing columns spans the full height).
+    """
+
+    runs: np.ndarray
+    offsets: np.ndarray
+    areas: np.ndarray
+    boxes: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.areas)
+
+
+@dataclass(frozen=True)
 class Instances:
     """Ground-truth objects.
 
@@ -73,6 +97,7 @@ class Instances:
         boxes: ``[x, y, w, h]``, shape ``(N, 4)``, float64, or ``None`` if not loaded.
         masks: Compressed RLE per object, or ``None`` if not loaded.
         has_ignore: Whether the record carried an ``ignore`` field, bool.
+        mask_runs: The masks decoded (when the C kernel is available), aligned with rows.
     """
 
     ids: np.ndarray
@@ -83,6 +108,7 @@ class Instances:
     boxes: np.ndarray | None = None
     masks: list[dict[str, Any]] | None = None
     has_ignore: np.ndarray | None = None
+    mask_runs: MaskRuns | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -101,6 +127,7 @@ class Predictions:
         boxes: ``[x, y, w, h]``, shape ``(N, 4)``, float64, or ``None``.
         masks: Compressed RLE per detection, or ``None``.
         area_from_box: True when ``areas`` came from the boxes.
+        mask_runs: The masks decoded (when the C kernel is available), aligned with rows.
     """
 
     image_ids: np.ndarray
@@ -110,6 +137,7 @@ class Predictions:
     boxes: np.ndarray | None = None
     masks: list[dict[str, Any]] | None = None
     area_from_box: bool = False
+    mask_runs: MaskRuns | None = None
 
     def __len__(self) -> int:
         return len(self.scores)
