@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from benchmark_eval.errors import Notice
-from benchmark_eval.protocols.coco import CocoMetrics
+from benchmark_eval.protocols.coco import METRIC_KEYS, CocoMetrics
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.schema import InstanceDataset
