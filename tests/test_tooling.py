@@ -23,3 +23,11 @@ def test_ruff_clean() -> None:
 def test_mypy_clean() -> None:
     run = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_c_kernels_are_built() -> None:
+    # the install must have compiled benchmark_eval/masks/_rle.c; without it everything
+    # still works (fallbacks, tested in tests/parity/test_coco_fallback.py) but slowly
+    from benchmark_eval.masks import has_kernels
+
+    assert has_kernels(), "the C extension benchmark_eval.masks._rle was not built"
