@@ -70,18 +70,21 @@ def _load_gt(gt: Source, iou_type: IouType) -> tuple[InstanceDataset, list[Notic
 def _evaluate_coco(iou_type: IouType, gt: Source, pred: Source, params: CocoParams,
                    workers: int, progress: Progress | None) -> CocoResult:
     parallel = workers != 1 and "fork" in multiprocessing.get_all_start_methods()
-    if parallel and isinstance(pred, (str, Path)):
+    pred_name = str(pred) if isinstance(pred, (str, Path)) else None
+    if parallel and pred_name is not None:
         # the two files are independent until the results are checked against the GT:
         # parse the (larger) results file here while a child process reads the GT
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
             future: Future[tuple[InstanceDataset, list[Notice]]] = ex.submit(
                 _load_gt, gt, iou_type)
-            pred = read_json(pred)
-            dataset, notices = future.result()
+            try:
+                pred = read_json(pred_name)
+            finally:
+                dataset, notices = future.result()  # GT problems are reported first
     else:
         dataset, notices = _load_gt(gt, iou_type)
     preds, pred_notices = load_coco_results(pred, dataset, boxes=iou_type == "bbox",
-                                            masks=iou_type == "segm")
+                                            masks=iou_type == "segm", name=pred_name)
     prepared = prepare(dataset, preds, params, iou_type)
     state = evaluate_coco_state(prepared, params, iou_type, workers=workers, progress=progress)
     inst = dataset.instances

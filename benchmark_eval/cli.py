@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = ["main"]
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -107,7 +108,10 @@ def _print_problems(problems: Sequence[object], stream: TextIO) -> None:
 def _load_params(path: Path | None) -> CocoParams | None:
     if path is None:
         return None
-    data = read_json(path)
+    try:
+        data = read_json(path)
+    except InputError as exc:
+        raise ConfigError(f"cannot use --config {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object of parameters")
     data = {k: v for k, v in data.items() if k not in ("protocol", "description")}
@@ -157,9 +161,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     """Run the CLI and return its exit code (0 ok, 1 bad input, 2 usage)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:  # argparse: --help exits 0, usage errors exit 2
+    try:  # argparse prints help and usage errors itself: send them to our streams
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help exits 0, usage errors exit 2
         return int(exc.code or 0)
     try:
         if args.command == "evaluate":

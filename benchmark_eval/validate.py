@@ -8,6 +8,8 @@ from __future__ import annotations
 
 __all__ = ["validate"]
 
+from pathlib import Path
+
 from benchmark_eval.errors import ConfigError, Problem
 from benchmark_eval.io.coco import Source, check_coco_ground_truth, check_coco_results
 
@@ -31,6 +33,6 @@ def validate(protocol: str, *, gt: Source, pred: Source) -> list[Problem]:
     boxes, masks = iou_type == "bbox", iou_type == "segm"
     dataset, problems = check_coco_ground_truth(gt, boxes=boxes, masks=masks)
     if dataset is None:
-        where = pred if isinstance(pred, str) else "<pred>"
-        return [*problems, Problem(str(where), "not checked: the ground truth has problems")]
+        where = str(pred) if isinstance(pred, (str, Path)) else "<pred>"
+        return [*problems, Problem(where, "not checked: the ground truth has problems")]
     return problems + check_coco_results(pred, dataset, boxes=boxes, masks=masks)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.errors import ConsistencyError, FormatError, InputError, Notice, Problem
+from benchmark_eval.errors import InputError, Notice, Problem
 from benchmark_eval.io.jsonfile import read_json
 from benchmark_eval.io.records import (
     REQUIRED,
@@ -58,17 +58,11 @@ def _open(source: Source, default_name: str) -> tuple[Any, str]:
     return source, default_name
 
 
-def _raise(problems: ProblemList, consistency: bool = False) -> None:
-    if problems:
-        cls = ConsistencyError if consistency else FormatError
-        raise cls(problems.summarise())
-
-
 # ----------------------------------------------------------------------------- ground truth
 
 
 def load_coco_ground_truth(
-    source: Source, *, boxes: bool = True, masks: bool = False
+    source: Source, *, boxes: bool = True, masks: bool = False, name: str | None = None
 ) -> tuple[InstanceDataset, list[Notice]]:
     """Read a COCO instance ground-truth file (or an already-loaded dict).
 
@@ -77,14 +71,15 @@ def load_coco_ground_truth(
         boxes: Require and load each annotation's ``bbox``.
         masks: Require and load each annotation's ``segmentation`` as compressed RLE
             (polygons rasterised by pycocotools, as ``COCO.annToRLE`` does).
+        name: How to call the source in messages (default: its path, or ``"<gt>"``).
 
     Raises:
         InputError: Listing every problem found, each with file and record index.
     """
-    data, name = _open(source, "<gt>")
+    data, name = _open(source, name or "<gt>")
     dataset, problems, notices = _parse_ground_truth(data, name, boxes=boxes, masks=masks)
     if problems or dataset is None:
-        raise InputError(problems.summarise())
+        raise problems.error()
     return dataset, notices
 
 
@@ -119,7 +114,8 @@ def _unique(ids: np.ndarray, field: str, problems: ProblemList) -> None:
     order = np.argsort(ids, kind="stable")
     dup = order[1:][ids[order[1:]] == ids[order[:-1]]]
     for i in dup:
-        problems.add(f"duplicate id {int(ids[i])}", int(i), field, kind=f"duplicate {field} id")
+        problems.add(f"duplicate id {int(ids[i])}", int(i), field, kind=f"duplicate {field} id",
+                     consistency=True)
 
 
 def _parse_images(data: dict[str, Any], problems: ProblemList, sizes: bool) -> Images | None:
@@ -157,16 +153,18 @@ def _parse_categories(data: dict[str, Any], problems: ProblemList) -> Categories
 
 @dataclass
 class _AnnotationColumns:
-    ids: np.ndarray
-    image_ids: np.ndarray
-    category_ids: np.ndarray
-    areas: np.ndarray
+    """Annotation fields as arrays; ``None`` where the field had problems."""
+
+    ids: np.ndarray | None
+    image_ids: np.ndarray | None
+    category_ids: np.ndarray | None
+    areas: np.ndarray | None
     iscrowd: np.ndarray
     boxes: np.ndarray | None
 
 
 def _annotation_columns(anns: list[dict[str, Any]], problems: ProblemList,
-                        boxes: bool) -> _AnnotationColumns | None:
+                        boxes: bool) -> _AnnotationColumns:
     field = "annotations"
     ids = int_column(anns, "id", field, problems)
     image_ids = int_column(anns, "image_id", field, problems)
@@ -185,24 +183,32 @@ def _annotation_columns(anns: list[dict[str, Any]], problems: ProblemList,
     if areas is not None:
         problems.add_where(areas < 0, field, "negative area",
                            lambda i: f"'area' is negative ({areas[i]})")
-    if ids is None or image_ids is None or category_ids is None or areas is None:
-        return None
+    iscrowd = np.array([bool(v) for v in crowd_raw], dtype=bool)
     return _AnnotationColumns(ids=ids, image_ids=image_ids, category_ids=category_ids,
-                              areas=areas, iscrowd=np.array(crowd_raw, dtype=bool),
-                              boxes=box_arr)
+                              areas=areas, iscrowd=iscrowd, boxes=box_arr)
 
 
 def _check_references(cols: _AnnotationColumns, images: Images, categories: Categories,
-                      problems: ProblemList) -> np.ndarray:
-    """Duplicate ids and ids that point nowhere; returns the image row per annotation."""
+                      problems: ProblemList) -> np.ndarray | None:
+    """Duplicate ids and ids that point nowhere; returns the image row per annotation.
+
+    Runs on whichever columns parsed, so one malformed field does not hide these problems.
+    """
     field = "annotations"
-    _unique(cols.ids, field, problems)
-    row = images.lookup(cols.image_ids)
+    ids, image_ids, category_ids = cols.ids, cols.image_ids, cols.category_ids
+    if ids is not None:
+        _unique(ids, field, problems)
+    if category_ids is not None:
+        problems.add_where(
+            categories.lookup(category_ids) < 0, field, "unknown category_id",
+            lambda i: f"category_id {int(category_ids[i])} is not in 'categories'",
+            consistency=True)
+    if image_ids is None:
+        return None
+    row = images.lookup(image_ids)
     problems.add_where(row < 0, field, "unknown image_id",
-                       lambda i: f"image_id {int(cols.image_ids[i])} is not in 'images'")
-    problems.add_where(
-        categories.lookup(cols.category_ids) < 0, field, "unknown category_id",
-        lambda i: f"category_id {int(cols.category_ids[i])} is not in 'categories'")
+                       lambda i: f"image_id {int(image_ids[i])} is not in 'images'",
+                       consistency=True)
     return row
 
 
@@ -219,10 +225,9 @@ def _parse_ground_truth(
     if images is None or categories is None or anns is None:
         return None, problems, []
     cols = _annotation_columns(anns, problems, boxes)
-    if cols is None:
-        return None, problems, []
     row = _check_references(cols, images, categories, problems)
-    if problems:
+    if (problems or row is None or cols.ids is None or cols.image_ids is None
+            or cols.category_ids is None or cols.areas is None):
         return None, problems, []
     mask_list, mask_runs = _gt_masks(anns, row, images, problems) if masks else (None, None)
     if problems:
@@ -354,15 +359,16 @@ def _rle_header_ok(seg: dict[str, Any], h: int, w: int, i: int, field: str,
         return False
     if size != [h, w]:
         problems.add(f"mask size {size} differs from the image size [{h}, {w}]", i, field,
-                     kind="mask size differs from image")
+                     kind="mask size differs from image", consistency=True)
         return False
     return True
 
 
-def _uncompressed_ok(counts: list[Any], h: int, w: int, i: int, problems: ProblemList) -> bool:
+def _uncompressed_ok(counts: list[Any], h: int, w: int, i: int, problems: ProblemList,
+                     field: str = "annotations") -> bool:
     if not set(map(type, counts)) <= {int} or any(c < 0 for c in counts) or sum(counts) != h * w:
         problems.add(f"uncompressed RLE counts must be non-negative integers summing to"
-                     f" h*w = {h * w}", i, "annotations", kind="malformed uncompressed RLE")
+                     f" h*w = {h * w}", i, field, kind="malformed uncompressed RLE")
         return False
     return True
 
@@ -382,7 +388,8 @@ def _check_compressed(rles: Sequence[Rle], index: Sequence[int], field: str,
 
 
 def load_coco_results(
-    source: Source, gt: InstanceDataset, *, boxes: bool = True, masks: bool = False
+    source: Source, gt: InstanceDataset, *, boxes: bool = True, masks: bool = False,
+    name: str | None = None,
 ) -> tuple[Predictions, list[Notice]]:
     """Read a COCO results file (or an already-loaded list) against its ground truth.
 
@@ -394,14 +401,15 @@ def load_coco_results(
         gt: The ground truth the results refer to.
         boxes: Load boxes (for ``coco-bbox``).
         masks: Load and check masks (for ``coco-segm``).
+        name: How to call the source in messages (default: its path, or ``"<pred>"``).
 
     Raises:
         InputError: Listing every problem, each with file and record index.
     """
-    data, name = _open(source, "<pred>")
+    data, name = _open(source, name or "<pred>")
     preds, problems, notices = _parse_results(data, name, gt, boxes=boxes, masks=masks)
     if problems or preds is None:
-        raise ConsistencyError(problems.summarise())
+        raise problems.error()
     return preds, notices
 
 
@@ -429,16 +437,22 @@ def _result_columns(data: list[Any], gt: InstanceDataset, problems: ProblemList
     image_ids = int_column(data, "image_id", field, problems)
     category_ids = int_column(data, "category_id", field, problems)
     scores = float_column(data, "score", field, problems)
-    if image_ids is None or category_ids is None or scores is None:
+    rows = None
+    if image_ids is not None:
+        rows = gt.images.lookup(image_ids)
+        problems.add_where(rows < 0, field, "unknown image_id",
+                           lambda i: f"image_id {int(image_ids[i])} is not in the ground truth",
+                           consistency=True)
+    if category_ids is not None:
+        problems.add_where(
+            gt.categories.lookup(category_ids) < 0, field, "unknown category_id",
+            lambda i: f"category_id {int(category_ids[i])} is not a ground-truth category",
+            consistency=True)
+    if scores is not None:
+        problems.add_where((scores < 0) | (scores > 1), field, "score outside [0, 1]",
+                           lambda i: f"score {float(scores[i])!r} is outside [0, 1]")
+    if image_ids is None or category_ids is None or scores is None or rows is None:
         return None
-    rows = gt.images.lookup(image_ids)
-    problems.add_where(rows < 0, field, "unknown image_id",
-                       lambda i: f"image_id {int(image_ids[i])} is not in the ground truth")
-    problems.add_where(
-        gt.categories.lookup(category_ids) < 0, field, "unknown category_id",
-        lambda i: f"category_id {int(category_ids[i])} is not a ground-truth category")
-    problems.add_where((scores < 0) | (scores > 1), field, "score outside [0, 1]",
-                       lambda i: f"score {scores[i]!r} is outside [0, 1]")
     return image_ids, category_ids, scores, rows
 
 
@@ -554,12 +568,14 @@ def _result_masks(
     wrong = (size != expect).any(axis=1)
     problems.add_where(wrong, field, "mask size differs from image", lambda i: (
         f"mask size {size[i].tolist()} differs from the image size {expect[i].tolist()}"
-        f" (image_id {int(images.ids[rows[i]])})"))
+        f" (image_id {int(images.ids[rows[i]])})"), consistency=True)
     rles: list[Rle] = list(segs)
     for i in [i for i, s in enumerate(segs) if type(s["counts"]) is list and not wrong[i]]:
         h, w = int(size[i, 0]), int(size[i, 1])
-        if _uncompressed_ok(segs[i]["counts"], h, w, i, problems):
+        if _uncompressed_ok(segs[i]["counts"], h, w, i, problems, field):
             rles[i] = compress_uncompressed([segs[i]], h, w)[0]
+        else:
+            wrong[i] = True
     if wrong.any():  # still check the other masks, so validate lists every problem
         ok = np.flatnonzero(~wrong).tolist()
         _check_compressed([rles[i] for i in ok], ok, field, problems)

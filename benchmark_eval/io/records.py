@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.errors import Problem
+from benchmark_eval.errors import ConsistencyError, FormatError, InputError, Problem
 
 MAX_LISTED = 20  # records listed per kind of problem before they are summarised
 _INT = frozenset({int})
@@ -33,10 +33,17 @@ class ProblemList:
         self.file = file
         self.items: list[Problem] = []
         self._per_kind: dict[str, int] = {}
+        self.has_format_problem = False
 
     def add(self, message: str, record: int | None = None, field: str | None = None,
-            kind: str | None = None) -> None:
-        """Record a problem; ``kind`` groups repeats (defaults to the message)."""
+            kind: str | None = None, *, consistency: bool = False) -> None:
+        """Record a problem; ``kind`` groups repeats (defaults to the message).
+
+        Args:
+            consistency: The record is well formed but contradicts another (unknown or
+                duplicate ids, sizes); otherwise it is a format problem.
+        """
+        self.has_format_problem |= not consistency
         kind = kind or message
         n = self._per_kind.get(kind, 0) + 1
         self._per_kind[kind] = n
@@ -44,23 +51,31 @@ class ProblemList:
             self.items.append(Problem(self.file, message, record, field))
 
     def add_where(self, bad: np.ndarray, field: str, kind: str,
-                  message: Callable[[int], str]) -> None:
+                  message: Callable[[int], str], *, consistency: bool = False) -> None:
         """Record a problem for every row where ``bad`` is true (messages built lazily)."""
         rows = np.flatnonzero(bad)
         if not len(rows):
             return
+        self.has_format_problem |= not consistency
         seen = self._per_kind.get(kind, 0)
         self._per_kind[kind] = seen + len(rows)
         for i in rows[: max(0, MAX_LISTED - seen)].tolist():
             self.items.append(Problem(self.file, message(i), i, field))
 
     def summarise(self) -> list[Problem]:
-        """The listed problems plus one line per kind that was cut short."""
-        out = list(self.items)
+        """The listed problems in record order, plus one line per kind that was cut short."""
+        out = sorted(self.items, key=lambda p: (p.field or "", -1 if p.record is None
+                                                  else p.record))
         for kind, n in self._per_kind.items():
             if n > MAX_LISTED:
                 out.append(Problem(self.file, f"... {n - MAX_LISTED} more records: {kind}"))
         return out
+
+    def error(self) -> InputError:
+        """The exception to raise: :class:`FormatError` if any record is malformed, else
+        :class:`ConsistencyError`."""
+        cls = FormatError if self.has_format_problem else ConsistencyError
+        return cls(self.summarise())
 
     def __bool__(self) -> bool:
         return bool(self.items)

@@ -41,7 +41,7 @@ def test_segm_without_kernels_matches_pycocotools(case: str) -> None:
 
 @pytest.mark.usefixtures("no_kernels")
 def test_fallback_really_ran() -> None:
-    gt, results = make_case("mixed", "segm", 1)
+    gt, _ = make_case("mixed", "segm", 1)
     dataset, _ = benchmark_eval.io.load_coco_ground_truth(gt, masks=True, boxes=False)
     assert dataset.instances.mask_runs is None  # the numpy checker keeps no runs
     assert not coco_match.has_kernels()
