@@ -5,12 +5,11 @@ Example:
     >>> r = benchmark_eval.evaluate("coco-segm", gt="gt.json", pred="res.json")  # doctest: +SKIP
 """
 
-from benchmark_eval.api import PROTOCOLS, evaluate
+from benchmark_eval.api import PROTOCOLS, evaluate, validate
 from benchmark_eval.errors import BenchmarkEvalError, InputError
 from benchmark_eval.protocols.coco_params import AreaRange, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.report.coco import CocoResult
-from benchmark_eval.validate import validate
 
 __all__ = [
     "PROTOCOLS",

@@ -83,6 +83,13 @@ class CocoResult:
             "versions": self.versions,
         }
 
+    def render(self, *, per_class: bool = True) -> str:
+        """pycocotools' 12 summary lines, then (optionally) the per-class table."""
+        lines = coco_summary_lines(self)
+        if per_class:
+            lines += ["", *coco_per_class_table(self)]
+        return "\n".join(lines)
+
     def __str__(self) -> str:
         return "\n".join(coco_summary_lines(self))
 

@@ -75,6 +75,10 @@ def test_help_is_written_to_the_given_stdout(capsys: pytest.CaptureFixture) -> N
 @pytest.mark.parametrize("command", ["evaluate", "validate"])
 def test_subcommand_help(command: str, capsys: pytest.CaptureFixture) -> None:
     code, out, _ = run([command, "--help"])
+    assert code == 0
+    assert "coco-bbox" in out
+    assert "coco-segm" in out  # the protocols are sub-commands with their own options
+    code, out, _ = run([command, "coco-segm", "--help"])
     text = out + capsys.readouterr().out
     assert code == 0
     assert "--gt" in text

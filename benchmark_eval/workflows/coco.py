@@ -1,0 +1,147 @@
+"""Workflows ``coco-bbox`` and ``coco-segm``: COCO instance JSON in, COCOeval numbers out.
+
+Data flow: files -> ``io.coco`` (checked once) -> ``protocols.coco_match.prepare`` ->
+per-image-shard matching -> merged ``CocoState`` -> ``protocols.coco.compute`` ->
+``report.coco.CocoResult``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["WORKFLOWS", "evaluate_coco", "validate_coco"]
+
+import argparse
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from benchmark_eval.errors import ConfigError, InputError, Notice, Problem
+from benchmark_eval.io.coco import (
+    Source,
+    check_coco_ground_truth,
+    check_coco_results,
+    load_coco_ground_truth,
+    load_coco_results,
+)
+from benchmark_eval.io.jsonfile import read_json
+from benchmark_eval.protocols.coco import compute, evaluate_coco_state, tie_notice
+from benchmark_eval.protocols.coco_match import IouType, prepare
+from benchmark_eval.protocols.coco_params import CocoParams
+from benchmark_eval.report.coco import CocoResult
+from benchmark_eval.schema import InstanceDataset
+from benchmark_eval.workflows.base import Progress, Workflow
+
+
+def _params(params: CocoParams | dict[str, Any] | None) -> CocoParams:
+    if params is None or isinstance(params, CocoParams):
+        return params or CocoParams()
+    try:
+        return CocoParams(**params)
+    except ValueError as exc:
+        raise ConfigError(f"invalid parameters for COCO: {exc}") from exc
+
+
+def _load_gt(gt: Source, iou_type: IouType) -> tuple[InstanceDataset, list[Notice]]:
+    return load_coco_ground_truth(gt, boxes=iou_type == "bbox", masks=iou_type == "segm")
+
+
+def evaluate_coco(
+    iou_type: IouType, *, gt: Source, pred: Source,
+    params: CocoParams | dict[str, Any] | None = None, workers: int = 1,
+    progress: Progress | None = None,
+) -> CocoResult:
+    """Evaluate COCO results against COCO instance ground truth (pycocotools COCOeval).
+
+    Args:
+        iou_type: ``"bbox"`` or ``"segm"``.
+        gt: Ground-truth JSON path or loaded dict.
+        pred: Results JSON path or loaded list.
+        params: :class:`CocoParams` (or a dict of its fields); the official preset if None.
+        workers: Processes; 0 = all cores. With more than one, the GT is read in a child
+            process while the results are parsed, and matching runs in a pool.
+        progress: Called with (images done, images total).
+    """
+    p = _params(params)
+    parallel = workers != 1 and "fork" in multiprocessing.get_all_start_methods()
+    pred_name = str(pred) if isinstance(pred, (str, Path)) else None
+    if parallel and pred_name is not None:
+        # the files are independent until the results are checked against the GT:
+        # parse the (larger) results file here while a child process reads the GT
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+            future: Future[tuple[InstanceDataset, list[Notice]]] = ex.submit(
+                _load_gt, gt, iou_type)
+            try:
+                pred = read_json(pred_name)
+            finally:
+                dataset, notices = future.result()  # GT problems are reported first
+    else:
+        dataset, notices = _load_gt(gt, iou_type)
+    preds, pred_notices = load_coco_results(pred, dataset, boxes=iou_type == "bbox",
+                                            masks=iou_type == "segm", name=pred_name)
+    prepared = prepare(dataset, preds, p, iou_type)
+    state = evaluate_coco_state(prepared, p, iou_type, workers=workers, progress=progress)
+    inst = dataset.instances
+    counts = {
+        "gt_instances": len(inst),
+        "gt_crowd": int(inst.iscrowd.sum()),
+        "detections": len(preds),
+        "detections_evaluated": len(prepared.det_score),
+        "detections_beyond_max_dets": prepared.n_dropped,
+    }
+    return CocoResult.build(f"coco-{iou_type}", state, compute(state, p), p, dataset=dataset,
+                            notices=notices + pred_notices + tie_notice(preds), counts=counts)
+
+
+def validate_coco(iou_type: IouType, *, gt: Source, pred: Source) -> list[Problem]:
+    """Every problem of a COCO ground truth and results file; empty when clean."""
+    boxes, masks = iou_type == "bbox", iou_type == "segm"
+    dataset, problems = check_coco_ground_truth(gt, boxes=boxes, masks=masks)
+    if dataset is None:
+        where = str(pred) if isinstance(pred, (str, Path)) else "<pred>"
+        return [*problems, Problem(where, "not checked: the ground truth has problems")]
+    return problems + check_coco_results(pred, dataset, boxes=boxes, masks=masks)
+
+
+def _add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
+    parser.add_argument("--gt", required=True, type=Path, metavar="GT.json",
+                        help="COCO instance ground truth (instances_*.json)")
+    parser.add_argument("--pred", required=True, type=Path, metavar="RESULTS.json",
+                        help="COCO results file: a JSON list of detections")
+    if evaluate:
+        parser.add_argument("--config", type=Path, metavar="PARAMS.json",
+                            help="parameters (IoU/recall thresholds, maxDets, area ranges,"
+                                 " class_agnostic; see configs/); official preset by default")
+
+
+def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
+    options: dict[str, Any] = {"gt": args.gt, "pred": args.pred}
+    if evaluate and args.config is not None:
+        try:
+            data = read_json(args.config)
+        except InputError as exc:
+            raise ConfigError(f"cannot use --config {args.config}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{args.config}: expected a JSON object of parameters")
+        data = {k: v for k, v in data.items() if k not in ("protocol", "description")}
+        try:
+            options["params"] = CocoParams(**data)
+        except ValueError as exc:
+            raise ConfigError(f"{args.config}: invalid parameters: {exc}") from exc
+    return options
+
+
+def _workflow(iou_type: IouType) -> Workflow:
+    kind = "box" if iou_type == "bbox" else "mask"
+    return Workflow(
+        name=f"coco-{iou_type}",
+        summary=f"COCO {kind} AP/AR (pycocotools 2.0.11 COCOeval, iouType='{iou_type}')",
+        evaluate=partial(evaluate_coco, iou_type),
+        validate=partial(validate_coco, iou_type),
+        add_arguments=_add_arguments,
+        cli_options=_cli_options,
+        example=f"--gt instances_val2017.json --pred {iou_type}_results.json",
+    )
+
+
+WORKFLOWS = (_workflow("bbox"), _workflow("segm"))
