@@ -39,7 +39,8 @@ class PreparedInstances:
     gt_category: np.ndarray  # index into category_ids
     gt_ids: np.ndarray
     gt_area: np.ndarray
-    gt_crowd: np.ndarray
+    gt_crowd: np.ndarray  # crowd semantics: IoU over the detection, never used up
+    gt_ignore_flag: np.ndarray  # ignored in every area range (COCO: iscrowd; LVIS: ignore)
     gt_boxes: np.ndarray | None
     gt_masks: list[Any] | None
     gt_runs: MaskRuns | None  # decoded masks, indexed by ``gt_src``
@@ -54,12 +55,27 @@ class PreparedInstances:
     det_masks: list[Any] | None
     det_runs: MaskRuns | None  # decoded masks, indexed by ``det_src``
     det_src: np.ndarray  # row of each prepared detection in the results file
+    det_free_fp: np.ndarray  # an unmatched detection is ignored, not a false positive
     n_dropped: int  # detections beyond the largest maxDets in their group
 
 
 def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
-            iou_type: IouType) -> PreparedInstances:
-    """Sort GT and detections into pycocotools' evaluation order and apply ``maxDets``."""
+            iou_type: IouType, *, gt_ignore: np.ndarray | None = None,
+            det_keep: np.ndarray | None = None, det_free_fp: np.ndarray | None = None,
+            crowd: bool = True) -> PreparedInstances:
+    """Sort GT and detections into the evaluation order and apply ``maxDets``.
+
+    The defaults are pycocotools' rules. LVIS (``protocols.lvis``) passes its own:
+
+    Args:
+        gt_ignore: Per GT row, ignored in every area range (default: ``iscrowd``, as
+            pycocotools overrides ``ignore`` with it).
+        det_keep: Per detection row, evaluate it at all (default: all).
+        det_free_fp: Per detection row, an unmatched detection is ignored rather than a
+            false positive (default: none).
+        crowd: Whether ``iscrowd`` GT get crowd matching (union = detection area, never
+            used up); LVIS has no crowd logic.
+    """
     image_ids = np.unique(gt.images.ids)
     if params.class_agnostic:
         category_ids = np.array([-1], dtype=np.int64)
@@ -72,12 +88,14 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
     g_order = np.lexsort((np.arange(len(inst)), inst.category_ids, gi))
     di = np.searchsorted(image_ids, preds.image_ids)
     file_order = np.arange(len(preds))
+    kept_rows = np.arange(len(preds)) if det_keep is None else np.flatnonzero(det_keep)
     if params.class_agnostic:
         dc = np.zeros(len(preds), dtype=np.int64)
-        d_order = np.lexsort((file_order, preds.category_ids, -preds.scores, di))
+        keys = (file_order, preds.category_ids, -preds.scores, di)
     else:
         dc = np.searchsorted(category_ids, preds.category_ids)
-        d_order = np.lexsort((file_order, -preds.scores, dc, di))
+        keys = (file_order, -preds.scores, dc, di)
+    d_order = kept_rows[np.lexsort(tuple(k[kept_rows] for k in keys))]
     n_cat = len(category_ids)
     det_group = (di * n_cat + dc)[d_order]
     starts = np.r_[0, np.flatnonzero(np.diff(det_group)) + 1]
@@ -91,12 +109,16 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
         return None if masks is None else [masks[i] for i in idx.tolist()]
 
     need_masks = iou_type == "segm"
+    crowd_flags = inst.iscrowd if crowd else np.zeros(len(inst), dtype=bool)
+    ignore_flags = inst.iscrowd if gt_ignore is None else gt_ignore
+    free_fp = np.zeros(len(preds), dtype=bool) if det_free_fp is None else det_free_fp
     use_runs = need_masks and has_kernels() and inst.mask_runs is not None and (
         preds.mask_runs is not None)
     return PreparedInstances(
         category_ids=category_ids, image_ids=image_ids,
         gt_image=gi[g_sel], gt_group=(gi * n_cat + gc)[g_sel], gt_category=gc[g_sel],
-        gt_ids=inst.ids[g_sel], gt_area=inst.areas[g_sel], gt_crowd=inst.iscrowd[g_sel],
+        gt_ids=inst.ids[g_sel], gt_area=inst.areas[g_sel], gt_crowd=crowd_flags[g_sel],
+        gt_ignore_flag=ignore_flags[g_sel],
         gt_boxes=None if need_masks or inst.boxes is None else inst.boxes[g_sel],
         gt_masks=take(inst.masks, g_sel) if need_masks and not use_runs else None,
         gt_runs=inst.mask_runs if use_runs else None, gt_src=g_sel,
@@ -105,7 +127,7 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
         det_boxes=None if need_masks or preds.boxes is None else preds.boxes[d_sel],
         det_masks=take(preds.masks, d_sel) if need_masks and not use_runs else None,
         det_runs=preds.mask_runs if use_runs else None, det_src=d_sel,
-        n_dropped=int((~keep).sum()),
+        det_free_fp=free_fp[d_sel], n_dropped=int((~keep).sum()),
     )
 
 
@@ -195,10 +217,11 @@ def evaluate_images(p: PreparedInstances, params: CocoParams, iou_type: IouType,
     pd, pg, piou = pairs(p, det, gt, t_min)
     d_local, g_local = pd - (det[0] if len(det) else 0), pg - (gt[0] if len(gt) else 0)
     bounds = params.area_array
-    gt_ignore = p.gt_crowd[gt][:, None] | _outside(p.gt_area[gt], bounds)
+    gt_ignore = p.gt_ignore_flag[gt][:, None] | _outside(p.gt_area[gt], bounds)
     wave = _waves(d_local, p.det_group[det])
     match = greedy_match(d_local, g_local, piou, wave, gt_ignore, p.gt_crowd[gt], thr, len(det))
-    outcome = _outcomes(match, gt_ignore, p.gt_ids[gt], _outside(p.det_area[det], bounds))
+    free = _outside(p.det_area[det], bounds) | p.det_free_fp[det][:, None]
+    outcome = _outcomes(match, gt_ignore, p.gt_ids[gt], free)
     gt_count = np.zeros((len(p.category_ids), len(bounds)), dtype=np.int64)
     np.add.at(gt_count, p.gt_category[gt], (~gt_ignore).astype(np.int64))
     return CocoState(
@@ -231,7 +254,8 @@ def _outcomes(match: np.ndarray, gt_ignore: np.ndarray, gt_ids: np.ndarray,
     """Outcome codes ``(D, A, T)`` from matches ``(D, T, A)``.
 
     As in evaluateImg: a detection matched to an ignored GT is ignored; an unmatched one is
-    ignored when its own area is outside the range. pycocotools stores the matched GT's
+    ignored when its own area is outside the range (``det_outside``, which also carries
+    LVIS' "not exhaustively annotated" rule). pycocotools stores the matched GT's
     *id* and treats id 0 as "unmatched", which this reproduces.
     """
     matched = match >= 0
