@@ -52,7 +52,8 @@ Source = str | Path | dict[str, Any] | list[Any]
 Rle = dict[str, Any]
 
 
-def _open(source: Source, default_name: str) -> tuple[Any, str]:
+def open_source(source: Source, default_name: str) -> tuple[Any, str]:
+    """Parsed JSON and the name to use in messages (the path, or ``default_name``)."""
     if isinstance(source, (str, Path)):
         return read_json(source), str(source)
     return source, default_name
@@ -76,8 +77,8 @@ def load_coco_ground_truth(
     Raises:
         InputError: Listing every problem found, each with file and record index.
     """
-    data, name = _open(source, name or "<gt>")
-    dataset, problems, notices = _parse_ground_truth(data, name, boxes=boxes, masks=masks)
+    data, name = open_source(source, name or "<gt>")
+    dataset, problems, notices = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
     if problems or dataset is None:
         raise problems.error()
     return dataset, notices
@@ -88,10 +89,10 @@ def check_coco_ground_truth(
 ) -> tuple[InstanceDataset | None, list[Problem]]:
     """Like :func:`load_coco_ground_truth` but returns the problems instead of raising."""
     try:
-        data, name = _open(source, "<gt>")
+        data, name = open_source(source, "<gt>")
     except InputError as exc:
         return None, exc.problems
-    dataset, problems, _ = _parse_ground_truth(data, name, boxes=boxes, masks=masks)
+    dataset, problems, _ = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
     return (dataset if not problems else None), problems.summarise()
 
 
@@ -212,9 +213,10 @@ def _check_references(cols: _AnnotationColumns, images: Images, categories: Cate
     return row
 
 
-def _parse_ground_truth(
+def parse_coco_ground_truth(
     data: Any, name: str, *, boxes: bool, masks: bool
 ) -> tuple[InstanceDataset | None, ProblemList, list[Notice]]:
+    """Check and convert parsed COCO GT; the dataset is None when there are problems."""
     problems = ProblemList(name)
     if not isinstance(data, dict):
         problems.add(f"expected a COCO ground-truth object, got {type(data).__name__}")
@@ -406,8 +408,8 @@ def load_coco_results(
     Raises:
         InputError: Listing every problem, each with file and record index.
     """
-    data, name = _open(source, name or "<pred>")
-    preds, problems, notices = _parse_results(data, name, gt, boxes=boxes, masks=masks)
+    data, name = open_source(source, name or "<pred>")
+    preds, problems, notices = parse_coco_results(data, name, gt, boxes=boxes, masks=masks)
     if problems or preds is None:
         raise problems.error()
     return preds, notices
@@ -418,10 +420,10 @@ def check_coco_results(
 ) -> list[Problem]:
     """Like :func:`load_coco_results` but returns every problem instead of raising."""
     try:
-        data, name = _open(source, "<pred>")
+        data, name = open_source(source, "<pred>")
     except InputError as exc:
         return exc.problems
-    _, problems, _ = _parse_results(data, name, gt, boxes=boxes, masks=masks)
+    _, problems, _ = parse_coco_results(data, name, gt, boxes=boxes, masks=masks)
     return problems.summarise()
 
 
@@ -456,9 +458,10 @@ def _result_columns(data: list[Any], gt: InstanceDataset, problems: ProblemList
     return image_ids, category_ids, scores, rows
 
 
-def _parse_results(
+def parse_coco_results(
     data: Any, name: str, gt: InstanceDataset, *, boxes: bool, masks: bool
 ) -> tuple[Predictions | None, ProblemList, list[Notice]]:
+    """Check and convert a parsed results list; None when there are problems."""
     problems = ProblemList(name)
     if not isinstance(data, list):
         problems.add("a results file must be a JSON list of detections, got "

@@ -13,6 +13,7 @@ from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.coco import METRIC_KEYS, CocoMetrics
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
+from benchmark_eval.report.common import package_versions
 from benchmark_eval.schema import InstanceDataset
 
 PER_CLASS_KEYS = ("AP", "AP50", "AP75", "AR100")
@@ -68,7 +69,8 @@ class CocoResult:
             category_ids=cat_ids,
             category_names=[names.get(c, "all" if c == -1 else "") for c in cat_ids],
             params=params, warnings=list(notices or []),
-            counts=dict(counts or {}, images=state.n_images), versions=_versions(),
+            counts=dict(counts or {}, images=state.n_images),
+            versions=package_versions("pycocotools"),
         )
 
     def to_report(self) -> dict[str, Any]:
@@ -92,18 +94,6 @@ class CocoResult:
 
     def __str__(self) -> str:
         return "\n".join(coco_summary_lines(self))
-
-
-def _versions() -> dict[str, str]:
-    from importlib import metadata
-
-    def version(pkg: str) -> str:
-        try:
-            return metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            return "unknown"
-
-    return {pkg: version(pkg) for pkg in ("benchmark-eval", "numpy", "pycocotools")}
 
 
 def _fmt_value(v: float) -> str:

@@ -1,0 +1,124 @@
+"""LVIS ground truth and results <-> the common schema.
+
+LVIS files are COCO instance files plus federated fields: ``neg_category_ids`` and
+``not_exhaustive_category_ids`` on every image, ``frequency`` on every category, and an
+``ignore`` flag that (unlike pycocotools) lvis-api honours. Reproduces lvis-api 0.5.3
+``LVIS`` / ``LVISResults``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["check_lvis_ground_truth", "load_lvis_ground_truth"]
+
+from typing import Any
+
+import numpy as np
+
+from benchmark_eval.errors import InputError, Notice, Problem
+from benchmark_eval.io.coco import Source, open_source, parse_coco_ground_truth
+from benchmark_eval.io.records import ProblemList
+from benchmark_eval.schema import InstanceDataset
+from benchmark_eval.schema.lvis import FREQUENCIES, FederatedLabels
+
+
+def load_lvis_ground_truth(
+    source: Source, *, boxes: bool = True, masks: bool = False, name: str | None = None
+) -> tuple[InstanceDataset, FederatedLabels, np.ndarray, list[Notice]]:
+    """Read an LVIS ground truth.
+
+    Returns:
+        The dataset, its federated labels, the ``ignore`` flag per annotation (bool), and
+        notices.
+
+    Raises:
+        InputError: Listing every problem (missing federated fields are errors).
+    """
+    data, name = open_source(source, name or "<gt>")
+    dataset, fed, ignore, problems, notices = _parse(data, name, boxes=boxes, masks=masks)
+    if problems or dataset is None or fed is None or ignore is None:
+        raise problems.error()
+    return dataset, fed, ignore, notices
+
+
+def check_lvis_ground_truth(
+    source: Source, *, boxes: bool = True, masks: bool = False
+) -> tuple[InstanceDataset | None, FederatedLabels | None, list[Problem]]:
+    """Like :func:`load_lvis_ground_truth` but returns the problems instead of raising."""
+    try:
+        data, name = open_source(source, "<gt>")
+    except InputError as exc:
+        return None, None, exc.problems
+    dataset, fed, _, problems, _ = _parse(data, name, boxes=boxes, masks=masks)
+    if problems:
+        return None, None, problems.summarise()
+    return dataset, fed, []
+
+
+def _parse(data: Any, name: str, *, boxes: bool, masks: bool) -> tuple[
+        InstanceDataset | None, FederatedLabels | None, np.ndarray | None, ProblemList,
+        list[Notice]]:
+    dataset, problems, notices = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
+    # lvis-api honours 'ignore'; pycocotools' override warning does not apply
+    notices = [n for n in notices if n.code != "ignore-overridden"]
+    if not isinstance(data, dict):
+        return None, None, None, problems, notices
+    fed = _federated(data, problems)
+    ignore = _ignore_flags(data.get("annotations"), problems)
+    if problems or dataset is None:
+        return None, None, None, problems, notices
+    return dataset, fed, ignore, problems, notices
+
+
+def _id_lists(records: list[dict[str, Any]], key: str, field: str, problems: ProblemList
+              ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(owner id, listed id) pairs of a list-of-ids field present on every record."""
+    try:
+        lists = [r[key] for r in records]
+        owners = [r["id"] for r in records]
+    except (KeyError, TypeError):
+        bad = np.array([not isinstance(r, dict) or key not in r for r in records])
+        problems.add_where(bad, field, f"missing '{key}'", lambda i: (
+            f"missing '{key}' (LVIS federated evaluation needs it on every {field[:-1]})"))
+        return None
+    ok = set(map(type, lists)) <= {list} and all(
+        set(map(type, x)) <= {int} for x in lists)
+    if not ok:
+        bad = np.array([not (isinstance(x, list) and all(type(v) is int for v in x))
+                        for x in lists])
+        problems.add_where(bad, field, f"'{key}' not a list of ids",
+                           lambda i: f"'{key}' must be a list of integer category ids")
+        return None
+    n = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    owner = np.repeat(np.array(owners, dtype=np.int64), n)
+    listed = np.fromiter((v for x in lists for v in x), dtype=np.int64, count=int(n.sum()))
+    return owner, listed
+
+
+def _federated(data: dict[str, Any], problems: ProblemList) -> FederatedLabels | None:
+    images, categories = data.get("images"), data.get("categories")
+    if not isinstance(images, list) or not isinstance(categories, list):
+        return None
+    neg = _id_lists(images, "neg_category_ids", "images", problems)
+    nel = _id_lists(images, "not_exhaustive_category_ids", "images", problems)
+    freq_raw = [c.get("frequency") if isinstance(c, dict) else None for c in categories]
+    bad = np.array([f not in FREQUENCIES for f in freq_raw], dtype=bool)
+    problems.add_where(bad, "categories", "bad frequency", lambda i: (
+        f"'frequency' must be one of 'r', 'c', 'f' (LVIS frequency groups), got "
+        f"{freq_raw[i]!r}"))
+    if neg is None or nel is None or bad.any():
+        return None
+    frequency = np.array([FREQUENCIES.index(f) for f in freq_raw], dtype=np.int64)
+    return FederatedLabels(neg_image=neg[0], neg_category=neg[1], not_exhaustive_image=nel[0],
+                           not_exhaustive_category=nel[1], frequency=frequency)
+
+
+def _ignore_flags(anns: Any, problems: ProblemList) -> np.ndarray | None:
+    if not isinstance(anns, list):
+        return None
+    raw = [a.get("ignore", 0) if isinstance(a, dict) else 0 for a in anns]
+    if not set(map(type, raw)) <= {int, bool} or not set(raw) <= {0, 1}:
+        bad = np.array([type(v) not in (int, bool) or v not in (0, 1) for v in raw])
+        problems.add_where(bad, "annotations", "ignore not 0/1",
+                           lambda i: f"'ignore' must be 0 or 1, got {raw[i]!r}")
+        return None
+    return np.array([bool(v) for v in raw], dtype=bool)

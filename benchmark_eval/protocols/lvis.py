@@ -1,0 +1,178 @@
+"""Protocols ``lvis-bbox`` and ``lvis-segm``: lvis-api 0.5.3 ``LVISEval`` numbers.
+
+The COCO matching and accumulation engine with LVIS' federated rules
+(lvis-dataset/lvis-api ``lvis/results.py``, ``lvis/eval.py``):
+
+* at most ``max_dets`` (300) detections per image across categories, highest score first
+  (a stable sort: ties keep results-file order), applied before anything else;
+* a detection of a category neither annotated in its image nor listed in the image's
+  ``neg_category_ids`` is dropped (the detector is not judged where nobody looked);
+* an unmatched detection of a category in ``not_exhaustive_category_ids`` is ignored;
+* the GT ``ignore`` flag is honoured; there is no crowd logic;
+* no per-(image, category) cut: the only ``maxDets`` is the per-image one;
+* AP per frequency group (``APr``, ``APc``, ``APf``) over the categories of that group;
+  ``AR@300`` is the mean final recall.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LVIS_METRIC_KEYS", "LvisMetrics", "LvisParams", "compute_lvis", "prepare_lvis"]
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from benchmark_eval.protocols.coco_accumulate import Accumulated, accumulate
+from benchmark_eval.protocols.coco_match import IouType, PreparedInstances, prepare
+from benchmark_eval.protocols.coco_params import (
+    AreaRange,
+    CocoParams,
+    official_iou_thresholds,
+    official_recall_thresholds,
+)
+from benchmark_eval.protocols.coco_state import CocoState
+from benchmark_eval.schema import InstanceDataset, Predictions
+from benchmark_eval.schema.lvis import FederatedLabels
+
+LVIS_METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf",
+                    "AR@300", "ARs@300", "ARm@300", "ARl@300")
+
+
+class LvisParams(BaseModel):
+    """LVIS evaluation parameters; the defaults are lvis-api's ``Params``.
+
+    Attributes:
+        iou_thresholds: IoU thresholds (``np.linspace(.5, .95, 10)``).
+        recall_thresholds: Recall sampling points (``np.linspace(0, 1, 101)``).
+        max_dets: Detections kept per image across categories (300).
+        area_ranges: Size buckets on the GT ``area`` field.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    iou_thresholds: Annotated[tuple[float, ...], Field(min_length=1)] = Field(
+        default_factory=official_iou_thresholds)
+    recall_thresholds: Annotated[tuple[float, ...], Field(min_length=1)] = Field(
+        default_factory=official_recall_thresholds)
+    max_dets: Annotated[int, Field(ge=1)] = 300
+    area_ranges: Annotated[tuple[AreaRange, ...], Field(min_length=1)] = CocoParams().area_ranges
+
+    def engine_params(self) -> CocoParams:
+        """The matching engine's parameters: one ``maxDets`` equal to the per-image cap
+        (a per-(image, category) cut at that value never removes anything)."""
+        return CocoParams(iou_thresholds=self.iou_thresholds,
+                          recall_thresholds=self.recall_thresholds,
+                          max_detections=(self.max_dets,), area_ranges=self.area_ranges)
+
+
+def _pair_keys(image_ids: np.ndarray, category_ids: np.ndarray) -> np.ndarray:
+    # both ids fit in 32 bits in every LVIS/COCO release; combine into one sortable key
+    return (image_ids.astype(np.int64) << 32) | (category_ids.astype(np.int64) & 0xFFFFFFFF)
+
+
+def _cap_per_image(preds: Predictions, max_dets: int) -> np.ndarray:
+    """``LVISResults.limit_dets_per_image``: top ``max_dets`` by score per image (stable)."""
+    n = len(preds)
+    order = np.lexsort((np.arange(n), -preds.scores, preds.image_ids))
+    img = preds.image_ids[order]
+    starts = np.r_[0, np.flatnonzero(img[1:] != img[:-1]) + 1] if n else np.zeros(0, int)
+    sizes = np.diff(np.r_[starts, n])
+    rank = np.arange(n) - np.repeat(starts, sizes)
+    keep = np.zeros(n, dtype=bool)
+    keep[order[rank < max_dets]] = True
+    return keep
+
+
+@dataclass(frozen=True)
+class LvisPrepared:
+    """Prepared instances plus what LVIS' rules removed."""
+
+    prepared: PreparedInstances
+    beyond_max_dets: int
+    not_federated: int
+
+
+def prepare_lvis(gt: InstanceDataset, fed: FederatedLabels, ignore: np.ndarray,
+                 preds: Predictions, params: LvisParams, iou_type: IouType) -> LvisPrepared:
+    """Apply LVIS' load-time cap and federated rules, then the engine's ordering."""
+    capped = _cap_per_image(preds, params.max_dets)
+    inst = gt.instances
+    det_keys = _pair_keys(preds.image_ids, preds.category_ids)
+    judged = np.union1d(_pair_keys(inst.image_ids, inst.category_ids),
+                        _pair_keys(fed.neg_image, fed.neg_category))
+    federated = np.isin(det_keys, judged)
+    free_fp = np.isin(det_keys, _pair_keys(fed.not_exhaustive_image,
+                                           fed.not_exhaustive_category))
+    prepared = prepare(gt, preds, params.engine_params(), iou_type, gt_ignore=ignore,
+                       det_keep=capped & federated, det_free_fp=free_fp, crowd=False)
+    return LvisPrepared(prepared=prepared, beyond_max_dets=int((~capped).sum()),
+                        not_federated=int((capped & ~federated).sum()))
+
+
+@dataclass(frozen=True)
+class LvisMetrics:
+    """Accumulated arrays (M axis of length 1), ``results`` as lvis-api names them (-1
+    where undefined), and per-class AP/AP50/AP75 per K index."""
+
+    accumulated: Accumulated
+    results: dict[str, float]
+    per_class: list[dict[str, float]]
+
+
+def _mean_defined(s: np.ndarray) -> float:
+    valid = s[s > -1]
+    return -1.0 if len(valid) == 0 else float(np.mean(valid))
+
+
+def _summary(acc: Accumulated, params: LvisParams, ap: bool, iou: float | None, area: str,
+             cats: list[int] | None) -> float:
+    """``LVISEval._summarize``: same slicing (so the same summation order) as lvis-api."""
+    a = [i for i, r in enumerate(params.area_ranges) if r.label == area]
+    if ap:
+        s = acc.precision[..., 0]  # (T, R, K, A)
+        if iou is not None:
+            s = s[np.where(iou == np.asarray(params.iou_thresholds))[0]]
+        s = s[:, :, cats, a] if cats is not None else s[:, :, :, a]
+    else:
+        s = acc.recall[..., 0]  # (T, K, A)
+        if iou is not None:
+            s = s[np.where(iou == np.asarray(params.iou_thresholds))[0]]
+        s = s[:, :, a]
+    return _mean_defined(s)
+
+
+def compute_lvis(state: CocoState, params: LvisParams, frequency: np.ndarray) -> LvisMetrics:
+    """Accumulate and summarise (``LVISEval.accumulate`` + ``summarize``).
+
+    Args:
+        state: Merged state.
+        params: Parameters.
+        frequency: Frequency group index per K (category) index.
+    """
+    acc = accumulate(state, params.engine_params())
+    groups = [np.flatnonzero(frequency == g).tolist() for g in range(3)]
+    md = params.max_dets
+    results = {
+        "AP": _summary(acc, params, True, None, "all", None),
+        "AP50": _summary(acc, params, True, 0.5, "all", None),
+        "AP75": _summary(acc, params, True, 0.75, "all", None),
+        "APs": _summary(acc, params, True, None, "small", None),
+        "APm": _summary(acc, params, True, None, "medium", None),
+        "APl": _summary(acc, params, True, None, "large", None),
+        "APr": _summary(acc, params, True, None, "all", groups[0]),
+        "APc": _summary(acc, params, True, None, "all", groups[1]),
+        "APf": _summary(acc, params, True, None, "all", groups[2]),
+        f"AR@{md}": _summary(acc, params, False, None, "all", None),
+        f"ARs@{md}": _summary(acc, params, False, None, "small", None),
+        f"ARm@{md}": _summary(acc, params, False, None, "medium", None),
+        f"ARl@{md}": _summary(acc, params, False, None, "large", None),
+    }
+    area = params.area_ranges[0].label
+    per_class = [{
+        "AP": _summary(acc, params, True, None, area, [k]),
+        "AP50": _summary(acc, params, True, 0.5, area, [k]),
+        "AP75": _summary(acc, params, True, 0.75, area, [k]),
+    } for k in range(len(state.category_ids))]
+    return LvisMetrics(accumulated=acc, results=results, per_class=per_class)

@@ -1,0 +1,125 @@
+"""Workflows ``lvis-bbox`` and ``lvis-segm``: LVIS JSON in, LVISEval numbers out."""
+
+from __future__ import annotations
+
+__all__ = ["WORKFLOWS", "evaluate_lvis", "validate_lvis"]
+
+import argparse
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmark_eval.errors import ConfigError, InputError, Notice, Problem
+from benchmark_eval.io.coco import Source, check_coco_results, load_coco_results
+from benchmark_eval.io.jsonfile import read_json
+from benchmark_eval.io.lvis import check_lvis_ground_truth, load_lvis_ground_truth
+from benchmark_eval.protocols.coco import evaluate_coco_state, score_ties
+from benchmark_eval.protocols.coco_match import IouType
+from benchmark_eval.protocols.lvis import LvisParams, compute_lvis, prepare_lvis
+from benchmark_eval.report.lvis import LvisResult
+from benchmark_eval.workflows.base import Progress, Workflow
+
+
+def _params(params: LvisParams | dict[str, Any] | None) -> LvisParams:
+    if params is None or isinstance(params, LvisParams):
+        return params or LvisParams()
+    try:
+        return LvisParams(**params)
+    except ValueError as exc:
+        raise ConfigError(f"invalid parameters for LVIS: {exc}") from exc
+
+
+def evaluate_lvis(
+    iou_type: IouType, *, gt: Source, pred: Source,
+    params: LvisParams | dict[str, Any] | None = None, workers: int = 1,
+    progress: Progress | None = None,
+) -> LvisResult:
+    """Evaluate results against an LVIS ground truth (lvis-api 0.5.3 ``LVISEval``).
+
+    Args:
+        iou_type: ``"bbox"`` or ``"segm"``.
+        gt: LVIS GT JSON path or loaded dict.
+        pred: Results JSON path or loaded list (COCO results format).
+        params: :class:`LvisParams` (or a dict of its fields); lvis-api's defaults if None.
+        workers: Processes for matching; 0 = all cores.
+        progress: Called with (images done, images total).
+    """
+    p = _params(params)
+    boxes, masks = iou_type == "bbox", iou_type == "segm"
+    dataset, fed, ignore, notices = load_lvis_ground_truth(gt, boxes=boxes, masks=masks)
+    preds, pred_notices = load_coco_results(pred, dataset, boxes=boxes, masks=masks)
+    lp = prepare_lvis(dataset, fed, ignore, preds, p, iou_type)
+    engine = p.engine_params()
+    state = evaluate_coco_state(lp.prepared, engine, iou_type, workers=workers,
+                                progress=progress)
+    frequency = fed.frequency[np.argsort(dataset.categories.ids)]  # K axis: sorted ids
+    counts = {
+        "gt_instances": len(dataset.instances),
+        "gt_ignored": int(ignore.sum()),
+        "detections": len(preds),
+        "detections_beyond_max_dets": lp.beyond_max_dets,
+        "detections_not_federated": lp.not_federated,
+        "detections_evaluated": len(lp.prepared.det_score),
+    }
+    ties = score_ties(preds)
+    if ties:
+        notices = [*notices, Notice(
+            "score-ties",
+            f"{ties} detection(s) share their score with another detection of the same"
+            " category; lvis-api breaks such ties by image id, then results-file order"
+            " (also at the 300-per-image cut), so AP can depend on file order. Reproduced.")]
+    return LvisResult.build(f"lvis-{iou_type}", state, compute_lvis(state, p, frequency), p,
+                            dataset=dataset, notices=notices + pred_notices, counts=counts)
+
+
+def validate_lvis(iou_type: IouType, *, gt: Source, pred: Source) -> list[Problem]:
+    """Every problem of an LVIS ground truth and results file; empty when clean."""
+    boxes, masks = iou_type == "bbox", iou_type == "segm"
+    dataset, _, problems = check_lvis_ground_truth(gt, boxes=boxes, masks=masks)
+    if dataset is None:
+        where = str(pred) if isinstance(pred, (str, Path)) else "<pred>"
+        return [*problems, Problem(where, "not checked: the ground truth has problems")]
+    return problems + check_coco_results(pred, dataset, boxes=boxes, masks=masks)
+
+
+def _add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
+    parser.add_argument("--gt", required=True, type=Path, metavar="GT.json",
+                        help="LVIS ground truth (lvis_v1_val.json)")
+    parser.add_argument("--pred", required=True, type=Path, metavar="RESULTS.json",
+                        help="results file: a JSON list of detections (COCO format)")
+    if evaluate:
+        parser.add_argument("--config", type=Path, metavar="PARAMS.json",
+                            help="parameters (thresholds, max_dets, area ranges; see"
+                                 " configs/lvis.json); lvis-api's defaults otherwise")
+
+
+def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
+    options: dict[str, Any] = {"gt": args.gt, "pred": args.pred}
+    if evaluate and args.config is not None:
+        try:
+            data = read_json(args.config)
+        except InputError as exc:
+            raise ConfigError(f"cannot use --config {args.config}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{args.config}: expected a JSON object of parameters")
+        options["params"] = _params(
+            {k: v for k, v in data.items() if k not in ("protocol", "description")})
+    return options
+
+
+def _workflow(iou_type: IouType) -> Workflow:
+    kind = "box" if iou_type == "bbox" else "mask"
+    return Workflow(
+        name=f"lvis-{iou_type}",
+        summary=f"LVIS federated {kind} AP/AR, APr/APc/APf (lvis-api 0.5.3 LVISEval)",
+        evaluate=partial(evaluate_lvis, iou_type),
+        validate=partial(validate_lvis, iou_type),
+        add_arguments=_add_arguments,
+        cli_options=_cli_options,
+        example=f"--gt lvis_v1_val.json --pred {iou_type}_results.json",
+    )
+
+
+WORKFLOWS = (_workflow("bbox"), _workflow("segm"))
