@@ -9,7 +9,9 @@ from benchmark_eval.api import PROTOCOLS, evaluate, validate
 from benchmark_eval.errors import BenchmarkEvalError, InputError
 from benchmark_eval.protocols.coco_params import AreaRange, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
+from benchmark_eval.protocols.lvis import LvisParams
 from benchmark_eval.report.coco import CocoResult
+from benchmark_eval.report.lvis import LvisResult
 
 __all__ = [
     "PROTOCOLS",
@@ -19,6 +21,8 @@ __all__ = [
     "CocoResult",
     "CocoState",
     "InputError",
+    "LvisParams",
+    "LvisResult",
     "evaluate",
     "validate",
 ]
