@@ -34,9 +34,12 @@ from benchmark_eval.io.records import (
 )
 from benchmark_eval.masks import (
     RleCheck,
+    can_rasterize,
     check_compressed_rles,
+    combine_runs,
     compress_uncompressed,
     polygons_to_rles,
+    rasterize_polygons,
     rle_boxes,
 )
 from benchmark_eval.schema import (
@@ -270,33 +273,47 @@ def _gt_notices(
 
 def _gt_masks(
     anns: list[dict[str, Any]], row: np.ndarray, images: Images, problems: ProblemList
-) -> tuple[list[Rle], MaskRuns | None]:
-    """Compressed RLE for every annotation, as ``annToRLE`` makes it, and the decoded runs.
+) -> tuple[list[Rle] | None, MaskRuns | None]:
+    """The masks of every annotation, as ``COCO.annToRLE`` makes them.
 
-    Polygons are rasterised by pycocotools in one call per distinct image size.
+    With the C kernels: decoded runs only (polygons rasterised by pycocotools' own
+    ``rleFrPoly`` in one call, RLE decoded and checked in one call). Without: compressed
+    RLE dicts from pycocotools' Python API, one ``frPyObjects`` call per image size.
     """
     segs: list[Any] = [a.get("segmentation") for a in anns]
     is_poly = np.fromiter((type(s) is list for s in segs), dtype=bool, count=len(segs))
     poly_rows = np.flatnonzero(is_poly)
-    if not _polygons_ok([segs[i] for i in poly_rows.tolist()]):
+    flat = _polygon_numbers([segs[i] for i in poly_rows.tolist()])
+    if flat is None:
         for i in poly_rows.tolist():
             _polygon_ok(segs[i], i, problems)
     heights, widths = images.heights[row], images.widths[row]
+    rle_rows = np.flatnonzero(~is_poly)
+    rles: list[Any] = [_gt_rle(segs[i], int(heights[i]), int(widths[i]), i, problems)
+                       for i in rle_rows.tolist()]
+    if problems or flat is None:
+        return None, None
+    if can_rasterize():
+        coords, part_lengths = flat
+        parts_per_object = np.fromiter((len(segs[i]) for i in poly_rows.tolist()),
+                                       dtype=np.int64, count=len(poly_rows))
+        poly_runs = rasterize_polygons(coords, part_lengths, parts_per_object,
+                                       heights[poly_rows], widths[poly_rows])
+        check = _check_compressed(rles, rle_rows.tolist(), "annotations", problems)
+        if problems or check.runs is None:
+            return None, None
+        return None, combine_runs([(poly_rows, poly_runs), (rle_rows, check.runs)], len(segs))
     out: list[Any] = [None] * len(anns)
-    if not problems and len(poly_rows):
-        size_key = heights[poly_rows] * (int(widths.max()) + 1) + widths[poly_rows]
-        for key in np.unique(size_key):
-            idx = poly_rows[size_key == key].tolist()
-            rles = polygons_to_rles([segs[i] for i in idx], int(heights[idx[0]]),
-                                    int(widths[idx[0]]))
-            for i, rle in zip(idx, rles, strict=True):
-                out[i] = rle
-    for i in np.flatnonzero(~is_poly).tolist():
-        out[i] = _gt_rle(segs[i], int(heights[i]), int(widths[i]), i, problems)
-    if problems:
-        return [], None
+    size_key = heights * (int(widths.max(initial=0)) + 1) + widths
+    for key in np.unique(size_key[poly_rows]):
+        idx = poly_rows[size_key[poly_rows] == key].tolist()
+        for i, rle in zip(idx, polygons_to_rles([segs[i] for i in idx], int(heights[idx[0]]),
+                                                int(widths[idx[0]])), strict=True):
+            out[i] = rle
+    for i, rle in zip(rle_rows.tolist(), rles, strict=True):
+        out[i] = rle
     check = _check_compressed(out, list(range(len(out))), "annotations", problems)
-    return out, check.runs
+    return (None, None) if problems else (out, check.runs)
 
 
 def _gt_rle(seg: Any, h: int, w: int, i: int, problems: ProblemList) -> Rle | None:
@@ -316,20 +333,22 @@ def _gt_rle(seg: Any, h: int, w: int, i: int, problems: ProblemList) -> Rle | No
     return seg
 
 
-def _polygons_ok(polys: list[list[Any]]) -> bool:
-    """Fast check that every polygon is a non-empty list of even lists of >= 6 numbers."""
+def _polygon_numbers(polys: list[list[Any]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """All polygon coordinates (float64) and numbers per part, if every polygon is a
+    non-empty list of even lists of >= 6 finite numbers (one bulk check); else None."""
     if not all(polys):
-        return False
+        return None
     parts = [part for poly in polys for part in poly]
     if not set(map(type, parts)) <= {list}:
-        return False
+        return None
     lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
     if ((lengths < 6) | (lengths % 2 == 1)).any():
-        return False
+        return None
     numbers = list(itertools.chain.from_iterable(parts))
     if not set(map(type, numbers)) <= {int, float}:
-        return False
-    return bool(np.isfinite(np.array(numbers, dtype=np.float64)).all())
+        return None
+    coords = np.array(numbers, dtype=np.float64)
+    return (coords, lengths) if np.isfinite(coords).all() else None
 
 
 def _polygon_ok(seg: list[Any], i: int, problems: ProblemList) -> bool:

@@ -12,19 +12,45 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <dlfcn.h>
 #include <stdint.h>
 
 #define MAX_GROUPS 6
 
 enum { OK = 0, BAD_CHAR = 1, TRUNCATED = 2, NEGATIVE = 3, WRONG_TOTAL = 4 };
 
-/* Decode one string into runs (may be NULL); returns a status code. */
+/* Foreground area and the pycocotools rleToBbox box [x, y, w, h] of decoded runs: a
+ * foreground run that crosses a column makes the box span the full height. */
+static void describe(const uint32_t *runs, int64_t m, int64_t h, int64_t *area_out,
+                     int32_t *box) {
+    int64_t area = 0, x0 = INT32_MAX, x1 = -1, y0 = INT32_MAX, y1 = -1;
+    int64_t col = 0, row = 0; /* (column, row) of the next pixel */
+    for (int64_t j = 0; j < m && h > 0; j++) {
+        int64_t x = runs[j];
+        if (x == 0) continue;
+        int64_t last_row = row + x - 1, last_col = col;
+        if (last_row >= h) { last_col += last_row / h; last_row %= h; }
+        if (j & 1) {
+            if (col < x0) x0 = col;
+            if (last_col > x1) x1 = last_col;
+            if (last_col != col) { y0 = 0; y1 = h - 1; }
+            else { if (row < y0) y0 = row; if (last_row > y1) y1 = last_row; }
+            area += x;
+        }
+        row = last_row + 1;
+        col = last_col;
+        if (row == h) { row = 0; col++; }
+    }
+    *area_out = area;
+    if (x1 < 0) { box[0] = box[1] = box[2] = box[3] = 0; }
+    else { box[0] = (int32_t)x0; box[1] = (int32_t)y0;
+           box[2] = (int32_t)(x1 - x0 + 1); box[3] = (int32_t)(y1 - y0 + 1); }
+}
+
+/* Decode one string into runs; returns a status code. */
 static int decode_one(const unsigned char *s, Py_ssize_t p, Py_ssize_t end, int64_t pixels,
-                      int64_t h, uint32_t *runs, int64_t *n_runs, int64_t *area_out,
-                      int64_t *total_out, int32_t *box) {
-    int64_t prev2 = 0, prev1 = 0, total = 0, area = 0;
-    int64_t m = 0, x0 = INT32_MAX, x1 = -1, y0 = INT32_MAX, y1 = -1;
-    int64_t col = 0, row = 0; /* position of pixel `total` as (column, row) */
+                      uint32_t *runs, int64_t *n_runs, int64_t *total_out) {
+    int64_t prev2 = 0, prev1 = 0, total = 0, m = 0;
     int status = OK;
     while (p < end) {
         int64_t x = 0;
@@ -41,23 +67,8 @@ static int decode_one(const unsigned char *s, Py_ssize_t p, Py_ssize_t end, int6
         }
         if (m > 2) x += prev2;
         if (x < 0 || x > UINT32_MAX) { status = NEGATIVE; goto out; }
-        if (h > 0 && x > 0) {
-            /* the run covers pixels [total, total + x); its last pixel is x - 1 further */
-            int64_t last_row = row + x - 1, last_col = col;
-            if (last_row >= h) { last_col += last_row / h; last_row %= h; }
-            if (m & 1) { /* foreground: grow the box (full height if it crosses columns) */
-                if (col < x0) x0 = col;
-                if (last_col > x1) x1 = last_col;
-                if (last_col != col) { y0 = 0; if (h - 1 > y1) y1 = h - 1; }
-                else { if (row < y0) y0 = row; if (last_row > y1) y1 = last_row; }
-                area += x;
-            }
-            row = last_row + 1;
-            col = last_col;
-            if (row == h) { row = 0; col++; }
-        }
         total += x;
-        if (runs) runs[m] = (uint32_t)x;
+        runs[m] = (uint32_t)x;
         prev2 = prev1;
         prev1 = x;
         m++;
@@ -65,13 +76,7 @@ static int decode_one(const unsigned char *s, Py_ssize_t p, Py_ssize_t end, int6
     if (total != pixels) status = WRONG_TOTAL;
 out:
     *n_runs = m;
-    *area_out = area;
     *total_out = total;
-    if (box) {
-        if (x1 < 0) { box[0] = box[1] = box[2] = box[3] = 0; }
-        else { box[0] = (int32_t)x0; box[1] = (int32_t)y0;
-               box[2] = (int32_t)(x1 - x0 + 1); box[3] = (int32_t)(y1 - y0 + 1); }
-    }
     return status;
 }
 
@@ -127,8 +132,9 @@ static PyObject *decode(PyObject *self, PyObject *args) {
         ro[0] = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
             int64_t m = 0;
-            st[i] = (int8_t)decode_one(s, off[i], off[i + 1], hh[i] * ww[i], hh[i], rr + pos,
-                                       &m, &ar[i], &tot[i], bx + 4 * i);
+            st[i] = (int8_t)decode_one(s, off[i], off[i + 1], hh[i] * ww[i], rr + pos, &m,
+                                       &tot[i]);
+            describe(rr + pos, m, hh[i], &ar[i], bx + 4 * i);
             pos += m;
             ro[i + 1] = pos;
         }
@@ -213,7 +219,128 @@ done:
     return result;
 }
 
+/*
+ * pycocotools' own polygon rasteriser, called in place: bind() looks up rleFrPoly /
+ * rleMerge / rleFree in the pycocotools._mask extension that Python already loaded, so
+ * masks are pycocotools' by construction, without its per-polygon Python overhead.
+ * The struct mirrors maskApi.h's RLE (siz = unsigned long, uint = unsigned int).
+ */
+typedef struct { unsigned long h, w, m; unsigned int *cnts; } CocoRle;
+static void (*coco_frpoly)(CocoRle *, const double *, unsigned long, unsigned long,
+                           unsigned long) = NULL;
+static void (*coco_merge)(const CocoRle *, CocoRle *, unsigned long, int) = NULL;
+static void (*coco_free)(CocoRle *) = NULL;
+
+static PyObject *bind(PyObject *self, PyObject *args) {
+    const char *path;
+    if (!PyArg_ParseTuple(args, "s", &path)) return NULL;
+    void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    if (!lib) lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) Py_RETURN_FALSE;
+    coco_frpoly = dlsym(lib, "rleFrPoly");
+    coco_merge = dlsym(lib, "rleMerge");
+    coco_free = dlsym(lib, "rleFree");
+    if (!coco_frpoly || !coco_merge || !coco_free) {
+        coco_frpoly = NULL; coco_merge = NULL; coco_free = NULL;
+        Py_RETURN_FALSE;
+    }
+    Py_RETURN_TRUE;
+}
+
+/*
+ * rasterize(coords, part_ptr, obj_ptr, heights, widths, run_offsets, area, boxes) -> bytes
+ *   coords       float64[]: x0, y0, x1, y1, ... of every polygon part
+ *   part_ptr     int64[P + 1]: part p is coords[part_ptr[p]:part_ptr[p + 1]]
+ *   obj_ptr      int64[N + 1]: object i is parts obj_ptr[i]:obj_ptr[i + 1] (>= 1 part)
+ *   heights, widths  int64[N]
+ *   run_offsets  writable int64[N + 1]; area writable int64[N]; boxes writable int32[4N]
+ * Returns the runs of all objects (uint32, concatenated), as COCO.annToRLE makes them:
+ * rleFrPoly per part, rleMerge (union) of the parts of multi-part objects.
+ */
+static PyObject *rasterize(PyObject *self, PyObject *args) {
+    Py_buffer coords, part_ptr, obj_ptr, heights, widths, run_offsets, area, boxes;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*w*", &coords, &part_ptr, &obj_ptr, &heights,
+                          &widths, &run_offsets, &area, &boxes))
+        return NULL;
+    PyObject *result = NULL;
+    CocoRle *objs = NULL;
+    Py_ssize_t n = heights.len / 8, nparts = part_ptr.len / 8 - 1;
+    const double *xy = (const double *)coords.buf;
+    const int64_t *pp = (const int64_t *)part_ptr.buf, *op = (const int64_t *)obj_ptr.buf;
+    const int64_t *hh = (const int64_t *)heights.buf, *ww = (const int64_t *)widths.buf;
+    int64_t *ro = (int64_t *)run_offsets.buf, *ar = (int64_t *)area.buf;
+    int32_t *bx = (int32_t *)boxes.buf;
+    if (!coco_frpoly) {
+        PyErr_SetString(PyExc_RuntimeError, "rasterize: pycocotools is not bound");
+        goto done;
+    }
+    if (obj_ptr.len != (n + 1) * 8 || widths.len != heights.len || run_offsets.len != (n + 1) * 8
+        || area.len != heights.len || boxes.len != n * 16 || nparts < 0 || op[0] != 0 ||
+        op[n] != nparts || pp[0] != 0 || pp[nparts] * 8 != coords.len) {
+        PyErr_SetString(PyExc_ValueError, "rasterize: buffer sizes do not agree");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (op[i + 1] <= op[i]) {
+            PyErr_SetString(PyExc_ValueError, "rasterize: an object has no polygon");
+            goto done;
+        }
+    for (Py_ssize_t p = 0; p < nparts; p++)
+        if (pp[p + 1] < pp[p] || (pp[p + 1] - pp[p]) % 2) {
+            PyErr_SetString(PyExc_ValueError, "rasterize: bad part offsets");
+            goto done;
+        }
+    objs = (CocoRle *)calloc((size_t)n + 1, sizeof(CocoRle));
+    if (!objs) { PyErr_NoMemory(); goto done; }
+    int64_t total = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t k = op[i + 1] - op[i];
+        if (k == 1) {
+            int64_t p = op[i];
+            coco_frpoly(&objs[i], xy + pp[p], (unsigned long)((pp[p + 1] - pp[p]) / 2),
+                        (unsigned long)hh[i], (unsigned long)ww[i]);
+        } else {
+            CocoRle *parts = (CocoRle *)calloc((size_t)k, sizeof(CocoRle));
+            for (int64_t j = 0; parts && j < k; j++) {
+                int64_t p = op[i] + j;
+                coco_frpoly(&parts[j], xy + pp[p], (unsigned long)((pp[p + 1] - pp[p]) / 2),
+                            (unsigned long)hh[i], (unsigned long)ww[i]);
+            }
+            if (parts) {
+                coco_merge(parts, &objs[i], (unsigned long)k, 0);
+                for (int64_t j = 0; j < k; j++) coco_free(&parts[j]);
+                free(parts);
+            }
+        }
+        total += (int64_t)objs[i].m;
+    }
+    Py_END_ALLOW_THREADS
+    result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(total * 4));
+    if (result) {
+        uint32_t *out = (uint32_t *)PyBytes_AS_STRING(result);
+        int64_t pos = 0;
+        ro[0] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int64_t m = (int64_t)objs[i].m;
+            for (int64_t j = 0; j < m; j++) out[pos + j] = objs[i].cnts[j];
+            describe(out + pos, m, hh[i], &ar[i], bx + 4 * i);
+            pos += m;
+            ro[i + 1] = pos;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) coco_free(&objs[i]);
+done:
+    free(objs);
+    PyBuffer_Release(&coords); PyBuffer_Release(&part_ptr); PyBuffer_Release(&obj_ptr);
+    PyBuffer_Release(&heights); PyBuffer_Release(&widths); PyBuffer_Release(&run_offsets);
+    PyBuffer_Release(&area); PyBuffer_Release(&boxes);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"bind", bind, METH_VARARGS, "Bind pycocotools' rasteriser from its extension path."},
+    {"rasterize", rasterize, METH_VARARGS, "Polygons to runs with pycocotools' rasteriser."},
     {"decode", decode, METH_VARARGS, "Decode and check compressed RLE strings."},
     {"pair_iou", pair_iou, METH_VARARGS, "Mask IoU of (detection, GT) pairs."},
     {NULL, NULL, 0, NULL},

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 __all__ = [
     "RleCheck",
+    "can_rasterize",
     "check_compressed_rles",
     "check_compressed_rles_numpy",
+    "combine_runs",
     "compress_uncompressed",
     "has_kernels",
     "mask_iou",
     "pair_mask_iou",
     "polygons_to_rles",
+    "rasterize_polygons",
     "rle_areas",
     "rle_boxes",
 ]
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pycocotools import _mask as _mask_ext
 from pycocotools import mask as _mask
 
 from benchmark_eval.schema import MaskRuns
@@ -203,6 +207,74 @@ def pair_mask_iou(det: MaskRuns, gt: MaskRuns, pair_det: np.ndarray, pair_gt: np
 def has_kernels() -> bool:
     """Whether the C kernels were built (else slower pure-Python/numpy fallbacks run)."""
     return _rle is not None
+
+
+_BOUND: bool | None = None
+
+
+def can_rasterize() -> bool:
+    """Whether :func:`rasterize_polygons` can call pycocotools' rasteriser in place (the C
+    kernels are built and pycocotools' extension exports ``rleFrPoly``/``rleMerge``)."""
+    global _BOUND
+    if _BOUND is None:
+        _BOUND = _rle is not None and bool(_rle.bind(_mask_ext.__file__))
+    return _BOUND
+
+
+def rasterize_polygons(coords: np.ndarray, part_lengths: np.ndarray, parts_per_object:
+                       np.ndarray, heights: np.ndarray, widths: np.ndarray) -> MaskRuns:
+    """Rasterise multi-part polygons with pycocotools' own ``rleFrPoly`` + ``rleMerge``.
+
+    Same masks as :func:`polygons_to_rles` (``COCO.annToRLE``), for many images at once.
+
+    Args:
+        coords: All polygon coordinates ``x0, y0, x1, y1, ...``, float64, concatenated.
+        part_lengths: Numbers per part (even, >= 6), shape ``(P,)``.
+        parts_per_object: Parts per object (>= 1), shape ``(N,)``.
+        heights: Image height per object, shape ``(N,)``.
+        widths: Image width per object, shape ``(N,)``.
+    """
+    assert _rle is not None
+    n = len(parts_per_object)
+    part_ptr = np.zeros(len(part_lengths) + 1, dtype=np.int64)
+    np.cumsum(part_lengths, out=part_ptr[1:])
+    obj_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(parts_per_object, out=obj_ptr[1:])
+    run_offsets = np.zeros(n + 1, dtype=np.int64)
+    areas = np.zeros(n, dtype=np.int64)
+    boxes = np.zeros((n, 4), dtype=np.int32)
+    raw = _rle.rasterize(np.ascontiguousarray(coords, dtype=np.float64), part_ptr, obj_ptr,
+                         np.ascontiguousarray(heights, dtype=np.int64),
+                         np.ascontiguousarray(widths, dtype=np.int64), run_offsets, areas,
+                         boxes)
+    return MaskRuns(runs=np.frombuffer(raw, dtype=np.uint32), offsets=run_offsets,
+                    areas=areas, boxes=boxes.astype(np.float64))
+
+
+def combine_runs(parts: Sequence[tuple[np.ndarray, MaskRuns]], n: int) -> MaskRuns:
+    """One :class:`MaskRuns` of ``n`` rows from pieces covering disjoint row subsets.
+
+    Args:
+        parts: ``(rows, runs)`` pairs; ``runs`` holds the masks of ``rows``, in that order.
+        n: Total rows; every row must be covered exactly once.
+    """
+    lengths = np.zeros(n, dtype=np.int64)
+    src_start = np.zeros(n, dtype=np.int64)
+    areas = np.zeros(n, dtype=np.int64)
+    boxes = np.zeros((n, 4), dtype=np.float64)
+    buffers, base = [], 0
+    for rows, r in parts:
+        lengths[rows] = np.diff(r.offsets)
+        src_start[rows] = r.offsets[:-1] + base
+        areas[rows] = r.areas
+        boxes[rows] = r.boxes
+        buffers.append(r.runs)
+        base += len(r.runs)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    gather = np.arange(offsets[-1]) + np.repeat(src_start - offsets[:-1], lengths)
+    data = np.concatenate(buffers) if buffers else np.zeros(0, dtype=np.uint32)
+    return MaskRuns(runs=data[gather], offsets=offsets, areas=areas, boxes=boxes)
 
 
 def check_compressed_rles_numpy(

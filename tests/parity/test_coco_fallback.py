@@ -15,6 +15,7 @@ from coco_generators import CASE_NAMES, make_case
 from official_coco import run_pycocotools
 
 import benchmark_eval
+from benchmark_eval.io import coco as coco_io
 from benchmark_eval.masks import rle
 from benchmark_eval.protocols import coco_match
 
@@ -25,6 +26,7 @@ CASES = [c for c in CASE_NAMES if c != "pred_unlisted_category"] + ["mixed"]
 def no_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rle, "_rle", None)
     monkeypatch.setattr(coco_match, "has_kernels", lambda: False)
+    monkeypatch.setattr(coco_io, "can_rasterize", lambda: False)
 
 
 @pytest.mark.usefixtures("no_kernels")

@@ -26,8 +26,13 @@ SEEDS = (0, 1, 2)
 
 
 @functools.cache
-def _case(name: str, iou_type: str, seed: int) -> tuple[dict, list]:
+def _cached(name: str, iou_type: str, seed: int) -> tuple[dict, list]:
     return make_lvis_case(name, iou_type, seed)
+
+
+def _case(name: str, iou_type: str, seed: int) -> tuple[dict, list]:
+    """A fresh copy (tests may edit it) of a generated case."""
+    return copy.deepcopy(_cached(name, iou_type, seed))
 
 
 def _compare(result: benchmark_eval.LvisResult, official: LvisOfficial) -> None:

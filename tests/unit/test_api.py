@@ -1,4 +1,4 @@
-"""The Python API: ``benchmark_eval.evaluate`` and ``benchmark_eval.validate.validate``."""
+"""The Python API: ``benchmark_eval.evaluate`` and ``benchmark_eval.validate``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from synth_coco import make_case
 
 import benchmark_eval
 from benchmark_eval.errors import ConfigError, InputError
-from benchmark_eval.validate import validate
+from benchmark_eval import validate
 
 
 def _write(path: Path, data: object) -> Path:
@@ -22,7 +22,7 @@ def _write(path: Path, data: object) -> Path:
 def test_public_names() -> None:
     assert set(benchmark_eval.__all__) >= {"PROTOCOLS", "evaluate", "CocoParams", "CocoState",
                                            "CocoResult", "InputError", "BenchmarkEvalError"}
-    assert benchmark_eval.PROTOCOLS == ("coco-bbox", "coco-segm")
+    assert {"coco-bbox", "coco-segm", "lvis-bbox", "lvis-segm"} <= set(benchmark_eval.PROTOCOLS)
 
 
 @pytest.mark.parametrize("workers", [1, 2])

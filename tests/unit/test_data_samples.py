@@ -12,7 +12,7 @@ import pytest
 from live_pycocotools import run_pycocotools
 
 import benchmark_eval
-from benchmark_eval.validate import validate
+from benchmark_eval import validate
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data_samples"
 COCO = SAMPLES / "coco"
