@@ -446,18 +446,67 @@ def check_coco_results(
     return problems.summarise()
 
 
-def _result_columns(data: list[Any], gt: InstanceDataset, problems: ProblemList
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """image_id, category_id, score and image row of every result, checked against GT."""
-    field = "results"
+@dataclass
+class RawResults:
+    """A results list read and checked on its own, before its ground truth is known.
+
+    Everything that does not need the GT (types, finite scores, boxes, RLE decoding
+    against the mask's own size) is done here, so it can overlap with reading the GT;
+    :func:`attach_coco_results` then checks ids and sizes against the GT.
+    """
+
+    name: str
+    problems: ProblemList
+    image_ids: np.ndarray | None = None
+    category_ids: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    area_from_box: bool = False
+    boxes: np.ndarray | None = None  # NaN rows: no box in the record
+    masks: list[Rle] | None = None
+    mask_sizes: np.ndarray | None = None
+    mask_area: np.ndarray | None = None
+    mask_runs: MaskRuns | None = None
+
+
+def read_coco_results(data: Any, name: str, *, boxes: bool, masks: bool) -> RawResults:
+    """Phase one of ``loadRes``: everything that does not need the ground truth."""
+    raw = RawResults(name=name, problems=ProblemList(name))
+    problems, field = raw.problems, "results"
+    if not isinstance(data, list):
+        problems.add("a results file must be a JSON list of detections, got "
+                     f"{type(data).__name__}")
+        return raw
+    if not data:
+        problems.add("the results file has no detections")
+        return raw
     if not all(isinstance(r, dict) for r in data):
         bad = np.array([not isinstance(r, dict) for r in data])
         problems.add_where(bad, field, "record not an object",
                            lambda i: f"record is {type(data[i]).__name__}, expected an object")
-        return None
-    image_ids = int_column(data, "image_id", field, problems)
-    category_ids = int_column(data, "category_id", field, problems)
-    scores = float_column(data, "score", field, problems)
+        return raw
+    raw.image_ids = int_column(data, "image_id", field, problems)
+    raw.category_ids = int_column(data, "category_id", field, problems)
+    scores = raw.scores = float_column(data, "score", field, problems)
+    if scores is not None:
+        problems.add_where((scores < 0) | (scores > 1), field, "score outside [0, 1]",
+                           lambda i: f"score {float(scores[i])!r} is outside [0, 1]")
+    first_box = data[0].get("bbox")
+    raw.area_from_box = first_box is not None and first_box != []
+    if not raw.area_from_box and "segmentation" not in data[0]:
+        problems.add("record 0 has neither 'bbox' nor 'segmentation'", 0, field)
+        return raw
+    if raw.area_from_box or boxes:
+        raw.boxes = _result_boxes(data, problems, raw.area_from_box)
+    if masks or (boxes and not raw.area_from_box):
+        _read_result_masks(data, raw)
+    return raw
+
+
+def attach_coco_results(raw: RawResults, gt: InstanceDataset, *, boxes: bool, masks: bool
+                        ) -> tuple[Predictions | None, ProblemList, list[Notice]]:
+    """Phase two of ``loadRes``: ids and mask sizes against the ground truth."""
+    problems, field = raw.problems, "results"
+    image_ids, category_ids = raw.image_ids, raw.category_ids
     rows = None
     if image_ids is not None:
         rows = gt.images.lookup(image_ids)
@@ -469,53 +518,37 @@ def _result_columns(data: list[Any], gt: InstanceDataset, problems: ProblemList
             gt.categories.lookup(category_ids) < 0, field, "unknown category_id",
             lambda i: f"category_id {int(category_ids[i])} is not a ground-truth category",
             consistency=True)
-    if scores is not None:
-        problems.add_where((scores < 0) | (scores > 1), field, "score outside [0, 1]",
-                           lambda i: f"score {float(scores[i])!r} is outside [0, 1]")
-    if image_ids is None or category_ids is None or scores is None or rows is None:
-        return None
-    return image_ids, category_ids, scores, rows
+    if rows is not None and raw.mask_sizes is not None:
+        size, images = raw.mask_sizes, gt.images
+        expect = np.stack([images.heights[rows], images.widths[rows]], axis=1)
+        problems.add_where((rows >= 0) & (size != expect).any(axis=1), field,
+                           "mask size differs from image", lambda i: (
+            f"mask size {size[i].tolist()} differs from the image size {expect[i].tolist()}"
+            f" (image_id {int(images.ids[rows[i]])})"), consistency=True)
+    if problems or image_ids is None or category_ids is None or raw.scores is None:
+        return None, problems, []
+    box_arr = raw.boxes
+    if box_arr is not None and np.isnan(box_arr).any() and raw.masks is not None:
+        missing = np.flatnonzero(np.isnan(box_arr[:, 0]))
+        box_arr[missing] = rle_boxes([raw.masks[i] for i in missing.tolist()])
+    areas = box_arr[:, 2] * box_arr[:, 3] if raw.area_from_box and box_arr is not None else (
+        raw.mask_area)
+    if areas is None:
+        return None, problems, []
+    notices = [_SEGM_WITH_BBOX] if raw.area_from_box and masks else []
+    preds = Predictions(image_ids=image_ids, category_ids=category_ids, scores=raw.scores,
+                        areas=areas, boxes=box_arr if boxes else None,
+                        masks=raw.masks if masks else None, area_from_box=raw.area_from_box,
+                        mask_runs=raw.mask_runs if masks else None)
+    return preds, problems, notices
 
 
 def parse_coco_results(
     data: Any, name: str, gt: InstanceDataset, *, boxes: bool, masks: bool
 ) -> tuple[Predictions | None, ProblemList, list[Notice]]:
     """Check and convert a parsed results list; None when there are problems."""
-    problems = ProblemList(name)
-    if not isinstance(data, list):
-        problems.add("a results file must be a JSON list of detections, got "
-                     f"{type(data).__name__}")
-        return None, problems, []
-    if not data:
-        problems.add("the results file has no detections")
-        return None, problems, []
-    cols = _result_columns(data, gt, problems)
-    if cols is None:
-        return None, problems, []
-    image_ids, category_ids, scores, rows = cols
-    first_box = data[0].get("bbox")
-    area_from_box = first_box is not None and first_box != []
-    if not area_from_box and "segmentation" not in data[0]:
-        problems.add("record 0 has neither 'bbox' nor 'segmentation'", 0, "results")
-        return None, problems, []
-    box_arr = _result_boxes(data, problems, area_from_box) if area_from_box or boxes else None
-    mask_list, mask_area, mask_runs = None, None, None
-    if masks or (boxes and not area_from_box):
-        mask_list, mask_area, mask_runs = _result_masks(data, rows, gt.images, problems)
-    if problems:
-        return None, problems, []
-    if box_arr is not None and np.isnan(box_arr).any() and mask_list is not None:
-        missing = np.flatnonzero(np.isnan(box_arr[:, 0]))
-        box_arr[missing] = rle_boxes([mask_list[i] for i in missing.tolist()])
-    areas = box_arr[:, 2] * box_arr[:, 3] if area_from_box and box_arr is not None else mask_area
-    if areas is None:
-        return None, problems, []
-    notices = [_SEGM_WITH_BBOX] if area_from_box and masks else []
-    preds = Predictions(image_ids=image_ids, category_ids=category_ids, scores=scores,
-                        areas=areas, boxes=box_arr if boxes else None,
-                        masks=mask_list if masks else None, area_from_box=area_from_box,
-                        mask_runs=mask_runs if masks else None)
-    return preds, problems, notices
+    raw = read_coco_results(data, name, boxes=boxes, masks=masks)
+    return attach_coco_results(raw, gt, boxes=boxes, masks=masks)
 
 
 _SEGM_WITH_BBOX = Notice(
@@ -577,30 +610,24 @@ def _result_segmentations(data: list[dict[str, Any]], problems: ProblemList
     return segs, np.array(sizes, dtype=np.int64).reshape(-1, 2)
 
 
-def _result_masks(
-    data: list[dict[str, Any]], rows: np.ndarray, images: Images, problems: ProblemList
-) -> tuple[list[Rle] | None, np.ndarray | None, MaskRuns | None]:
-    """Masks as compressed RLE, checked against image sizes, their areas and runs."""
-    field = "results"
+def _read_result_masks(data: list[dict[str, Any]], raw: RawResults) -> None:
+    """Masks as compressed RLE, decoded and checked against their own size."""
+    field, problems = "results", raw.problems
     parsed = _result_segmentations(data, problems)
     if parsed is None:
-        return None, None, None
+        return
     segs, size = parsed
-    expect = np.stack([images.heights[rows], images.widths[rows]], axis=1)
-    wrong = (size != expect).any(axis=1)
-    problems.add_where(wrong, field, "mask size differs from image", lambda i: (
-        f"mask size {size[i].tolist()} differs from the image size {expect[i].tolist()}"
-        f" (image_id {int(images.ids[rows[i]])})"), consistency=True)
     rles: list[Rle] = list(segs)
-    for i in [i for i, s in enumerate(segs) if type(s["counts"]) is list and not wrong[i]]:
+    bad = np.zeros(len(segs), dtype=bool)
+    for i in [i for i, s in enumerate(segs) if type(s["counts"]) is list]:
         h, w = int(size[i, 0]), int(size[i, 1])
         if _uncompressed_ok(segs[i]["counts"], h, w, i, problems, field):
             rles[i] = compress_uncompressed([segs[i]], h, w)[0]
         else:
-            wrong[i] = True
-    if wrong.any():  # still check the other masks, so validate lists every problem
-        ok = np.flatnonzero(~wrong).tolist()
+            bad[i] = True
+    if bad.any():  # still check the other masks, so validate lists every problem
+        ok = np.flatnonzero(~bad).tolist()
         _check_compressed([rles[i] for i in ok], ok, field, problems)
-        return None, None, None
+        return
     check = _check_compressed(rles, range(len(rles)), field, problems)
-    return rles, check.area, check.runs
+    raw.masks, raw.mask_sizes, raw.mask_area, raw.mask_runs = rles, size, check.area, check.runs

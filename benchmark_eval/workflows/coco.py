@@ -19,10 +19,12 @@ from typing import Any
 from benchmark_eval.errors import ConfigError, InputError, Notice, Problem
 from benchmark_eval.io.coco import (
     Source,
+    attach_coco_results,
     check_coco_ground_truth,
     check_coco_results,
     load_coco_ground_truth,
-    load_coco_results,
+    open_source,
+    read_coco_results,
 )
 from benchmark_eval.io.jsonfile import read_json
 from benchmark_eval.protocols.coco import compute, evaluate_coco_state, tie_notice
@@ -63,22 +65,24 @@ def evaluate_coco(
         progress: Called with (images done, images total).
     """
     p = _params(params)
+    boxes, masks = iou_type == "bbox", iou_type == "segm"
     parallel = workers != 1 and "fork" in multiprocessing.get_all_start_methods()
-    pred_name = str(pred) if isinstance(pred, (str, Path)) else None
-    if parallel and pred_name is not None:
-        # the files are independent until the results are checked against the GT:
-        # parse the (larger) results file here while a child process reads the GT
+    if parallel:
+        # the files are independent until the results are checked against the GT: read
+        # and decode the (larger) results here while a child process reads the GT
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
             future: Future[tuple[InstanceDataset, list[Notice]]] = ex.submit(
                 _load_gt, gt, iou_type)
             try:
-                pred = read_json(pred_name)
+                raw = read_coco_results(*open_source(pred, "<pred>"), boxes=boxes, masks=masks)
             finally:
                 dataset, notices = future.result()  # GT problems are reported first
     else:
         dataset, notices = _load_gt(gt, iou_type)
-    preds, pred_notices = load_coco_results(pred, dataset, boxes=iou_type == "bbox",
-                                            masks=iou_type == "segm", name=pred_name)
+        raw = read_coco_results(*open_source(pred, "<pred>"), boxes=boxes, masks=masks)
+    preds, problems, pred_notices = attach_coco_results(raw, dataset, boxes=boxes, masks=masks)
+    if problems or preds is None:
+        raise problems.error()
     prepared = prepare(dataset, preds, p, iou_type)
     state = evaluate_coco_state(prepared, p, iou_type, workers=workers, progress=progress)
     inst = dataset.instances
