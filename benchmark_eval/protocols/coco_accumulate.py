@@ -54,41 +54,46 @@ def accumulate(state: CocoState, params: CocoParams) -> Accumulated:
     order = np.lexsort((state.det_rank, state.det_image, -state.det_score, state.det_category))
     cats = state.det_category[order]
     seg = np.searchsorted(cats, np.arange(n_cat + 1))
+    # one row per (area range, threshold), detections along the row, in canonical order
+    n_cols = n_area * n_thr
+    codes = np.ascontiguousarray(state.det_outcome[order].reshape(len(order), n_cols).T)
+    ranks, det_scores = state.det_rank[order], state.det_score[order]
     for k in range(n_cat):
         npig = state.gt_count[k]  # (A,)
-        if not (npig > 0).any():
+        valid = npig > 0
+        if not valid.any():
             continue
-        idx = order[seg[k] : seg[k + 1]]
+        lo, hi = seg[k], seg[k + 1]
         for m, max_det in enumerate(max_dets):
-            sel = idx[state.det_rank[idx] < max_det]
-            q, rc, ss = _curves(state.det_outcome[sel], state.det_score[sel], npig, rec_thr)
-            valid = npig > 0
+            sel = ranks[lo:hi] < max_det
+            take = slice(lo, hi) if sel.all() else np.flatnonzero(sel) + lo
+            q, rc, ss = _curves(codes[:, take], det_scores[take], npig, rec_thr)
             precision[:, :, k, valid, m] = q[valid].transpose(1, 2, 0)
             scores[:, :, k, valid, m] = ss[valid].transpose(1, 2, 0)
             recall[:, k, valid, m] = rc[valid].T
     return Accumulated(precision=precision, recall=recall, scores=scores)
 
 
-def _curves(outcome: np.ndarray, score: np.ndarray, npig: np.ndarray,
+def _curves(codes: np.ndarray, score: np.ndarray, npig: np.ndarray,
             rec_thr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Interpolated precision ``(A, T, R)``, final recall ``(A, T)``, scores ``(A, T, R)``.
 
     Args:
-        outcome: ``(n, A, T)`` codes of the category's detections in canonical order.
+        codes: ``(A * T, n)`` outcome codes of the category's detections, canonical order.
         score: ``(n,)`` their scores.
         npig: ``(A,)`` non-ignored GT counts (columns with 0 are garbage, masked by caller).
         rec_thr: ``(R,)`` recall thresholds.
     """
-    n, n_area, n_thr = outcome.shape
+    cols, n = codes.shape
+    n_area = len(npig)
+    n_thr = cols // n_area
     n_rec = len(rec_thr)
-    cols = n_area * n_thr
     npig_col = np.repeat(np.maximum(npig, 1), n_thr)  # (C,)
     if n == 0:
         z = np.zeros((n_area, n_thr, n_rec))
         return z, np.zeros((n_area, n_thr)), z.copy()
-    flat = outcome.reshape(n, cols).T  # (C, n)
-    tp = np.cumsum(flat == TP, axis=1)
-    fp = np.cumsum(flat == FP, axis=1)
+    tp = np.cumsum(codes == TP, axis=1, dtype=np.int64)
+    fp = np.cumsum(codes == FP, axis=1, dtype=np.int64)
     tpf = tp.astype(np.float64)
     pr = tpf / (fp.astype(np.float64) + tpf + _EPS)
     rc_final = tpf[:, -1] / npig_col
@@ -96,15 +101,16 @@ def _curves(outcome: np.ndarray, score: np.ndarray, npig: np.ndarray,
     # the integer tp, so search tp for the smallest integer count that reaches it
     need = _min_count(npig_col, rec_thr)  # (C, R)
     offset = (np.arange(cols) * (n + 1))[:, None]
-    pos = np.searchsorted((tp + offset).ravel(), (need + offset).ravel(), side="left")
+    tp += offset
+    pos = np.searchsorted(tp.ravel(), (need + offset).ravel(), side="left")
     pos = pos.reshape(cols, n_rec) - np.arange(cols)[:, None] * n
-    pos = np.minimum(pos, n)  # tp never exceeds n; n means "past the last detection"
+    np.minimum(pos, n, out=pos)  # tp never exceeds n; n means "past the last detection"
     # suffix maximum of precision from each sampled position: block maxima, then a
     # running maximum from the right over the R blocks (pad column of zeros at n)
     padded = np.zeros((cols, n + 1))
     padded[:, :n] = pr
     starts = np.concatenate([pos, np.full((cols, 1), n)], axis=1)
-    starts = starts + (np.arange(cols) * (n + 1))[:, None]
+    starts += (np.arange(cols) * (n + 1))[:, None]
     blocks = np.maximum.reduceat(padded.ravel(), starts.ravel()).reshape(cols, n_rec + 1)
     q = np.maximum.accumulate(blocks[:, :n_rec][:, ::-1], axis=1)[:, ::-1]
     ss = np.where(pos < n, score[np.minimum(pos, n - 1)], 0.0)
