@@ -24,8 +24,7 @@ def greedy_match(
     gt_ignore: np.ndarray,
     gt_crowd: np.ndarray,
     iou_thresholds: np.ndarray,
-    n_det: int,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Assign detections to GT.
 
     Detections of different groups never share a GT, so one detection per group is resolved
@@ -42,17 +41,18 @@ def greedy_match(
         gt_ignore: Ignore flag per GT and area range, shape ``(G, A)``, bool.
         gt_crowd: Crowd flag per GT, shape ``(G,)``, bool.
         iou_thresholds: Shape ``(T,)``.
-        n_det: Number of detections.
 
     Returns:
-        Matched GT index per detection, threshold and area range, shape ``(n_det, T, A)``,
-        int64, -1 where unmatched.
+        ``(dets, match)``: the detections that have candidates (sorted, shape ``(C,)``) and
+        their matched GT index per threshold and area range, shape ``(C, T, A)``, int64,
+        -1 where unmatched. Detections without candidates are unmatched everywhere.
     """
     n_gt, n_area = gt_ignore.shape
     thr = np.minimum(np.asarray(iou_thresholds, dtype=np.float64), _IOU_CAP)
-    match = np.full((n_det, len(thr), n_area), -1, dtype=np.int64)
+    dets = np.unique(pair_det)
+    match = np.full((len(dets), len(thr), n_area), -1, dtype=np.int64)
     if len(pair_det) == 0:
-        return match
+        return dets, match
     taken = np.zeros((n_gt, len(thr), n_area), dtype=bool)
     order = np.argsort(wave, kind="stable")
     bounds = np.flatnonzero(np.diff(wave[order])) + 1
@@ -72,9 +72,9 @@ def greedy_match(
         cand &= iou_c == np.maximum.reduceat(iou_c, starts, axis=0)[seg]
         # 3. the last GT among equals
         chosen = np.maximum.reduceat(np.where(cand, g[:, None, None], -1), starts, axis=0)
-        match[d[starts]] = chosen
+        match[np.searchsorted(dets, d[starts])] = chosen
         hit_d, hit_t, hit_a = np.nonzero(chosen >= 0)
         hit_g = chosen[hit_d, hit_t, hit_a]
         keep = ~gt_crowd[hit_g]
         taken[hit_g[keep], hit_t[keep], hit_a[keep]] = True
-    return match
+    return dets, match

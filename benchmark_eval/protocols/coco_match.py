@@ -219,9 +219,10 @@ def evaluate_images(p: PreparedInstances, params: CocoParams, iou_type: IouType,
     bounds = params.area_array
     gt_ignore = p.gt_ignore_flag[gt][:, None] | _outside(p.gt_area[gt], bounds)
     wave = _waves(d_local, p.det_group[det])
-    match = greedy_match(d_local, g_local, piou, wave, gt_ignore, p.gt_crowd[gt], thr, len(det))
+    matched_dets, match = greedy_match(d_local, g_local, piou, wave, gt_ignore, p.gt_crowd[gt],
+                                       thr)
     free = _outside(p.det_area[det], bounds) | p.det_free_fp[det][:, None]
-    outcome = _outcomes(match, gt_ignore, p.gt_ids[gt], free)
+    outcome = _outcomes(matched_dets, match, gt_ignore, p.gt_ids[gt], free, len(thr))
     gt_count = np.zeros((len(p.category_ids), len(bounds)), dtype=np.int64)
     np.add.at(gt_count, p.gt_category[gt], (~gt_ignore).astype(np.int64))
     return CocoState(
@@ -249,21 +250,31 @@ def _waves(pair_det: np.ndarray, det_group: np.ndarray) -> np.ndarray:
     return rank[np.searchsorted(dets, pair_det)]
 
 
-def _outcomes(match: np.ndarray, gt_ignore: np.ndarray, gt_ids: np.ndarray,
-              det_outside: np.ndarray) -> np.ndarray:
-    """Outcome codes ``(D, A, T)`` from matches ``(D, T, A)``.
+def _outcomes(dets: np.ndarray, match: np.ndarray, gt_ignore: np.ndarray,
+              gt_ids: np.ndarray, det_free: np.ndarray, n_thr: int) -> np.ndarray:
+    """Outcome codes ``(D, A, T)``, uint8.
 
     As in evaluateImg: a detection matched to an ignored GT is ignored; an unmatched one is
-    ignored when its own area is outside the range (``det_outside``, which also carries
-    LVIS' "not exhaustively annotated" rule). pycocotools stores the matched GT's
-    *id* and treats id 0 as "unmatched", which this reproduces.
+    ignored when "free" (its own area outside the range, or LVIS' not-exhaustive rule),
+    else a false positive. pycocotools stores the matched GT's *id* and treats id 0 as
+    "unmatched", which this reproduces.
+
+    Args:
+        dets: Detections that had candidates, ``(C,)``; ``match`` holds their matches
+            ``(C, T, A)`` (-1 unmatched); every other detection is unmatched.
+        det_free: ``(D, A)``.
     """
+    n_det, n_area = det_free.shape
+    out = np.empty((n_det, n_area, n_thr), dtype=np.uint8)
+    out[...] = np.where(det_free, IGNORED, FP).astype(np.uint8)[:, :, None]
+    if len(dets) == 0:
+        return out
     matched = match >= 0
     g = np.where(matched, match, 0)
-    ids = gt_ids[g] if len(gt_ids) else np.zeros_like(g)
-    a_idx = np.arange(match.shape[2])[None, None, :]
-    ign = gt_ignore[g, a_idx] if len(gt_ids) else np.zeros_like(matched)
-    dtm = matched & (ids != 0)
-    ignored = (matched & ign) | (~dtm & det_outside[:, None, :])
-    out = np.where(ignored, IGNORED, np.where(dtm, TP, FP)).astype(np.uint8)
-    return np.ascontiguousarray(out.transpose(0, 2, 1))
+    a_idx = np.arange(n_area)[None, None, :]
+    ign = gt_ignore[g, a_idx]
+    dtm = matched & (gt_ids[g] != 0)
+    ignored = (matched & ign) | (~dtm & det_free[dets][:, None, :])
+    codes = np.where(ignored, IGNORED, np.where(dtm, TP, FP)).astype(np.uint8)
+    out[dets] = codes.transpose(0, 2, 1)
+    return out

@@ -82,7 +82,7 @@ def test_validate_clean_and_unknown_protocol(tmp_path: Path) -> None:
     case = make_case(6)
     assert validate("coco-segm", gt=case.gt, pred=case.results("segm")) == []
     with pytest.raises(ConfigError, match="unknown protocol"):
-        validate("coco-panoptic", gt=case.gt, pred=case.results("segm"))
+        validate("no-such-protocol", gt=case.gt, pred=case.results("segm"))
 
 
 def test_validate_with_bad_ground_truth_names_the_unchecked_predictions(tmp_path: Path) -> None:

@@ -46,6 +46,14 @@ def test_group_pairs_random_against_double_loop() -> None:
 # ----------------------------------------------------------------------------- greedy_match
 
 
+def _dense(n_det: int, matched: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """greedy_match's compact output as ``(n_det, T, A)`` with -1 for unmatched."""
+    dets, match = matched
+    out = np.full((n_det, *match.shape[1:]), -1, dtype=np.int64)
+    out[dets] = match
+    return out
+
+
 def _match_one_group(
     ious: list[list[float]], thresholds: list[float], *, ignore: list[bool] | None = None,
     crowd: list[bool] | None = None,
@@ -61,8 +69,8 @@ def _match_one_group(
     wave = np.searchsorted(has, pair_det)
     gt_ignore = np.array(ignore or [False] * n_gt, dtype=bool)[:, None]
     gt_crowd = np.array(crowd or [False] * n_gt, dtype=bool)
-    out = greedy_match(pair_det, pair_gt, iou[pair_det, pair_gt], wave, gt_ignore, gt_crowd,
-                       np.array(thresholds), n_det)
+    out = _dense(n_det, greedy_match(pair_det, pair_gt, iou[pair_det, pair_gt], wave,
+                                     gt_ignore, gt_crowd, np.array(thresholds)))
     assert out.shape == (n_det, len(thresholds), 1)
     return out[:, :, 0]
 
@@ -137,16 +145,17 @@ def test_ignore_is_per_area_range() -> None:
     # Two area ranges: gt0 is ignored only in range 1. With IoUs 0.9 (gt0) and 0.6 (gt1):
     # range 0 -> gt0 (both regular, highest IoU); range 1 -> gt1 (regular beats ignored).
     iou = np.array([[0.9, 0.6]])
-    out = greedy_match(np.array([0, 0]), np.array([0, 1]), iou[0], np.array([0, 0]),
-                       np.array([[False, True], [False, False]]), np.array([False, False]),
-                       np.array([0.5]), 1)
+    out = _dense(1, greedy_match(np.array([0, 0]), np.array([0, 1]), iou[0], np.array([0, 0]),
+                                 np.array([[False, True], [False, False]]),
+                                 np.array([False, False]), np.array([0.5])))
     assert out[0, 0].tolist() == [0, 1]
 
 
 def test_no_pairs() -> None:
-    out = greedy_match(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0),
-                       np.zeros(0, dtype=np.int64), np.zeros((2, 3), dtype=bool),
-                       np.zeros(2, dtype=bool), np.array([0.5, 0.75]), 4)
+    out = _dense(4, greedy_match(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                                 np.zeros(0), np.zeros(0, dtype=np.int64),
+                                 np.zeros((2, 3), dtype=bool), np.zeros(2, dtype=bool),
+                                 np.array([0.5, 0.75])))
     assert out.shape == (4, 2, 3)
     assert (out == -1).all()
 
@@ -198,7 +207,7 @@ def test_random_groups_against_loop(seed: int) -> None:
     has = np.unique(pd)
     first_in_group = np.searchsorted(det_group[has], det_group[has], side="left")
     wave = (np.arange(len(has)) - first_in_group)[np.searchsorted(has, pd)]
-    got = greedy_match(pd, pg, piou, wave, ignore, crowd, thr, len(det_group))
+    got = _dense(len(det_group), greedy_match(pd, pg, piou, wave, ignore, crowd, thr))
     for grp in range(n_groups):
         d_idx, g_idx = np.flatnonzero(det_group == grp), np.flatnonzero(gt_group == grp)
         dense = np.zeros((len(d_idx), len(g_idx)))
