@@ -114,18 +114,32 @@ def compute(state: CocoState, params: CocoParams) -> CocoMetrics:
     # AP at the last maxDets (pycocotools' summary looks up maxDets=100, -1 if absent)
     last = params.max_detections[-1]
     metrics["AP"] = _none_if_undefined(summary_value(acc, params, True, None, "all", last))
-    area = params.area_ranges[0].label  # per-class metrics use the first area range
-
-    def per_class(k: int) -> dict[str, float | None]:
-        return {
-            "AP": _none_if_undefined(summary_value(acc, params, True, None, area, last, k)),
-            "AP50": _none_if_undefined(summary_value(acc, params, True, 0.5, area, last, k)),
-            "AP75": _none_if_undefined(summary_value(acc, params, True, 0.75, area, last, k)),
-            "AR100": _none_if_undefined(summary_value(acc, params, False, None, area, last, k)),
-        }
-
     return CocoMetrics(accumulated=acc, stats=stats, metrics=metrics,
-                       per_class=[per_class(k) for k in range(len(state.category_ids))])
+                       per_class=per_class_values(acc, params))
+
+
+def per_class_values(acc: Accumulated, params: CocoParams) -> list[dict[str, float | None]]:
+    """Per K index: mean defined precision over IoU thresholds and recall points (``AP``),
+    at IoU 0.5 / 0.75 (``AP50`` / ``AP75``, None if not a threshold) and mean defined final
+    recall (``AR100``); first area range, last ``max_detections``."""
+    thr = params.iou_array
+    t50, t75 = np.flatnonzero(thr == 0.5), np.flatnonzero(thr == 0.75)
+    out = []
+    for k in range(acc.precision.shape[2]):
+        p = acc.precision[:, :, k, 0, -1]  # (T, R)
+        r = acc.recall[:, k, 0, -1]
+        out.append({
+            "AP": _mean_defined(p),
+            "AP50": _mean_defined(p[t50]) if len(t50) else None,
+            "AP75": _mean_defined(p[t75]) if len(t75) else None,
+            "AR100": _mean_defined(r),
+        })
+    return out
+
+
+def _mean_defined(s: np.ndarray) -> float | None:
+    valid = s[s > -1]
+    return None if len(valid) == 0 else float(np.mean(valid))
 
 
 def score_ties(preds: Predictions) -> int:
