@@ -5,7 +5,6 @@ from __future__ import annotations
 __all__ = ["METRIC_KEYS", "CocoResult", "coco_per_class_table", "coco_summary_lines"]
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -13,14 +12,14 @@ from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.coco import METRIC_KEYS, CocoMetrics
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
-from benchmark_eval.report.common import package_versions
+from benchmark_eval.report.common import ReportMixin, package_versions, per_class_table
 from benchmark_eval.schema import InstanceDataset
 
 PER_CLASS_KEYS = ("AP", "AP50", "AP75", "AR100")
 
 
 @dataclass(frozen=True)
-class CocoResult:
+class CocoResult(ReportMixin):
     """Outcome of ``coco-bbox`` / ``coco-segm``.
 
     Attributes:
@@ -73,18 +72,6 @@ class CocoResult:
             versions=package_versions("pycocotools"),
         )
 
-    def to_report(self) -> dict[str, Any]:
-        """The JSON report (``null`` where pycocotools reports -1)."""
-        return {
-            "protocol": self.protocol,
-            "metrics": self.metrics,
-            "per_class": {str(k): v for k, v in self.per_class.items()},
-            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
-            "params": self.params.model_dump(mode="json"),
-            "counts": self.counts,
-            "versions": self.versions,
-        }
-
     def render(self, *, per_class: bool = True) -> str:
         """pycocotools' 12 summary lines, then (optionally) the per-class table."""
         lines = coco_summary_lines(self)
@@ -127,14 +114,5 @@ def coco_summary_lines(result: CocoResult) -> list[str]:
 
 def coco_per_class_table(result: CocoResult) -> list[str]:
     """A per-category table (AP, AP50, AP75, AR100 ×100), one row per category."""
-    width = max([8, *(len(n) for n in result.category_names)])
-    head = f"{'id':>5}  {'category':<{width}}  " + "  ".join(f"{k:>6}" for k in PER_CLASS_KEYS)
-    lines = [head, "-" * len(head)]
-    for cid, name in zip(result.category_ids, result.category_names, strict=True):
-        vals = result.per_class.get(cid, {})
-        cells = []
-        for k in PER_CLASS_KEYS:
-            v = vals.get(k)
-            cells.append(f"{'-':>6}" if v is None else f"{100 * v:6.1f}")
-        lines.append(f"{cid:>5}  {name:<{width}}  " + "  ".join(cells))
-    return lines
+    return per_class_table(result.category_ids, result.category_names, result.per_class,
+                           PER_CLASS_KEYS)

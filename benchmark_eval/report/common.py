@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["none_if_undefined", "package_versions"]
+__all__ = ["ReportMixin", "none_if_undefined", "package_versions", "per_class_table"]
 
+from collections.abc import Mapping, Sequence
 from importlib import metadata
+from typing import Any
 
 
 def package_versions(*packages: str) -> dict[str, str]:
@@ -22,3 +24,43 @@ def package_versions(*packages: str) -> dict[str, str]:
 def none_if_undefined(value: float) -> float | None:
     """The official tools' -1 for "undefined" as ``None`` (``null`` in JSON)."""
     return None if value == -1 else float(value)
+
+
+class ReportMixin:
+    """``to_report()`` for result dataclasses with the standard fields ``protocol``,
+    ``metrics``, ``per_class``, ``warnings``, ``params`` (pydantic), ``counts``,
+    ``versions``."""
+
+    def to_report(self) -> dict[str, Any]:
+        """The JSON report (fractions; ``null`` where the official tool reports -1/NaN)."""
+        r: Any = self
+        return {
+            "protocol": r.protocol,
+            "metrics": r.metrics,
+            "per_class": {str(k): v for k, v in r.per_class.items()},
+            "warnings": [{"code": w.code, "message": w.message} for w in r.warnings],
+            "params": r.params.model_dump(mode="json"),
+            "counts": r.counts,
+            "versions": r.versions,
+        }
+
+
+def per_class_table(ids: Sequence[int], names: Sequence[str],
+                    values: Mapping[int, Mapping[str, float | None]], keys: Sequence[str], *,
+                    skip_undefined: bool = False) -> list[str]:
+    """One row per category: id, name, then ``keys`` ×100 with one decimal ('-' if None).
+
+    Args:
+        skip_undefined: Omit categories whose values are all undefined.
+    """
+    width = max([8, *(len(n) for n in names)])
+    head = f"{'id':>5}  {'category':<{width}}  " + "  ".join(f"{k:>6}" for k in keys)
+    lines = [head, "-" * len(head)]
+    for cid, name in zip(ids, names, strict=True):
+        row = values.get(cid, {})
+        cells = [row.get(k) for k in keys]
+        if skip_undefined and all(v is None for v in cells):
+            continue
+        text = "  ".join(f"{'-':>6}" if v is None else f"{100 * v:6.1f}" for v in cells)
+        lines.append(f"{cid:>5}  {name:<{width}}  {text}")
+    return lines

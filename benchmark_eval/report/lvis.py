@@ -5,21 +5,25 @@ from __future__ import annotations
 __all__ = ["LvisResult", "lvis_summary_lines"]
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.protocols.lvis import LvisMetrics, LvisParams
-from benchmark_eval.report.common import none_if_undefined, package_versions
+from benchmark_eval.report.common import (
+    ReportMixin,
+    none_if_undefined,
+    package_versions,
+    per_class_table,
+)
 from benchmark_eval.schema import InstanceDataset
 
 PER_CLASS_KEYS = ("AP", "AP50", "AP75")
 
 
 @dataclass(frozen=True)
-class LvisResult:
+class LvisResult(ReportMixin):
     """Outcome of ``lvis-bbox`` / ``lvis-segm``.
 
     Attributes:
@@ -67,33 +71,14 @@ class LvisResult:
             versions=package_versions("pycocotools"),
         )
 
-    def to_report(self) -> dict[str, Any]:
-        """The JSON report (``null`` where lvis-api reports -1)."""
-        return {
-            "protocol": self.protocol,
-            "metrics": self.metrics,
-            "per_class": {str(k): v for k, v in self.per_class.items()},
-            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
-            "params": self.params.model_dump(mode="json"),
-            "counts": self.counts,
-            "versions": self.versions,
-        }
-
     def render(self, *, per_class: bool = True) -> str:
-        """lvis-api's ``print_results`` lines, then (optionally) a per-class table."""
+        """lvis-api's ``print_results`` lines, then (optionally) a per-class table of the
+        categories that occur in these images."""
         lines = lvis_summary_lines(self)
         if per_class:
-            width = max([8, *(len(n) for n in self.category_names)])
-            head = f"{'id':>5}  {'category':<{width}}  " + "  ".join(
-                f"{k:>6}" for k in PER_CLASS_KEYS)
-            lines += ["", head, "-" * len(head)]
-            for cid, name in zip(self.category_ids, self.category_names, strict=True):
-                vals = self.per_class[cid]
-                if all(vals[k] is None for k in PER_CLASS_KEYS):
-                    continue  # categories never seen in these images: skip the row
-                cells = ["     -" if vals[k] is None else f"{100 * vals[k]:6.1f}"  # type: ignore[operator]
-                         for k in PER_CLASS_KEYS]
-                lines.append(f"{cid:>5}  {name:<{width}}  " + "  ".join(cells))
+            lines += ["", *per_class_table(self.category_ids, self.category_names,
+                                           self.per_class, PER_CLASS_KEYS,
+                                           skip_undefined=True)]
         return "\n".join(lines)
 
 

@@ -7,14 +7,20 @@ only dispatch by protocol name through :data:`benchmark_eval.workflows.WORKFLOWS
 
 from __future__ import annotations
 
-__all__ = ["Progress", "Result", "Workflow"]
+__all__ = ["Progress", "Result", "Workflow", "params_from_file"]
 
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
-from benchmark_eval.errors import Notice, Problem
+from pydantic import BaseModel
+
+from benchmark_eval.errors import ConfigError, InputError, Notice, Problem
+from benchmark_eval.io.jsonfile import read_json
+
+ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
 Progress = Callable[[int, int], None]
 
@@ -59,3 +65,46 @@ class Workflow:
     add_arguments: Callable[[argparse.ArgumentParser, bool], None]
     cli_options: Callable[[argparse.Namespace, bool], dict[str, Any]]
     example: str = ""
+
+
+def params_from_file(path: Path, model: type[ParamsT]) -> ParamsT:
+    """Parameters from a JSON preset (``configs/*.json``); ``protocol`` and
+    ``description`` keys are documentation and ignored.
+
+    Raises:
+        ConfigError: Unreadable file, not an object, or invalid parameters.
+    """
+    try:
+        data = read_json(path)
+    except InputError as exc:
+        raise ConfigError(f"cannot use --config {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object of parameters")
+    data = {k: v for k, v in data.items() if k not in ("protocol", "description")}
+    try:
+        return model(**data)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: invalid parameters: {exc}") from exc
+
+
+def json_inputs(
+    *, gt_help: str, pred_help: str, config_help: str, params_model: type[BaseModel],
+) -> tuple[Callable[[argparse.ArgumentParser, bool], None],
+           Callable[[argparse.Namespace, bool], dict[str, Any]]]:
+    """CLI hooks for protocols reading a GT JSON file and a predictions JSON file:
+    ``--gt``, ``--pred`` and (``evaluate`` only) ``--config PARAMS.json``."""
+
+    def add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
+        parser.add_argument("--gt", required=True, type=Path, metavar="GT.json", help=gt_help)
+        parser.add_argument("--pred", required=True, type=Path, metavar="RESULTS.json",
+                            help=pred_help)
+        if evaluate:
+            parser.add_argument("--config", type=Path, metavar="PARAMS.json", help=config_help)
+
+    def cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
+        options: dict[str, Any] = {"gt": args.gt, "pred": args.pred}
+        if evaluate and args.config is not None:
+            options["params"] = params_from_file(args.config, params_model)
+        return options
+
+    return add_arguments, cli_options

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 __all__ = ["WORKFLOWS", "evaluate_coco", "validate_coco"]
 
-import argparse
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmark_eval.errors import ConfigError, InputError, Notice, Problem
+from benchmark_eval.errors import ConfigError, Notice, Problem
 from benchmark_eval.io.coco import (
     Source,
     attach_coco_results,
@@ -26,13 +25,12 @@ from benchmark_eval.io.coco import (
     open_source,
     read_coco_results,
 )
-from benchmark_eval.io.jsonfile import read_json
 from benchmark_eval.protocols.coco import compute, evaluate_coco_state, tie_notice
 from benchmark_eval.protocols.coco_match import IouType, prepare
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
-from benchmark_eval.workflows.base import Progress, Workflow
+from benchmark_eval.workflows.base import Progress, Workflow, json_inputs
 
 
 def _params(params: CocoParams | dict[str, Any] | None) -> CocoParams:
@@ -107,32 +105,13 @@ def validate_coco(iou_type: IouType, *, gt: Source, pred: Source) -> list[Proble
     return problems + check_coco_results(pred, dataset, boxes=boxes, masks=masks)
 
 
-def _add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
-    parser.add_argument("--gt", required=True, type=Path, metavar="GT.json",
-                        help="COCO instance ground truth (instances_*.json)")
-    parser.add_argument("--pred", required=True, type=Path, metavar="RESULTS.json",
-                        help="COCO results file: a JSON list of detections")
-    if evaluate:
-        parser.add_argument("--config", type=Path, metavar="PARAMS.json",
-                            help="parameters (IoU/recall thresholds, maxDets, area ranges,"
-                                 " class_agnostic; see configs/); official preset by default")
-
-
-def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
-    options: dict[str, Any] = {"gt": args.gt, "pred": args.pred}
-    if evaluate and args.config is not None:
-        try:
-            data = read_json(args.config)
-        except InputError as exc:
-            raise ConfigError(f"cannot use --config {args.config}: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"{args.config}: expected a JSON object of parameters")
-        data = {k: v for k, v in data.items() if k not in ("protocol", "description")}
-        try:
-            options["params"] = CocoParams(**data)
-        except ValueError as exc:
-            raise ConfigError(f"{args.config}: invalid parameters: {exc}") from exc
-    return options
+_ADD_ARGUMENTS, _CLI_OPTIONS = json_inputs(
+    gt_help="COCO instance ground truth (instances_*.json)",
+    pred_help="COCO results file: a JSON list of detections",
+    config_help="parameters (IoU/recall thresholds, maxDets, area ranges, class_agnostic;"
+                " see configs/); official preset by default",
+    params_model=CocoParams,
+)
 
 
 def _workflow(iou_type: IouType) -> Workflow:
@@ -142,8 +121,8 @@ def _workflow(iou_type: IouType) -> Workflow:
         summary=f"COCO {kind} AP/AR (pycocotools 2.0.11 COCOeval, iouType='{iou_type}')",
         evaluate=partial(evaluate_coco, iou_type),
         validate=partial(validate_coco, iou_type),
-        add_arguments=_add_arguments,
-        cli_options=_cli_options,
+        add_arguments=_ADD_ARGUMENTS,
+        cli_options=_CLI_OPTIONS,
         example=f"--gt instances_val2017.json --pred {iou_type}_results.json",
     )
 

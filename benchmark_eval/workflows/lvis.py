@@ -4,22 +4,20 @@ from __future__ import annotations
 
 __all__ = ["WORKFLOWS", "evaluate_lvis", "validate_lvis"]
 
-import argparse
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmark_eval.errors import ConfigError, InputError, Notice, Problem
+from benchmark_eval.errors import ConfigError, Notice, Problem
 from benchmark_eval.io.coco import Source, check_coco_results, load_coco_results
-from benchmark_eval.io.jsonfile import read_json
 from benchmark_eval.io.lvis import check_lvis_ground_truth, load_lvis_ground_truth
 from benchmark_eval.protocols.coco import evaluate_coco_state, score_ties
 from benchmark_eval.protocols.coco_match import IouType
 from benchmark_eval.protocols.lvis import LvisParams, compute_lvis, prepare_lvis
 from benchmark_eval.report.lvis import LvisResult
-from benchmark_eval.workflows.base import Progress, Workflow
+from benchmark_eval.workflows.base import Progress, Workflow, json_inputs
 
 
 def _params(params: LvisParams | dict[str, Any] | None) -> LvisParams:
@@ -84,29 +82,13 @@ def validate_lvis(iou_type: IouType, *, gt: Source, pred: Source) -> list[Proble
     return problems + check_coco_results(pred, dataset, boxes=boxes, masks=masks)
 
 
-def _add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
-    parser.add_argument("--gt", required=True, type=Path, metavar="GT.json",
-                        help="LVIS ground truth (lvis_v1_val.json)")
-    parser.add_argument("--pred", required=True, type=Path, metavar="RESULTS.json",
-                        help="results file: a JSON list of detections (COCO format)")
-    if evaluate:
-        parser.add_argument("--config", type=Path, metavar="PARAMS.json",
-                            help="parameters (thresholds, max_dets, area ranges; see"
-                                 " configs/lvis.json); lvis-api's defaults otherwise")
-
-
-def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
-    options: dict[str, Any] = {"gt": args.gt, "pred": args.pred}
-    if evaluate and args.config is not None:
-        try:
-            data = read_json(args.config)
-        except InputError as exc:
-            raise ConfigError(f"cannot use --config {args.config}: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ConfigError(f"{args.config}: expected a JSON object of parameters")
-        options["params"] = _params(
-            {k: v for k, v in data.items() if k not in ("protocol", "description")})
-    return options
+_ADD_ARGUMENTS, _CLI_OPTIONS = json_inputs(
+    gt_help="LVIS ground truth (lvis_v1_val.json)",
+    pred_help="results file: a JSON list of detections (COCO format)",
+    config_help="parameters (thresholds, max_dets, area ranges; see configs/lvis.json);"
+                " lvis-api's defaults otherwise",
+    params_model=LvisParams,
+)
 
 
 def _workflow(iou_type: IouType) -> Workflow:
@@ -116,8 +98,8 @@ def _workflow(iou_type: IouType) -> Workflow:
         summary=f"LVIS federated {kind} AP/AR, APr/APc/APf (lvis-api 0.5.3 LVISEval)",
         evaluate=partial(evaluate_lvis, iou_type),
         validate=partial(validate_lvis, iou_type),
-        add_arguments=_add_arguments,
-        cli_options=_cli_options,
+        add_arguments=_ADD_ARGUMENTS,
+        cli_options=_CLI_OPTIONS,
         example=f"--gt lvis_v1_val.json --pred {iou_type}_results.json",
     )
 
