@@ -1,8 +1,9 @@
 """Every protocol, by name: the registry the API and the CLI dispatch through."""
 
-from benchmark_eval.workflows import coco, lvis
+from benchmark_eval.workflows import coco, lvis, semantic
 from benchmark_eval.workflows.base import Progress, Result, Workflow
 
 __all__ = ["WORKFLOWS", "Progress", "Result", "Workflow"]
 
-WORKFLOWS: dict[str, Workflow] = {w.name: w for w in (*coco.WORKFLOWS, *lvis.WORKFLOWS)}
+WORKFLOWS: dict[str, Workflow] = {
+    w.name: w for w in (*coco.WORKFLOWS, *lvis.WORKFLOWS, *semantic.WORKFLOWS)}
