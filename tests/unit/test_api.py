@@ -10,8 +10,8 @@ import pytest
 from synth_coco import make_case
 
 import benchmark_eval
-from benchmark_eval.errors import ConfigError, InputError
 from benchmark_eval import validate
+from benchmark_eval.errors import ConfigError, InputError
 
 
 def _write(path: Path, data: object) -> Path:
