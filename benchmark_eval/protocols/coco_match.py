@@ -61,8 +61,8 @@ class PreparedInstances:
 
 def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
             iou_type: IouType, *, gt_ignore: np.ndarray | None = None,
-            det_keep: np.ndarray | None = None, det_free_fp: np.ndarray | None = None,
-            crowd: bool = True) -> PreparedInstances:
+            gt_keep: np.ndarray | None = None, det_keep: np.ndarray | None = None,
+            det_free_fp: np.ndarray | None = None, crowd: bool = True) -> PreparedInstances:
     """Sort GT and detections into the evaluation order and apply ``maxDets``.
 
     The defaults are pycocotools' rules. LVIS (``protocols.lvis``) passes its own:
@@ -70,6 +70,7 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
     Args:
         gt_ignore: Per GT row, ignored in every area range (default: ``iscrowd``, as
             pycocotools overrides ``ignore`` with it).
+        gt_keep: Per GT row, evaluate it at all (default: all).
         det_keep: Per detection row, evaluate it at all (default: all).
         det_free_fp: Per detection row, an unmatched detection is ignored rather than a
             false positive (default: none).
@@ -86,6 +87,8 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
     gc = np.searchsorted(category_ids, inst.category_ids) if not params.class_agnostic else (
         np.zeros(len(inst), dtype=np.int64))
     g_order = np.lexsort((np.arange(len(inst)), inst.category_ids, gi))
+    if gt_keep is not None:
+        g_order = g_order[gt_keep[g_order]]
     di = np.searchsorted(image_ids, preds.image_ids)
     file_order = np.arange(len(preds))
     kept_rows = np.arange(len(preds)) if det_keep is None else np.flatnonzero(det_keep)

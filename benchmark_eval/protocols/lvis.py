@@ -92,6 +92,8 @@ class LvisPrepared:
     prepared: PreparedInstances
     beyond_max_dets: int
     not_federated: int
+    zero_area: int  # detections within the cap left out for area <= 0
+    zero_area_gt: int  # GT left out for area <= 0
 
 
 def prepare_lvis(gt: InstanceDataset, fed: FederatedLabels, ignore: np.ndarray,
@@ -99,16 +101,21 @@ def prepare_lvis(gt: InstanceDataset, fed: FederatedLabels, ignore: np.ndarray,
     """Apply LVIS' load-time cap and federated rules, then the engine's ordering."""
     capped = _cap_per_image(preds, params.max_dets)
     inst = gt.instances
+    gt_keep = inst.areas > 0  # get_ann_ids' default area range is the open (0, inf)
     det_keys = _pair_keys(preds.image_ids, preds.category_ids)
-    judged = np.union1d(_pair_keys(inst.image_ids, inst.category_ids),
+    judged = np.union1d(_pair_keys(inst.image_ids[gt_keep], inst.category_ids[gt_keep]),
                         _pair_keys(fed.neg_image, fed.neg_category))
     federated = np.isin(det_keys, judged)
     free_fp = np.isin(det_keys, _pair_keys(fed.not_exhaustive_image,
                                            fed.not_exhaustive_category))
+    positive = preds.areas > 0
     prepared = prepare(gt, preds, params.engine_params(), iou_type, gt_ignore=ignore,
-                       det_keep=capped & federated, det_free_fp=free_fp, crowd=False)
+                       gt_keep=gt_keep, det_keep=capped & federated & positive,
+                       det_free_fp=free_fp, crowd=False)
     return LvisPrepared(prepared=prepared, beyond_max_dets=int((~capped).sum()),
-                        not_federated=int((capped & ~federated).sum()))
+                        not_federated=int((capped & ~federated).sum()),
+                        zero_area=int((capped & ~positive).sum()),
+                        zero_area_gt=int((~gt_keep).sum()))
 
 
 @dataclass(frozen=True)

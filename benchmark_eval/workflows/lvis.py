@@ -59,6 +59,8 @@ def evaluate_lvis(
         "detections": len(preds),
         "detections_beyond_max_dets": lp.beyond_max_dets,
         "detections_not_federated": lp.not_federated,
+        "detections_zero_area": lp.zero_area,
+        "gt_zero_area": lp.zero_area_gt,
         "detections_evaluated": len(lp.prepared.det_score),
     }
     ties = score_ties(preds)

@@ -9,7 +9,9 @@ category ``frequency``. The LVIS traps are separate cases:
   exactly 300th (kept) or 301st (cut), with score ties straddling the cut;
 * ``gt_also_negative``: a category annotated in an image and also listed as negative there;
 * ``empty_frequency_group``: no rare categories at all (``APr`` is -1);
-* ``all_not_exhaustive``: every annotated category of an image is not exhaustive.
+* ``all_not_exhaustive``: every annotated category of an image is not exhaustive;
+* ``zero_areas``: detections with a zero-width box or an empty mask, and GT whose ``area``
+  field is 0 (lvis-api's ``get_ann_ids`` leaves both out).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from coco_generators import make_case
 
 LVIS_CASES = ("mixed", "crowd_uncompressed_rle", "score_ties_across_images", "ignore_field",
               "area_borders", "many_detections", "equal_iou_two_gts", "empty_images",
-              "over_cap", "gt_also_negative", "empty_frequency_group",
+              "over_cap", "gt_also_negative", "empty_frequency_group", "zero_areas",
               "all_not_exhaustive")
 
 
@@ -86,6 +88,22 @@ def _over_cap(iou_type: str, rng: np.random.Generator, rank: int
     return gt, [*fillers[:rank], tp, *fillers[rank:], *rest]
 
 
+def _zero_areas(gt: dict[str, Any], results: list[dict[str, Any]], rng: np.random.Generator
+                ) -> None:
+    from pycocotools import mask as mask_utils
+
+    for a in gt["annotations"][::4]:
+        a["area"] = 0
+    for r in results[::3]:
+        if "bbox" in r:
+            r["bbox"][2] = 0.0
+        if "segmentation" in r:
+            h, w = r["segmentation"]["size"]
+            empty = mask_utils.encode(np.zeros((h, w), dtype=np.uint8, order="F"))
+            r["segmentation"] = {"size": [h, w], "counts": empty["counts"].decode()}
+        r["score"] = float(rng.choice([0.99, r["score"]]))
+
+
 def make_lvis_case(name: str, iou_type: str, seed: int = 0
                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(gt, results)`` of an LVIS case for ``"bbox"``/``"segm"``."""
@@ -94,8 +112,10 @@ def make_lvis_case(name: str, iou_type: str, seed: int = 0
         gt, results = _over_cap(iou_type, rng, 299 if seed % 2 == 0 else 300)
     else:
         base = {"gt_also_negative": "mixed", "empty_frequency_group": "mixed",
-                "all_not_exhaustive": "mixed"}.get(name, name)
+                "all_not_exhaustive": "mixed", "zero_areas": "mixed"}.get(name, name)
         gt, results = make_case(base, iou_type, seed)
+        if name == "zero_areas":
+            _zero_areas(gt, results, rng)
     _federate(gt, results, rng, also_negative=name == "gt_also_negative",
               all_not_exhaustive=name == "all_not_exhaustive",
               no_rare=name == "empty_frequency_group",

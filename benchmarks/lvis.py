@@ -1,0 +1,492 @@
+"""LVIS speed benchmark: lvis-api 0.5.3 vs benchmark_eval lvis-bbox / lvis-segm vs a floor.
+
+Every measurement runs end to end (import, read the JSON files, evaluate, summarize) in a fresh
+subprocess, which reports its wall time, peak RSS and the 13 ``LVISEval.results`` as JSON on
+stdout. lvis-api takes minutes at full scale; ``--official-images M`` also times it on the
+first M images and extrapolates per image (labelled as such).
+
+Usage: ``python benchmarks/lvis.py [--images 5000] [--seed 0] [--iou-type bbox|segm|both]
+[--official-images M] [--repeat K] [--skip-official] [--json OUT]``
+"""
+
+from __future__ import annotations
+
+import time
+
+_T_START = time.perf_counter()  # the worker's clock starts before any heavy import
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+MAX_DETS = 300  # LVIS' per-image cap
+CORES = os.cpu_count() or 1
+BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
+KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf",
+        "AR@300", "ARs@300", "ARm@300", "ARl@300")
+
+Record = dict[str, Any]
+
+# --------------------------------------------------------------------------------------------
+# Worker side: one tool, one iou type, in a fresh process
+# --------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """Send fd 1 (Python and C level) to /dev/null for the duration."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(devnull)
+        os.close(saved)
+
+
+def _run_lvis_api(iou: str, gt: str, pred: str, workers: int) -> list[float]:
+    """lvis-api 0.5.3: LVIS, LVISResults, LVISEval(...).run(), print_results()."""
+    import warnings
+
+    import numpy as np
+
+    if not hasattr(np, "float"):  # lvis 0.5.3 calls np.float, removed in numpy 1.24
+        setattr(np, "float", float)  # noqa: B010
+    # this script is itself called lvis.py: import the package, not the script's folder
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+    from lvis import LVIS, LVISEval, LVISResults
+
+    warnings.simplefilter("ignore", DeprecationWarning)  # its logger.warn calls
+    lvis_gt = LVIS(gt)
+    ev = LVISEval(lvis_gt, LVISResults(lvis_gt, pred), iou)
+    ev.run()
+    ev.print_results()
+    return [float(ev.results[k]) for k in KEYS]
+
+
+def _run_benchmark_eval(iou: str, gt: str, pred: str, workers: int) -> list[float]:
+    """benchmark_eval.evaluate with the given number of worker processes."""
+    import benchmark_eval  # type: ignore[import-not-found,unused-ignore]
+
+    result = benchmark_eval.evaluate(f"lvis-{iou}", gt=gt, pred=pred, workers=workers)
+    return [float(result.results[k]) for k in KEYS]
+
+
+def _capped(dts: list[Record]) -> Any:
+    """Indices of the detections LVIS keeps: the top 300 scores of each image (stable)."""
+    import numpy as np
+
+    img = np.fromiter((d["image_id"] for d in dts), dtype=np.int64, count=len(dts))
+    score = np.fromiter((d["score"] for d in dts), dtype=np.float64, count=len(dts))
+    order = np.lexsort((np.arange(len(dts)), -score, img))
+    s = img[order]
+    rank = np.arange(len(s)) - np.searchsorted(s, s, side="left")
+    return np.sort(order[rank < MAX_DETS])
+
+
+def _pairs(gt_data: Record, dts: list[Record], keep: Any) -> tuple[Any, Any]:
+    """(detection row, GT row) of every overlap to compute: kept detections x the GT of the
+    same (image, category)."""
+    import numpy as np
+
+    anns = gt_data["annotations"]
+    ncat = max(c["id"] for c in gt_data["categories"]) + 1
+    g_key = np.fromiter((a["image_id"] * ncat + a["category_id"] for a in anns),
+                        dtype=np.int64, count=len(anns))
+    d_key = np.fromiter((dts[i]["image_id"] * ncat + dts[i]["category_id"]
+                         for i in keep.tolist()), dtype=np.int64, count=len(keep))
+    g_order = np.argsort(g_key, kind="stable")
+    g_sorted = g_key[g_order]
+    lo = np.searchsorted(g_sorted, d_key, side="left")
+    n = np.searchsorted(g_sorted, d_key, side="right") - lo
+    di = np.repeat(keep, n)
+    offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    return di, g_order[np.repeat(lo, n) + offset]
+
+
+def _floor_bbox(gt_data: Record, dts: list[Record]) -> int:
+    """Every box IoU LVISEval needs, in one vectorised shot."""
+    import numpy as np
+
+    di, gi = _pairs(gt_data, dts, _capped(dts))
+    d_box = np.array([d["bbox"] for d in dts], dtype=np.float64).reshape(-1, 4)
+    g_box = np.array([a["bbox"] for a in gt_data["annotations"]],
+                     dtype=np.float64).reshape(-1, 4)
+    a, b = d_box[di], g_box[gi]
+    iw = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
+    ih = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
+    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
+    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
+    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return int(iou.size)
+
+
+def _gt_rles(gt_data: Record) -> list[Any]:
+    """Compressed RLE of every GT annotation (polygons rasterised one image at a time)."""
+    from pycocotools import mask as mask_utils
+
+    size = {im["id"]: (im["height"], im["width"]) for im in gt_data["images"]}
+    by_image: dict[int, list[int]] = {}
+    anns = gt_data["annotations"]
+    for i, a in enumerate(anns):
+        by_image.setdefault(a["image_id"], []).append(i)
+    out: list[Any] = [None] * len(anns)
+    for img, rows in by_image.items():
+        h, w = size[img]
+        polys = [p for i in rows for p in anns[i]["segmentation"]]
+        rles = mask_utils.frPyObjects(polys, h, w)
+        start = 0
+        for i in rows:
+            k = len(anns[i]["segmentation"])
+            part = rles[start:start + k]
+            out[i] = part[0] if k == 1 else mask_utils.merge(part)
+            start += k
+    return out
+
+
+def _floor_segm(gt_data: Record, dts: list[Record]) -> int:
+    """GT polygons to RLE and every mask IoU LVISEval needs, per (image, category)."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    di, gi = _pairs(gt_data, dts, _capped(dts))
+    g_rles = _gt_rles(gt_data)
+    # group the pairs by detection's (image, category): one mask.iou call per group
+    anns = gt_data["annotations"]
+    g_key = np.fromiter((anns[g]["image_id"] * 10_000 + anns[g]["category_id"]
+                         for g in gi.tolist()), dtype=np.int64, count=len(gi))
+    order = np.lexsort((gi, di, g_key))
+    bounds = np.flatnonzero(np.diff(g_key[order])) + 1
+    pairs = 0
+    for grp in np.split(order, bounds):
+        if not len(grp):
+            continue
+        d_rows = np.unique(di[grp]).tolist()
+        g_rows = np.unique(gi[grp]).tolist()
+        ious = mask_utils.iou([dts[d]["segmentation"] for d in d_rows],
+                              [g_rles[g] for g in g_rows], [0] * len(g_rows))
+        pairs += int(np.size(ious))
+    return pairs
+
+
+def _run_floor(iou: str, gt: str, pred: str, workers: int) -> list[float]:
+    """Parse both files with orjson and compute every overlap LVISEval needs; no matching."""
+    import orjson
+
+    gt_data = orjson.loads(Path(gt).read_bytes())
+    dts = orjson.loads(Path(pred).read_bytes())
+    (_floor_segm if iou == "segm" else _floor_bbox)(gt_data, dts)
+    return []
+
+
+RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
+    "floor": _run_floor,
+    "lvis-api": _run_lvis_api,
+    "benchmark_eval": _run_benchmark_eval,
+}
+
+
+def _vm_hwm_mb() -> float | None:
+    """Peak RSS of this process image from /proc (Linux), as a cross-check of ru_maxrss."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
+    """Run one measurement in this process and describe it."""
+    with _stdout_silenced():
+        stats = RUNNERS[tool](iou, gt, pred, workers)
+    seconds = time.perf_counter() - _T_START
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+        "peak_mb": me.ru_maxrss / 1024,
+        "children_peak_mb": kids.ru_maxrss / 1024,
+        "vm_hwm_mb": _vm_hwm_mb(),
+        "stats": stats,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Driver side
+# --------------------------------------------------------------------------------------------
+
+
+def _cpu_busy() -> float:
+    """System-wide busy CPU seconds since boot (Linux /proc/stat; 0 elsewhere)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        user, nice, system, _idle, _iowait, irq, softirq = (
+            int(v) for v in Path("/proc/stat").read_text().split()[1:8]
+        )
+        return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def _measure_once(tool: str, iou: str, gt: Path, pred: Path, workers: int) -> Record:
+    """One fresh subprocess; returns its record or an ``error``."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--iou-type", iou]
+    cmd += ["--gt", str(gt), "--pred", str(pred), "--workers", str(workers)]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    busy0, t0 = _cpu_busy(), time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    process_seconds = time.perf_counter() - t0
+    busy = _cpu_busy() - busy0
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        err = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        return {"error": err[:200]}
+    record: Record = json.loads(lines[-1])
+    record["process_seconds"] = process_seconds
+    # cores used by other processes meanwhile: machine-wide busy time minus this measurement's
+    other = busy - record["cpu_seconds"]
+    record["background_cores"] = other / process_seconds if other > 0.25 else 0.0  # tick noise
+    return record
+
+
+def measure(label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int,
+            repeat: int, images: int) -> Record:
+    """Best (lowest seconds) of ``repeat`` fresh-process runs."""
+    best: Record | None = None
+    for _ in range(repeat):
+        rec = _measure_once(tool, iou, gt, pred, workers)
+        if "error" in rec:
+            best = rec
+            break
+        if best is None or rec["seconds"] < best["seconds"]:
+            best = rec
+    assert best is not None
+    best.update(label=label, tool=tool, workers=workers, images=images)
+    print(f"  {label:<34} " + (f"{best['seconds']:.2f} s" if "seconds" in best else "n/a"),
+          file=sys.stderr, flush=True)
+    return best
+
+
+def _fmt_ratio(num: float | None, den: float | None) -> str:
+    """``num / den`` as ``12.3x`` or ``-``."""
+    if not num or not den:
+        return "-"
+    return f"{num / den:.2f}x"
+
+
+def _max_diff(stats: list[float], ref: list[float] | None) -> float | None:
+    """Max abs difference of two results vectors (None if either is missing)."""
+    if not stats or not ref:
+        return None
+    return max(abs(a - b) for a, b in zip(stats, ref, strict=True))
+
+
+def _fmt_diff(diff: float | None) -> str:
+    return "-" if diff is None else "0" if diff == 0 else f"{diff:.1e}"
+
+
+def _official_seconds(records: list[Record], images: int) -> tuple[float | None, str]:
+    """lvis-api seconds at full scale: measured, else extrapolated per image from a subset."""
+    for r in records:
+        if r["tool"] == "lvis-api" and r.get("images") == images and "seconds" in r:
+            return r["seconds"], "measured"
+    for r in records:
+        if r["tool"] == "lvis-api" and "seconds" in r:
+            return r["seconds"] * images / r["images"], f"extrapolated from {r['images']} images"
+    return None, ""
+
+
+def _reference(records: list[Record], images: int) -> Record | None:
+    """The row whose results the others are compared with, at the same scale."""
+    for tool in ("lvis-api", "benchmark_eval"):
+        for r in records:
+            if r["tool"] == tool and r.get("images") == images and r.get("stats"):
+                return r
+    return None
+
+
+def _row(r: Record, t_api: float | None, t_floor: float | None, ref: Record | None) -> str:
+    """One line of the table."""
+    name = r["label"] + (" (cached)" if r.get("cached") else "")
+    if r.get("background_cores", 0) > BUSY_WARN:
+        name += " *"
+    if "seconds" not in r:
+        return f"{name:<40}{'n/a':>9}   ({r.get('error', '')})"
+    t = r["seconds"]
+    peak = f"{r['peak_mb']:.0f}"
+    if r.get("children_peak_mb", 0) >= 1:
+        peak += f"+{r['children_peak_mb']:.0f}"
+    same_scale = r is not ref and ref is not None and ref.get("images") == r.get("images")
+    diff = _fmt_diff(_max_diff(r["stats"], ref["stats"])) if same_scale and ref else "-"
+    return (f"{name:<40}{t:>9.2f}{r.get('cpu_seconds', 0):>9.2f}{peak:>11}"
+            f"{_fmt_ratio(t_api, t):>10}{_fmt_ratio(t, t_floor):>9}{diff:>12}")
+
+
+def _table(iou: str, records: list[Record], meta: Record) -> str:
+    """Human-readable result table of one iou type."""
+    images = meta["images"]
+    full = [r for r in records if r.get("images") == images]
+    sub = [r for r in records if r.get("images") != images]
+    t_api, how = _official_seconds(records, images)
+    t_floor = next((r["seconds"] for r in full if r["tool"] == "floor" and "seconds" in r),
+                   None)
+    head = (f"LVIS {iou}: {images} images, {meta['gt_instances']:,} GT, "
+            f"{meta['detections']:,} detections (max {meta['detections_per_image']['max']}"
+            f" per image); {CORES} cores")
+    cols = (f"{'tool':<40}{'seconds':>9}{'cpu s':>9}{'peak MB':>11}{'vs lvis':>10}"
+            f"{'x floor':>9}{'max|d|':>12}")
+    lines = [head, cols, "-" * len(cols)]
+    ref = _reference(records, images)
+    lines += [_row(r, t_api, t_floor, ref) for r in full]
+    if t_api is not None and how != "measured":
+        lines.append(f"{'lvis-api, EXTRAPOLATED (see below)':<40}{t_api:>9.1f}")
+    for m in sorted({r["images"] for r in sub}):
+        rows = [r for r in sub if r["images"] == m]
+        t_sub = next((r["seconds"] for r in rows if r["tool"] == "lvis-api" and "seconds" in r),
+                     None)
+        lines.append(f"on the first {m} images only:")
+        lines += [_row(r, t_sub, None, _reference(rows, m)) for r in rows]
+    if any(r.get("background_cores", 0) > BUSY_WARN for r in records):
+        lines.append(f"* other processes used > {BUSY_WARN} cores meanwhile: timing is noisy")
+    if t_api is not None and how != "measured":
+        lines.append(f"'vs lvis' at full scale uses lvis-api's time {how}, x {images} / "
+                     f"{how.split()[-2]} (per-image extrapolation, not a measurement)")
+    if ref:
+        lines.append(f"max|d|: largest abs difference of the 13 results against {ref['label']}"
+                     + ("; on a subset, against lvis-api on the same images" if sub else ""))
+        lines.append("reference results: " + " ".join(
+            f"{k}={v:.4f}" for k, v in zip(KEYS, ref["stats"], strict=True)))
+    return "\n".join(lines)
+
+
+def _entries(skip_official: bool, official_images: int | None, images: int
+             ) -> list[tuple[str, str, int, int]]:
+    """(label, tool, workers, images) of every measurement, in table order."""
+    out = [("floor", "floor", 1, images)]
+    if not skip_official and official_images is None:
+        out.append(("lvis-api 0.5.3", "lvis-api", 1, images))
+    out.append(("benchmark_eval (1 worker)", "benchmark_eval", 1, images))
+    if CORES > 1:
+        out.append((f"benchmark_eval ({CORES} workers)", "benchmark_eval", CORES, images))
+    if official_images is not None:
+        if not skip_official:
+            out.append((f"lvis-api 0.5.3 ({official_images} images)", "lvis-api", 1,
+                        official_images))
+        out.append((f"benchmark_eval (1 worker, {official_images} images)", "benchmark_eval",
+                    1, official_images))
+    return out
+
+
+def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> list[Record]:
+    """All measurements of one iou type; prints its table."""
+    print(f"[{iou}] measuring ...", file=sys.stderr, flush=True)
+    records = []
+    for label, tool, workers, n in _entries(args.skip_official, args.official_images,
+                                            meta["images"]):
+        gt, pred = root / "gt.json", root / f"{iou}.json"
+        if n != meta["images"]:
+            gt, pred = root / f"gt-{n}.json", root / f"{iou}-{n}.json"
+        records.append(measure(label, tool, iou, gt, pred, workers, args.repeat, n))
+    cache = root / f"official-{iou}.json"
+    cached = json.loads(cache.read_text()) if cache.exists() else []
+    if args.skip_official:
+        for rec in cached:
+            rec["cached"] = True
+        records[1:1] = [r for r in cached if r["images"] == meta["images"]]
+        records += [r for r in cached if r["images"] != meta["images"]]
+    else:  # keep the other scale's cached measurement
+        fresh = [r for r in records if r["tool"] == "lvis-api" and "seconds" in r]
+        scales = {r["images"] for r in fresh}
+        keep = [r for r in cached if r["images"] not in scales]
+        cache.write_text(json.dumps(keep + fresh, indent=1))
+    print(_table(iou, records, meta), flush=True)
+    print(flush=True)
+    return records
+
+
+def _version(pkg: str) -> str | None:
+    """Installed version of a distribution, or None."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _dataset(images: int, seed: int, subset: int | None) -> Path:
+    """Generate (or find cached) data in a subprocess, keeping this driver process small.
+
+    A child's ``ru_maxrss`` starts from its parent's RSS at exec time, so the driver must not
+    hold the data in memory itself.
+    """
+    cmd = [sys.executable, str(HERE / "lvis_data.py"), "--images", str(images)]
+    cmd += ["--seed", str(seed)]
+    if subset is not None:
+        cmd += ["--subset", str(subset)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return Path(proc.stdout.splitlines()[0])
+
+
+def _versions() -> Record:
+    """Versions of the interpreter and the measured packages."""
+    out: Record = {"python": platform.python_version(), "machine": platform.machine()}
+    for pkg in ("numpy", "orjson", "pycocotools", "lvis", "benchmark-eval"):
+        out[pkg] = _version(pkg)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--iou-type", choices=("segm", "bbox", "both"), default="both")
+    ap.add_argument("--official-images", type=int, default=None, metavar="M",
+                    help="time lvis-api on the first M images only (and benchmark_eval there"
+                         " too, for the agreement check); its full-scale time is extrapolated"
+                         " per image and labelled as such")
+    ap.add_argument("--repeat", type=int, default=1, help="best of K runs per tool")
+    ap.add_argument("--skip-official", action="store_true",
+                    help="do not run lvis-api; reuse its cached measurements")
+    ap.add_argument("--json", type=Path, default=None, help="write all results here")
+    ap.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    ap.add_argument("--gt", help=argparse.SUPPRESS)
+    ap.add_argument("--pred", help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.iou_type, args.gt, args.pred, args.workers)))
+        return 0
+    if args.official_images is not None and not 0 < args.official_images < args.images:
+        ap.error("--official-images must be between 1 and --images - 1")
+
+    t0 = time.perf_counter()
+    root = _dataset(args.images, args.seed, args.official_images)
+    meta = json.loads((root / "meta.json").read_text())
+    print(f"dataset {root} ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    ious = ("segm", "bbox") if args.iou_type == "both" else (args.iou_type,)
+    results = {iou: run_iou(iou, root, args, meta) for iou in ious}
+    if args.json:
+        doc = {"dataset": meta, "cores": CORES, "versions": _versions(), "repeat": args.repeat}
+        args.json.write_text(json.dumps({**doc, "results": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
