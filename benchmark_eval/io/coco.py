@@ -8,10 +8,17 @@ annotation ids, masks of the wrong size, malformed RLE or polygons, non-finite s
 from __future__ import annotations
 
 __all__ = [
+    "RawResults",
+    "attach_coco_results",
     "check_coco_ground_truth",
     "check_coco_results",
+    "decode_result_masks",
     "load_coco_ground_truth",
     "load_coco_results",
+    "open_source",
+    "parse_coco_ground_truth",
+    "parse_coco_results",
+    "read_coco_results",
 ]
 
 import itertools
@@ -395,11 +402,18 @@ def _uncompressed_ok(counts: list[Any], h: int, w: int, i: int, problems: Proble
 
 
 def _check_compressed(rles: Sequence[Rle], index: Sequence[int], field: str,
-                      problems: ProblemList) -> RleCheck:
-    """Decode and check compressed RLE dicts; problems name the records by ``index``."""
-    counts = [c.encode() if isinstance(c, str) else c for c in (r["counts"] for r in rles)]
-    sizes = np.array([r["size"] for r in rles], dtype=np.int64).reshape(-1, 2)
-    check = check_compressed_rles(counts, sizes[:, 0], sizes[:, 1])
+                      problems: ProblemList, *, sizes: np.ndarray | None = None,
+                      store: np.ndarray | None = None) -> RleCheck:
+    """Decode and check compressed RLE dicts; problems name the records by ``index``.
+
+    Args:
+        sizes: The masks' ``[h, w]`` if already known, ``(N, 2)``.
+        store: Keep the decoded runs of these masks only (all are checked).
+    """
+    counts = [r["counts"] for r in rles]
+    if sizes is None:
+        sizes = np.array([r["size"] for r in rles], dtype=np.int64).reshape(-1, 2)
+    check = check_compressed_rles(counts, sizes[:, 0], sizes[:, 1], store=store)
     for j in np.flatnonzero(~check.ok).tolist():
         problems.add(check.reason[j], index[j], field, kind=f"{field}: malformed RLE")
     return check
@@ -468,8 +482,14 @@ class RawResults:
     mask_runs: MaskRuns | None = None
 
 
-def read_coco_results(data: Any, name: str, *, boxes: bool, masks: bool) -> RawResults:
-    """Phase one of ``loadRes``: everything that does not need the ground truth."""
+def read_coco_results(data: Any, name: str, *, boxes: bool, masks: bool,
+                      decode: bool = True) -> RawResults:
+    """Phase one of ``loadRes``: everything that does not need the ground truth.
+
+    Args:
+        decode: Decode and check the masks now; with False, call
+            :func:`decode_result_masks` later (to keep only some masks' runs).
+    """
     raw = RawResults(name=name, problems=ProblemList(name))
     problems, field = raw.problems, "results"
     if not isinstance(data, list):
@@ -499,6 +519,8 @@ def read_coco_results(data: Any, name: str, *, boxes: bool, masks: bool) -> RawR
         raw.boxes = _result_boxes(data, problems, raw.area_from_box)
     if masks or (boxes and not raw.area_from_box):
         _read_result_masks(data, raw)
+        if decode:
+            decode_result_masks(raw)
     return raw
 
 
@@ -627,7 +649,20 @@ def _read_result_masks(data: list[dict[str, Any]], raw: RawResults) -> None:
             bad[i] = True
     if bad.any():  # still check the other masks, so validate lists every problem
         ok = np.flatnonzero(~bad).tolist()
-        _check_compressed([rles[i] for i in ok], ok, field, problems)
+        _check_compressed([rles[i] for i in ok], ok, field, problems, sizes=size[ok])
         return
-    check = _check_compressed(rles, range(len(rles)), field, problems)
-    raw.masks, raw.mask_sizes, raw.mask_area, raw.mask_runs = rles, size, check.area, check.runs
+    raw.masks, raw.mask_sizes = rles, size
+
+
+def decode_result_masks(raw: RawResults, store: np.ndarray | None = None) -> None:
+    """Decode and check every result mask against its own size (areas, runs).
+
+    Args:
+        store: Keep the decoded runs of these detections only (bool per record); the
+            others are still checked, and their runs are empty.
+    """
+    if raw.masks is None or raw.mask_sizes is None:
+        return
+    check = _check_compressed(raw.masks, range(len(raw.masks)), "results", raw.problems,
+                              sizes=raw.mask_sizes, store=store)
+    raw.mask_area, raw.mask_runs = check.area, check.runs

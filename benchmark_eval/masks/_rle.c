@@ -81,28 +81,31 @@ out:
 }
 
 /*
- * decode(data, offsets, heights, widths, status, area, total, boxes, runs, run_offsets)
+ * decode(data, offsets, heights, widths, store, status, area, total, boxes, run_offsets)
+ *   -> bytes
  *   data         bytes-like: all strings concatenated
  *   offsets      int64[n + 1]: string i is data[offsets[i]:offsets[i + 1]]
  *   heights      int64[n], widths int64[n]
+ *   store        uint8[n] (1: keep the runs of mask i) or empty (keep every mask's runs)
  *   status       writable int8[n]: 0 ok, 1 bad char, 2 truncated, 3 negative run,
  *                4 runs do not cover h * w
  *   area, total  writable int64[n]: foreground pixels, pixels covered by all runs
- *   boxes        writable int32[n * 4]: conservative [x, y, w, h] (0s if empty)
- *   runs         writable uint32[...]: decoded runs, room for one per value (a char
- *                without the 0x20 bit ends a value)
- *   run_offsets  writable int64[n + 1]: runs of mask i are runs[run_offsets[i]:...[i + 1]]
+ *   boxes        writable int32[n * 4]: pycocotools rleToBbox [x, y, w, h] (0s if empty)
+ *   run_offsets  writable int64[n + 1]: kept runs of mask i are
+ *                result[run_offsets[i]:run_offsets[i + 1]] (empty when not stored)
+ * Every mask is decoded and checked; only stored masks' runs are returned (uint32).
  */
 static PyObject *decode(PyObject *self, PyObject *args) {
-    Py_buffer data, offsets, heights, widths, status, area, total, boxes, runs, run_offsets;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*w*w*w*w*w*w*", &data, &offsets, &heights, &widths,
-                          &status, &area, &total, &boxes, &runs, &run_offsets))
+    Py_buffer data, offsets, heights, widths, store, status, area, total, boxes, run_offsets;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*w*w*w*", &data, &offsets, &heights, &widths,
+                          &store, &status, &area, &total, &boxes, &run_offsets))
         return NULL;
     Py_ssize_t n = heights.len / (Py_ssize_t)sizeof(int64_t);
     PyObject *result = NULL;
+    uint32_t *scratch = NULL;
     if (offsets.len != (n + 1) * 8 || widths.len != heights.len || status.len != n ||
         area.len != heights.len || total.len != heights.len || boxes.len != n * 16 ||
-        run_offsets.len != (n + 1) * 8) {
+        run_offsets.len != (n + 1) * 8 || (store.len != 0 && store.len != n)) {
         PyErr_SetString(PyExc_ValueError, "decode: buffer sizes do not agree");
         goto done;
     }
@@ -115,37 +118,42 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     }
     {
         const unsigned char *s = (const unsigned char *)data.buf;
+        const uint8_t *keep = store.len ? (const uint8_t *)store.buf : NULL;
+        /* room for the stored runs: one per value, i.e. per char without the 0x20 bit */
+        int64_t capacity = 0, longest = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (off[i + 1] - off[i] > longest) longest = off[i + 1] - off[i];
+            if (keep && !keep[i]) continue;
+            for (Py_ssize_t q = off[i]; q < off[i + 1]; q++) capacity += !((s[q] - 48) & 0x20);
+        }
+        result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(capacity * 4));
+        scratch = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(longest + 1));
+        if (!result || !scratch) { Py_CLEAR(result); PyErr_NoMemory(); goto done; }
         const int64_t *hh = (const int64_t *)heights.buf, *ww = (const int64_t *)widths.buf;
         int8_t *st = (int8_t *)status.buf;
         int64_t *ar = (int64_t *)area.buf, *tot = (int64_t *)total.buf;
         int32_t *bx = (int32_t *)boxes.buf;
-        uint32_t *rr = (uint32_t *)runs.buf;
+        uint32_t *rr = (uint32_t *)PyBytes_AS_STRING(result);
         int64_t *ro = (int64_t *)run_offsets.buf;
-        int64_t capacity = runs.len / 4, values = 0;
-        for (Py_ssize_t q = 0; q < data.len; q++) values += !((s[q] - 48) & 0x20);
-        if (values > capacity) {
-            PyErr_SetString(PyExc_ValueError, "decode: runs buffer too small");
-            goto done;
-        }
         Py_BEGIN_ALLOW_THREADS
         int64_t pos = 0;
         ro[0] = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
+            int kept = !keep || keep[i];
+            uint32_t *dst = kept ? rr + pos : scratch;
             int64_t m = 0;
-            st[i] = (int8_t)decode_one(s, off[i], off[i + 1], hh[i] * ww[i], rr + pos, &m,
-                                       &tot[i]);
-            describe(rr + pos, m, hh[i], &ar[i], bx + 4 * i);
-            pos += m;
+            st[i] = (int8_t)decode_one(s, off[i], off[i + 1], hh[i] * ww[i], dst, &m, &tot[i]);
+            describe(dst, m, hh[i], &ar[i], bx + 4 * i);
+            if (kept) pos += m;
             ro[i + 1] = pos;
         }
         Py_END_ALLOW_THREADS
     }
-    result = Py_None;
-    Py_INCREF(result);
 done:
+    free(scratch);
     PyBuffer_Release(&data); PyBuffer_Release(&offsets); PyBuffer_Release(&heights);
-    PyBuffer_Release(&widths); PyBuffer_Release(&status); PyBuffer_Release(&area);
-    PyBuffer_Release(&total); PyBuffer_Release(&boxes); PyBuffer_Release(&runs);
+    PyBuffer_Release(&widths); PyBuffer_Release(&store); PyBuffer_Release(&status);
+    PyBuffer_Release(&area); PyBuffer_Release(&total); PyBuffer_Release(&boxes);
     PyBuffer_Release(&run_offsets);
     return result;
 }

@@ -137,7 +137,8 @@ _STATUS_REASON = {
 
 
 def check_compressed_rles(
-    counts: Sequence[bytes], heights: np.ndarray, widths: np.ndarray
+    counts: Sequence[bytes | str], heights: np.ndarray, widths: np.ndarray,
+    store: np.ndarray | None = None,
 ) -> RleCheck:
     """Decode compressed RLE strings and check them against their mask size.
 
@@ -146,38 +147,49 @@ def check_compressed_rles(
     do not cover ``h * w`` pixels makes its ``rleIou`` loop forever.
 
     Args:
-        counts: The ``counts`` strings as bytes, one per mask.
+        counts: The ``counts`` strings (str or bytes), one per mask.
         heights: Mask heights, shape ``(N,)``.
         widths: Mask widths, shape ``(N,)``.
+        store: Keep the runs of these masks only (bool, ``(N,)``); every mask is still
+            decoded and checked. All when None.
     """
     if _rle is None:
-        return check_compressed_rles_numpy(counts, heights, widths)
+        as_bytes = [c.encode("utf-8") if isinstance(c, str) else c for c in counts]
+        return check_compressed_rles_numpy(as_bytes, heights, widths)
     n = len(counts)
+    data, lengths = _join_ascii(counts)
     offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, counts), dtype=np.int64, count=n), out=offsets[1:])
+    np.cumsum(lengths, out=offsets[1:])
     h = np.ascontiguousarray(heights, dtype=np.int64)
     w = np.ascontiguousarray(widths, dtype=np.int64)
     status = np.zeros(n, dtype=np.int8)
     area = np.zeros(n, dtype=np.int64)
     total = np.zeros(n, dtype=np.int64)
     boxes = np.zeros((n, 4), dtype=np.int32)
-    data = b"".join(counts)
-    chars = np.frombuffer(data, dtype=np.uint8)
-    # one run per value; a value ends at each char without the 0x20 "more" bit
-    runs = np.empty(len(data) - int(np.count_nonzero((chars - np.uint8(48)) & np.uint8(32))),
-                    dtype=np.uint32)
     run_offsets = np.zeros(n + 1, dtype=np.int64)
-    _rle.decode(data, offsets, h, w, status, area, total, boxes, runs, run_offsets)
+    keep = b"" if store is None else np.ascontiguousarray(store, dtype=np.uint8)
+    raw = _rle.decode(data, offsets, h, w, keep, status, area, total, boxes, run_offsets)
     reasons = [""] * n
     for i in np.flatnonzero(status).tolist():
         reasons[i] = _STATUS_REASON.get(int(status[i])) or (
             f"RLE runs cover {int(total[i])} pixels but size [h, w] = "
             f"[{int(h[i])}, {int(w[i])}] has {int(h[i] * w[i])}"
         )
-    runs = runs[: int(run_offsets[-1])]
-    decoded = MaskRuns(runs=runs, offsets=run_offsets, areas=area,
-                       boxes=boxes.astype(np.float64))
+    decoded = MaskRuns(runs=np.frombuffer(raw, dtype=np.uint32), offsets=run_offsets,
+                       areas=area, boxes=boxes.astype(np.float64))
     return RleCheck(ok=status == 0, reason=reasons, area=area.astype(np.float64), runs=decoded)
+
+
+def _join_ascii(counts: Sequence[bytes | str]) -> tuple[bytes, np.ndarray]:
+    """All strings as one bytes object and their byte lengths. JSON gives ``str``: one
+    join and one ASCII encode; a non-ASCII string (never valid RLE) is encoded as UTF-8 so
+    the decoder sees (and reports) its bytes >= 0x80."""
+    if all(isinstance(c, str) for c in counts):
+        joined = "".join(counts)  # type: ignore[arg-type]
+        if joined.isascii():
+            return joined.encode("ascii"), np.fromiter(map(len, counts), np.int64, len(counts))
+    parts = [c.encode("utf-8") if isinstance(c, str) else c for c in counts]
+    return b"".join(parts), np.fromiter(map(len, parts), np.int64, len(parts))
 
 
 def pair_mask_iou(det: MaskRuns, gt: MaskRuns, pair_det: np.ndarray, pair_gt: np.ndarray,

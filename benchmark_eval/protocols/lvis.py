@@ -16,7 +16,14 @@ The COCO matching and accumulation engine with LVIS' federated rules
 
 from __future__ import annotations
 
-__all__ = ["LVIS_METRIC_KEYS", "LvisMetrics", "LvisParams", "compute_lvis", "prepare_lvis"]
+__all__ = [
+    "LVIS_METRIC_KEYS",
+    "LvisMetrics",
+    "LvisParams",
+    "compute_lvis",
+    "lvis_survivors",
+    "prepare_lvis",
+]
 
 from dataclasses import dataclass
 from typing import Annotated
@@ -72,11 +79,11 @@ def _pair_keys(image_ids: np.ndarray, category_ids: np.ndarray) -> np.ndarray:
     return (image_ids.astype(np.int64) << 32) | (category_ids.astype(np.int64) & 0xFFFFFFFF)
 
 
-def _cap_per_image(preds: Predictions, max_dets: int) -> np.ndarray:
+def _cap_per_image(image_ids: np.ndarray, scores: np.ndarray, max_dets: int) -> np.ndarray:
     """``LVISResults.limit_dets_per_image``: top ``max_dets`` by score per image (stable)."""
-    n = len(preds)
-    order = np.lexsort((np.arange(n), -preds.scores, preds.image_ids))
-    img = preds.image_ids[order]
+    n = len(scores)
+    order = np.lexsort((np.arange(n), -scores, image_ids))
+    img = image_ids[order]
     starts = np.r_[0, np.flatnonzero(img[1:] != img[:-1]) + 1] if n else np.zeros(0, int)
     sizes = np.diff(np.r_[starts, n])
     rank = np.arange(n) - np.repeat(starts, sizes)
@@ -96,16 +103,30 @@ class LvisPrepared:
     zero_area_gt: int  # GT left out for area <= 0
 
 
+def lvis_survivors(gt: InstanceDataset, fed: FederatedLabels, image_ids: np.ndarray,
+                   category_ids: np.ndarray, scores: np.ndarray, max_dets: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which detections the cap and the federated filter keep (before the area rule).
+
+    Returns:
+        ``(capped, federated, gt_keep)``: per detection, within the per-image cap; per
+        detection, of a category present or negative in its image; per GT, ``area > 0``.
+    """
+    capped = _cap_per_image(image_ids, scores, max_dets)
+    inst = gt.instances
+    gt_keep = inst.areas > 0  # get_ann_ids' default area range is the open (0, inf)
+    judged = np.union1d(_pair_keys(inst.image_ids[gt_keep], inst.category_ids[gt_keep]),
+                        _pair_keys(fed.neg_image, fed.neg_category))
+    federated = np.isin(_pair_keys(image_ids, category_ids), judged)
+    return capped, federated, gt_keep
+
+
 def prepare_lvis(gt: InstanceDataset, fed: FederatedLabels, ignore: np.ndarray,
                  preds: Predictions, params: LvisParams, iou_type: IouType) -> LvisPrepared:
     """Apply LVIS' load-time cap and federated rules, then the engine's ordering."""
-    capped = _cap_per_image(preds, params.max_dets)
-    inst = gt.instances
-    gt_keep = inst.areas > 0  # get_ann_ids' default area range is the open (0, inf)
+    capped, federated, gt_keep = lvis_survivors(gt, fed, preds.image_ids, preds.category_ids,
+                                                preds.scores, params.max_dets)
     det_keys = _pair_keys(preds.image_ids, preds.category_ids)
-    judged = np.union1d(_pair_keys(inst.image_ids[gt_keep], inst.category_ids[gt_keep]),
-                        _pair_keys(fed.neg_image, fed.neg_category))
-    federated = np.isin(det_keys, judged)
     free_fp = np.isin(det_keys, _pair_keys(fed.not_exhaustive_image,
                                            fed.not_exhaustive_category))
     positive = preds.areas > 0
@@ -114,7 +135,7 @@ def prepare_lvis(gt: InstanceDataset, fed: FederatedLabels, ignore: np.ndarray,
                        det_free_fp=free_fp, crowd=False)
     return LvisPrepared(prepared=prepared, beyond_max_dets=int((~capped).sum()),
                         not_federated=int((capped & ~federated).sum()),
-                        zero_area=int((capped & ~positive).sum()),
+                        zero_area=int((capped & federated & ~positive).sum()),
                         zero_area_gt=int((~gt_keep).sum()))
 
 

@@ -11,13 +11,26 @@ from typing import Any
 import numpy as np
 
 from benchmark_eval.errors import ConfigError, Notice, Problem
-from benchmark_eval.io.coco import Source, check_coco_results, load_coco_results
+from benchmark_eval.io.coco import (
+    RawResults,
+    Source,
+    attach_coco_results,
+    check_coco_results,
+    decode_result_masks,
+    open_source,
+    read_coco_results,
+)
 from benchmark_eval.io.lvis import check_lvis_ground_truth, load_lvis_ground_truth
 from benchmark_eval.protocols.coco import evaluate_coco_state, score_ties
 from benchmark_eval.protocols.coco_match import IouType
-from benchmark_eval.protocols.lvis import LvisParams, compute_lvis, prepare_lvis
+from benchmark_eval.protocols.lvis import (
+    LvisParams,
+    compute_lvis,
+    lvis_survivors,
+    prepare_lvis,
+)
 from benchmark_eval.report.lvis import LvisResult
-from benchmark_eval.workflows.base import Progress, Workflow, json_inputs
+from benchmark_eval.workflows.base import Progress, Workflow, json_inputs, read_both
 
 
 def _params(params: LvisParams | dict[str, Any] | None) -> LvisParams:
@@ -46,8 +59,22 @@ def evaluate_lvis(
     """
     p = _params(params)
     boxes, masks = iou_type == "bbox", iou_type == "segm"
-    dataset, fed, ignore, notices = load_lvis_ground_truth(gt, boxes=boxes, masks=masks)
-    preds, pred_notices = load_coco_results(pred, dataset, boxes=boxes, masks=masks)
+    (dataset, fed, ignore, notices), raw = read_both(
+        partial(load_lvis_ground_truth, gt, boxes=boxes, masks=masks),
+        partial(_read_results, pred, boxes=boxes, masks=masks), workers=workers)
+    if raw.masks is not None:
+        # decode every mask (all are checked) but keep the runs of those the per-image cap
+        # and the federated filter let through: typically under half of LVIS' detections
+        store = None
+        if raw.image_ids is not None and raw.category_ids is not None and (
+                raw.scores is not None):
+            capped, federated, _ = lvis_survivors(dataset, fed, raw.image_ids,
+                                                  raw.category_ids, raw.scores, p.max_dets)
+            store = capped & federated
+        decode_result_masks(raw, store)
+    preds, problems, pred_notices = attach_coco_results(raw, dataset, boxes=boxes, masks=masks)
+    if problems or preds is None:
+        raise problems.error()
     lp = prepare_lvis(dataset, fed, ignore, preds, p, iou_type)
     engine = p.engine_params()
     state = evaluate_coco_state(lp.prepared, engine, iou_type, workers=workers,
@@ -72,6 +99,11 @@ def evaluate_lvis(
             " (also at the 300-per-image cut), so AP can depend on file order. Reproduced.")]
     return LvisResult.build(f"lvis-{iou_type}", state, compute_lvis(state, p, frequency), p,
                             dataset=dataset, notices=notices + pred_notices, counts=counts)
+
+
+def _read_results(pred: Source, *, boxes: bool, masks: bool) -> RawResults:
+    return read_coco_results(*open_source(pred, "<pred>"), boxes=boxes, masks=masks,
+                             decode=False)
 
 
 def validate_lvis(iou_type: IouType, *, gt: Source, pred: Source) -> list[Problem]:
