@@ -7,7 +7,7 @@ Example:
 
 from benchmark_eval.api import PROTOCOLS, evaluate, validate
 from benchmark_eval.errors import BenchmarkEvalError, InputError
-from benchmark_eval.protocols.coco_params import AreaRange, CocoParams
+from benchmark_eval.protocols.coco_params import AreaRange, BoundaryParams, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.protocols.lvis import LvisParams
 from benchmark_eval.report.coco import CocoResult
@@ -17,6 +17,7 @@ __all__ = [
     "PROTOCOLS",
     "AreaRange",
     "BenchmarkEvalError",
+    "BoundaryParams",
     "CocoParams",
     "CocoResult",
     "CocoState",

@@ -22,8 +22,8 @@ def _workflow(protocol: str) -> Workflow:
 
 
 @overload
-def evaluate(protocol: Literal["coco-bbox", "coco-segm"], *, gt: Any, pred: Any,
-             **options: Any) -> CocoResult: ...
+def evaluate(protocol: Literal["coco-bbox", "coco-segm", "coco-boundary"], *, gt: Any,
+             pred: Any, **options: Any) -> CocoResult: ...
 @overload
 def evaluate(protocol: str, *, gt: Any, pred: Any, **options: Any) -> Result: ...
 

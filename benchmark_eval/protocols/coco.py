@@ -1,4 +1,6 @@
-"""Protocols ``coco-bbox`` and ``coco-segm``: pycocotools 2.0.11 ``COCOeval`` numbers.
+"""Protocols ``coco-bbox`` and ``coco-segm``: pycocotools 2.0.11 ``COCOeval`` numbers; and
+``coco-boundary``: boundary-iou-api ``COCOeval(iouType="boundary")``, the same evaluation with
+the boundary similarity of ``coco_match`` (``docs/protocols/boundary.md``).
 
 Pure computation on the common schema: :func:`prepare` (evaluation order, ``maxDets``) ->
 per-image-shard :func:`evaluate_images` (overlaps + greedy matching, optionally in parallel

@@ -1,7 +1,9 @@
 """Per-image stage of the COCO instance protocols: overlaps, matching, outcome codes.
 
 Reproduces pycocotools 2.0.11 ``COCOeval.computeIoU`` + ``evaluateImg`` for every
-(image, category) group at once. Pure: arrays in, :class:`CocoState` out.
+(image, category) group at once. Pure: arrays in, :class:`CocoState` out. The pair similarity
+is the strategy chosen by :data:`IouType`: box IoU, mask IoU, or boundary-iou-api's
+``computeBoundaryIoU`` score (``"boundary"``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from typing import Any, Literal
 import numpy as np
 
 from benchmark_eval.masks import box_iou_pairs, has_kernels, mask_iou, pair_mask_iou
+from benchmark_eval.masks.boundary import boundary_dilation, mask_boundaries, rle_boundaries
 from benchmark_eval.matching import greedy_match, group_pairs
-from benchmark_eval.protocols.coco_params import CocoParams
+from benchmark_eval.protocols.coco_params import BoundaryParams, CocoParams
 from benchmark_eval.protocols.coco_state import FP, IGNORED, TP, CocoState
 from benchmark_eval.schema import InstanceDataset, MaskRuns, Predictions
 
-IouType = Literal["bbox", "segm"]
+# "boundary": min(mask IoU, boundary IoU) for non-crowd GT, mask IoU for crowd GT.
+IouType = Literal["bbox", "segm", "boundary"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,9 @@ class PreparedInstances:
     det_src: np.ndarray  # row of each prepared detection in the results file
     det_free_fp: np.ndarray  # an unmatched detection is ignored, not a false positive
     n_dropped: int  # detections beyond the largest maxDets in their group
+    image_heights: np.ndarray | None = None  # per image rank (boundary only)
+    image_widths: np.ndarray | None = None
+    image_dilation: np.ndarray | None = None  # boundary band width d per image rank
 
 
 def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
@@ -111,12 +118,13 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
     def take(masks: list[Any] | None, idx: np.ndarray) -> list[Any] | None:
         return None if masks is None else [masks[i] for i in idx.tolist()]
 
-    need_masks = iou_type == "segm"
+    need_masks = iou_type != "bbox"
     crowd_flags = inst.iscrowd if crowd else np.zeros(len(inst), dtype=bool)
     ignore_flags = inst.iscrowd if gt_ignore is None else gt_ignore
     free_fp = np.zeros(len(preds), dtype=bool) if det_free_fp is None else det_free_fp
     use_runs = need_masks and has_kernels() and inst.mask_runs is not None and (
         preds.mask_runs is not None)
+    bands = _band_widths(gt, image_ids, params) if iou_type == "boundary" else {}
     return PreparedInstances(
         category_ids=category_ids, image_ids=image_ids,
         gt_image=gi[g_sel], gt_group=(gi * n_cat + gc)[g_sel], gt_category=gc[g_sel],
@@ -130,8 +138,19 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
         det_boxes=None if need_masks or preds.boxes is None else preds.boxes[d_sel],
         det_masks=take(preds.masks, d_sel) if need_masks and not use_runs else None,
         det_runs=preds.mask_runs if use_runs else None, det_src=d_sel,
-        det_free_fp=free_fp[d_sel], n_dropped=int((~keep).sum()),
+        det_free_fp=free_fp[d_sel], n_dropped=int((~keep).sum()), **bands,
     )
+
+
+def _band_widths(gt: InstanceDataset, image_ids: np.ndarray,
+                 params: CocoParams) -> dict[str, np.ndarray]:
+    """Image sizes and boundary band widths ``d`` per image rank (``"boundary"`` only)."""
+    rows = gt.images.lookup(image_ids)
+    h, w = gt.images.heights[rows], gt.images.widths[rows]
+    ratio = (params.boundary_dilation_ratio if isinstance(params, BoundaryParams)
+             else BoundaryParams().boundary_dilation_ratio)
+    return {"image_heights": h, "image_widths": w,
+            "image_dilation": boundary_dilation(h, w, ratio)}
 
 
 def _outside(area: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -173,6 +192,46 @@ def _mask_pairs(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
     return pd[keep], pg[keep], iou[keep]
 
 
+def _boundary_pairs(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
+                    t_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Same-group pairs whose boundary-iou-api score is >= ``t_min``.
+
+    The score is ``min(mask IoU, boundary IoU)``, or the mask IoU for crowd GT
+    (boundary-iou-api ``COCOeval.computeBoundaryIoU``). It never exceeds the mask IoU, so
+    boundaries are only extracted for the masks of pairs whose mask IoU is >= ``t_min`` and
+    > 0 (a zero mask IoU stays zero).
+    """
+    pd, pg, iou = _mask_pairs(p, det, gt, t_min)
+    both = ~p.gt_crowd[pg] & (iou > 0)
+    if both.any():
+        iou[both] = np.minimum(iou[both], _boundary_iou(p, pd[both], pg[both]))
+    keep = iou >= t_min
+    return pd[keep], pg[keep], iou[keep]
+
+
+def _boundary_iou(p: PreparedInstances, pd: np.ndarray, pg: np.ndarray) -> np.ndarray:
+    """IoU of the boundary bands of (detection, non-crowd GT) pairs, as ``rleIou`` gives it."""
+    assert p.image_dilation is not None
+    assert p.image_heights is not None
+    assert p.image_widths is not None
+    dets, d_idx = np.unique(pd, return_inverse=True)
+    gts, g_idx = np.unique(pg, return_inverse=True)
+    d_img, g_img = p.det_image[dets], p.gt_image[gts]
+    if p.det_runs is None or p.gt_runs is None:  # no C kernels: RLE dicts and pycocotools
+        assert p.det_masks is not None
+        assert p.gt_masks is not None
+        d_rle = rle_boundaries([p.det_masks[i] for i in dets.tolist()], p.image_dilation[d_img])
+        g_rle = rle_boundaries([p.gt_masks[i] for i in gts.tolist()], p.image_dilation[g_img])
+        one = np.zeros(1, dtype=np.uint8)
+        return np.array([mask_iou([d_rle[a]], [g_rle[b]], one)[0, 0]
+                         for a, b in zip(d_idx.tolist(), g_idx.tolist(), strict=True)])
+    db = mask_boundaries(p.det_runs, p.det_src[dets], p.image_heights[d_img],
+                         p.image_widths[d_img], p.image_dilation[d_img])
+    gb = mask_boundaries(p.gt_runs, p.gt_src[gts], p.image_heights[g_img],
+                         p.image_widths[g_img], p.image_dilation[g_img])
+    return pair_mask_iou(db, gb, d_idx, g_idx, np.zeros(len(pd), dtype=np.uint8))
+
+
 def _mask_pairs_per_image(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
                           t_min: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fallback without the C kernels: one pycocotools ``rleIou`` call per image."""
@@ -207,7 +266,7 @@ def evaluate_images(p: PreparedInstances, params: CocoParams, iou_type: IouType,
     Args:
         p: Prepared instances (see :func:`prepare`).
         params: Evaluation parameters.
-        iou_type: ``"bbox"`` or ``"segm"``.
+        iou_type: ``"bbox"``, ``"segm"`` or ``"boundary"``.
         first: First image rank of the shard.
         stop: One past the last image rank; all remaining images if None.
     """
@@ -216,7 +275,7 @@ def evaluate_images(p: PreparedInstances, params: CocoParams, iou_type: IouType,
     gt = np.arange(*np.searchsorted(p.gt_image, [first, stop]))
     thr = params.iou_array
     t_min = float(np.minimum(thr, 1 - 1e-10).min())
-    pairs = _box_pairs if iou_type == "bbox" else _mask_pairs
+    pairs = {"bbox": _box_pairs, "segm": _mask_pairs, "boundary": _boundary_pairs}[iou_type]
     pd, pg, piou = pairs(p, det, gt, t_min)
     d_local, g_local = pd - (det[0] if len(det) else 0), pg - (gt[0] if len(gt) else 0)
     bounds = params.area_array

@@ -1,16 +1,20 @@
-"""Parameters of the COCO instance protocols (``coco-bbox``, ``coco-segm``).
+"""Parameters of the COCO instance protocols (``coco-bbox``, ``coco-segm``, ``coco-boundary``).
 
-The defaults reproduce pycocotools 2.0.11 ``cocoeval.Params.setDetParams``.
+The defaults reproduce pycocotools 2.0.11 ``cocoeval.Params.setDetParams``; ``coco-boundary``
+adds boundary-iou-api's ``dilation_ratio`` (:class:`BoundaryParams`).
 """
 
 from __future__ import annotations
 
-__all__ = ["AreaRange", "CocoParams", "official_iou_thresholds", "official_recall_thresholds"]
+__all__ = ["AreaRange", "BoundaryParams", "CocoParams", "official_iou_thresholds",
+           "official_recall_thresholds"]
 
 from typing import Annotated
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from benchmark_eval.masks.boundary import DEFAULT_DILATION_RATIO
 
 
 def official_iou_thresholds() -> tuple[float, ...]:
@@ -105,3 +109,16 @@ class CocoParams(BaseModel):
     def area_array(self) -> np.ndarray:
         """Area bounds, shape ``(A, 2)``, float64."""
         return np.asarray([[a.lo, a.hi] for a in self.area_ranges], dtype=np.float64)
+
+
+class BoundaryParams(CocoParams):
+    """Parameters of ``coco-boundary``: the COCO preset plus the boundary band width.
+
+    Attributes:
+        boundary_dilation_ratio: Band width as a fraction of the image diagonal,
+            ``d = max(1, round(ratio * sqrt(h² + w²)))`` (boundary-iou-api
+            ``COCOeval(dilation_ratio=0.02)``).
+    """
+
+    boundary_dilation_ratio: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = (
+        DEFAULT_DILATION_RATIO)

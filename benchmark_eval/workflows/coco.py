@@ -1,4 +1,5 @@
-"""Workflows ``coco-bbox`` and ``coco-segm``: COCO instance JSON in, COCOeval numbers out.
+"""Workflows ``coco-bbox``, ``coco-segm`` and ``coco-boundary``: COCO instance JSON in,
+COCOeval numbers out (``coco-boundary``: boundary-iou-api's ``iouType='boundary'``).
 
 Data flow: files -> ``io.coco`` (checked once) -> ``protocols.coco_match.prepare`` ->
 per-image-shard matching -> merged ``CocoState`` -> ``protocols.coco.compute`` ->
@@ -27,23 +28,32 @@ from benchmark_eval.io.coco import (
 )
 from benchmark_eval.protocols.coco import compute, evaluate_coco_state, tie_notice
 from benchmark_eval.protocols.coco_match import IouType, prepare
-from benchmark_eval.protocols.coco_params import CocoParams
+from benchmark_eval.protocols.coco_params import BoundaryParams, CocoParams
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
 from benchmark_eval.workflows.base import Progress, Workflow, json_inputs
 
 
-def _params(params: CocoParams | dict[str, Any] | None) -> CocoParams:
-    if params is None or isinstance(params, CocoParams):
-        return params or CocoParams()
+def _params_model(iou_type: IouType) -> type[CocoParams]:
+    return BoundaryParams if iou_type == "boundary" else CocoParams
+
+
+def _params(params: CocoParams | dict[str, Any] | None,
+            model: type[CocoParams] = CocoParams) -> CocoParams:
+    """``params`` as ``model`` (``CocoParams`` given to ``coco-boundary`` get the default
+    dilation ratio; ``BoundaryParams`` given to ``coco-bbox``/``coco-segm`` are refused)."""
+    if params is None:
+        return model()
+    if type(params) is model:
+        return params
     try:
-        return CocoParams(**params)
+        return model(**(params.model_dump() if isinstance(params, CocoParams) else params))
     except ValueError as exc:
         raise ConfigError(f"invalid parameters for COCO: {exc}") from exc
 
 
 def _load_gt(gt: Source, iou_type: IouType) -> tuple[InstanceDataset, list[Notice]]:
-    return load_coco_ground_truth(gt, boxes=iou_type == "bbox", masks=iou_type == "segm")
+    return load_coco_ground_truth(gt, boxes=iou_type == "bbox", masks=iou_type != "bbox")
 
 
 def evaluate_coco(
@@ -54,16 +64,17 @@ def evaluate_coco(
     """Evaluate COCO results against COCO instance ground truth (pycocotools COCOeval).
 
     Args:
-        iou_type: ``"bbox"`` or ``"segm"``.
+        iou_type: ``"bbox"``, ``"segm"`` or ``"boundary"``.
         gt: Ground-truth JSON path or loaded dict.
         pred: Results JSON path or loaded list.
-        params: :class:`CocoParams` (or a dict of its fields); the official preset if None.
+        params: :class:`CocoParams` (``"boundary"``: :class:`BoundaryParams`), or a dict of
+            its fields; the official preset if None.
         workers: Processes; 0 = all cores. With more than one, the GT is read in a child
             process while the results are parsed, and matching runs in a pool.
         progress: Called with (images done, images total).
     """
-    p = _params(params)
-    boxes, masks = iou_type == "bbox", iou_type == "segm"
+    p = _params(params, _params_model(iou_type))
+    boxes, masks = iou_type == "bbox", iou_type != "bbox"
     parallel = workers != 1 and "fork" in multiprocessing.get_all_start_methods()
     if parallel:
         # the files are independent until the results are checked against the GT: read
@@ -97,7 +108,7 @@ def evaluate_coco(
 
 def validate_coco(iou_type: IouType, *, gt: Source, pred: Source) -> list[Problem]:
     """Every problem of a COCO ground truth and results file; empty when clean."""
-    boxes, masks = iou_type == "bbox", iou_type == "segm"
+    boxes, masks = iou_type == "bbox", iou_type != "bbox"
     dataset, problems = check_coco_ground_truth(gt, boxes=boxes, masks=masks)
     if dataset is None:
         where = str(pred) if isinstance(pred, (str, Path)) else "<pred>"
@@ -105,26 +116,33 @@ def validate_coco(iou_type: IouType, *, gt: Source, pred: Source) -> list[Proble
     return problems + check_coco_results(pred, dataset, boxes=boxes, masks=masks)
 
 
-_ADD_ARGUMENTS, _CLI_OPTIONS = json_inputs(
-    gt_help="COCO instance ground truth (instances_*.json)",
-    pred_help="COCO results file: a JSON list of detections",
-    config_help="parameters (IoU/recall thresholds, maxDets, area ranges, class_agnostic;"
-                " see configs/); official preset by default",
-    params_model=CocoParams,
-)
+_SUMMARIES = {
+    "bbox": "COCO box AP/AR (pycocotools 2.0.11 COCOeval, iouType='bbox')",
+    "segm": "COCO mask AP/AR (pycocotools 2.0.11 COCOeval, iouType='segm')",
+    "boundary": "COCO Boundary AP/AR (boundary-iou-api COCOeval, iouType='boundary')",
+}
 
 
 def _workflow(iou_type: IouType) -> Workflow:
-    kind = "box" if iou_type == "bbox" else "mask"
+    add_arguments, cli_options = json_inputs(
+        gt_help="COCO instance ground truth (instances_*.json)",
+        pred_help="COCO results file: a JSON list of detections"
+                  + (" with segmentation masks" if iou_type == "boundary" else ""),
+        config_help="parameters (IoU/recall thresholds, maxDets, area ranges, class_agnostic"
+                    + (", boundary_dilation_ratio" if iou_type == "boundary" else "")
+                    + "; see configs/); official preset by default",
+        params_model=_params_model(iou_type),
+    )
+    pred = "segm" if iou_type == "boundary" else iou_type
     return Workflow(
         name=f"coco-{iou_type}",
-        summary=f"COCO {kind} AP/AR (pycocotools 2.0.11 COCOeval, iouType='{iou_type}')",
+        summary=_SUMMARIES[iou_type],
         evaluate=partial(evaluate_coco, iou_type),
         validate=partial(validate_coco, iou_type),
-        add_arguments=_ADD_ARGUMENTS,
-        cli_options=_CLI_OPTIONS,
-        example=f"--gt instances_val2017.json --pred {iou_type}_results.json",
+        add_arguments=add_arguments,
+        cli_options=cli_options,
+        example=f"--gt instances_val2017.json --pred {pred}_results.json",
     )
 
 
-WORKFLOWS = (_workflow("bbox"), _workflow("segm"))
+WORKFLOWS = (_workflow("bbox"), _workflow("segm"), _workflow("boundary"))
