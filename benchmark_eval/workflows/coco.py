@@ -10,14 +10,13 @@ from __future__ import annotations
 
 __all__ = ["WORKFLOWS", "evaluate_coco", "validate_coco"]
 
-import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from benchmark_eval.errors import ConfigError, Notice, Problem
 from benchmark_eval.io.coco import (
+    RawResults,
     Source,
     attach_coco_results,
     check_coco_ground_truth,
@@ -31,7 +30,7 @@ from benchmark_eval.protocols.coco_match import IouType, prepare
 from benchmark_eval.protocols.coco_params import BoundaryParams, CocoParams
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
-from benchmark_eval.workflows.base import Progress, Workflow, json_inputs
+from benchmark_eval.workflows.base import Progress, Workflow, json_inputs, read_both
 
 
 def _params_model(iou_type: IouType) -> type[CocoParams]:
@@ -75,20 +74,11 @@ def evaluate_coco(
     """
     p = _params(params, _params_model(iou_type))
     boxes, masks = iou_type == "bbox", iou_type != "bbox"
-    parallel = workers != 1 and "fork" in multiprocessing.get_all_start_methods()
-    if parallel:
-        # the files are independent until the results are checked against the GT: read
-        # and decode the (larger) results here while a child process reads the GT
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
-            future: Future[tuple[InstanceDataset, list[Notice]]] = ex.submit(
-                _load_gt, gt, iou_type)
-            try:
-                raw = read_coco_results(*open_source(pred, "<pred>"), boxes=boxes, masks=masks)
-            finally:
-                dataset, notices = future.result()  # GT problems are reported first
-    else:
-        dataset, notices = _load_gt(gt, iou_type)
-        raw = read_coco_results(*open_source(pred, "<pred>"), boxes=boxes, masks=masks)
+    # with workers != 1 the (larger) results are read and decoded here while a child
+    # process reads the GT
+    (dataset, notices), raw = read_both(
+        partial(_load_gt, gt, iou_type),
+        partial(_read_results, pred, boxes=boxes, masks=masks), workers=workers)
     preds, problems, pred_notices = attach_coco_results(raw, dataset, boxes=boxes, masks=masks)
     if problems or preds is None:
         raise problems.error()
@@ -104,6 +94,10 @@ def evaluate_coco(
     }
     return CocoResult.build(f"coco-{iou_type}", state, compute(state, p), p, dataset=dataset,
                             notices=notices + pred_notices + tie_notice(preds), counts=counts)
+
+
+def _read_results(pred: Source, *, boxes: bool, masks: bool) -> RawResults:
+    return read_coco_results(*open_source(pred, "<pred>"), boxes=boxes, masks=masks)
 
 
 def validate_coco(iou_type: IouType, *, gt: Source, pred: Source) -> list[Problem]:
