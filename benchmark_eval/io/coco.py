@@ -171,7 +171,19 @@ class _AnnotationColumns:
     category_ids: np.ndarray | None
     areas: np.ndarray | None
     iscrowd: np.ndarray
+    ignore: np.ndarray
     boxes: np.ndarray | None
+
+
+def _flag_column(anns: list[dict[str, Any]], key: str, problems: ProblemList) -> np.ndarray:
+    """A 0/1 flag (JSON int or bool, absent = 0) of every annotation, as bool."""
+    raw = [a.get(key, 0) for a in anns]
+    if not set(map(type, raw)) <= {int, bool} or not set(raw) <= {0, 1}:
+        bad = np.array([type(v) not in (int, bool) or v not in (0, 1) for v in raw])
+        problems.add_where(bad, "annotations", f"{key} not 0/1",
+                           lambda i: f"'{key}' must be 0 or 1, got {raw[i]!r}")
+        return np.zeros(len(anns), dtype=bool)
+    return np.array(raw, dtype=bool)
 
 
 def _annotation_columns(anns: list[dict[str, Any]], problems: ProblemList,
@@ -181,11 +193,8 @@ def _annotation_columns(anns: list[dict[str, Any]], problems: ProblemList,
     image_ids = int_column(anns, "image_id", field, problems)
     category_ids = int_column(anns, "category_id", field, problems)
     areas = float_column(anns, "area", field, problems)
-    crowd_raw = [a.get("iscrowd", 0) for a in anns]
-    if not set(map(type, crowd_raw)) <= {int, bool} or not set(crowd_raw) <= {0, 1}:
-        bad = np.array([type(v) not in (int, bool) or v not in (0, 1) for v in crowd_raw])
-        problems.add_where(bad, field, "iscrowd not 0/1",
-                           lambda i: f"'iscrowd' must be 0 or 1, got {crowd_raw[i]!r}")
+    iscrowd = _flag_column(anns, "iscrowd", problems)
+    ignore = _flag_column(anns, "ignore", problems)
     box_arr = vector_column(anns, "bbox", field, problems, 4) if boxes else None
     if box_arr is not None:
         problems.add_where(
@@ -194,9 +203,8 @@ def _annotation_columns(anns: list[dict[str, Any]], problems: ProblemList,
     if areas is not None:
         problems.add_where(areas < 0, field, "negative area",
                            lambda i: f"'area' is negative ({areas[i]})")
-    iscrowd = np.array([bool(v) for v in crowd_raw], dtype=bool)
     return _AnnotationColumns(ids=ids, image_ids=image_ids, category_ids=category_ids,
-                              areas=areas, iscrowd=iscrowd, boxes=box_arr)
+                              areas=areas, iscrowd=iscrowd, ignore=ignore, boxes=box_arr)
 
 
 def _check_references(cols: _AnnotationColumns, images: Images, categories: Categories,
@@ -248,7 +256,7 @@ def parse_coco_ground_truth(
     instances = Instances(ids=cols.ids, image_ids=cols.image_ids,
                           category_ids=cols.category_ids, areas=cols.areas,
                           iscrowd=cols.iscrowd, boxes=cols.boxes, masks=mask_list,
-                          has_ignore=has_ignore, mask_runs=mask_runs)
+                          has_ignore=has_ignore, ignore=cols.ignore, mask_runs=mask_runs)
     dataset = InstanceDataset(images=images, categories=categories, instances=instances,
                               source=name, info=dict(data.get("info") or {}))
     return dataset, problems, _gt_notices(cols.ids, has_ignore, cols.iscrowd, anns)
@@ -340,9 +348,15 @@ def _gt_rle(seg: Any, h: int, w: int, i: int, problems: ProblemList) -> Rle | No
     return seg
 
 
+# pycocotools' rleFrPoly scales coordinates by 5 into a C int and allocates along the
+# outline: beyond this it overflows or exhausts memory (a segfault, not an error).
+MAX_COORDINATE = 2.0**20
+
+
 def _polygon_numbers(polys: list[list[Any]]) -> tuple[np.ndarray, np.ndarray] | None:
     """All polygon coordinates (float64) and numbers per part, if every polygon is a
-    non-empty list of even lists of >= 6 finite numbers (one bulk check); else None."""
+    non-empty list of even lists of >= 6 finite numbers within :data:`MAX_COORDINATE`
+    (one bulk check); else None."""
     if not all(polys):
         return None
     parts = [part for poly in polys for part in poly]
@@ -355,7 +369,8 @@ def _polygon_numbers(polys: list[list[Any]]) -> tuple[np.ndarray, np.ndarray] | 
     if not set(map(type, numbers)) <= {int, float}:
         return None
     coords = np.array(numbers, dtype=np.float64)
-    return (coords, lengths) if np.isfinite(coords).all() else None
+    ok = np.isfinite(coords).all() and np.abs(coords).max(initial=0.0) <= MAX_COORDINATE
+    return (coords, lengths) if ok else None
 
 
 def _polygon_ok(seg: list[Any], i: int, problems: ProblemList) -> bool:
@@ -370,6 +385,11 @@ def _polygon_ok(seg: list[Any], i: int, problems: ProblemList) -> bool:
             problems.add(
                 f"polygon part must be an even list of >= 6 finite numbers, got {n}", i,
                 "annotations", kind="malformed polygon")
+            return False
+        if max(abs(x) for x in part) > MAX_COORDINATE:
+            problems.add(f"polygon coordinate beyond +-{MAX_COORDINATE:g} pixels (pycocotools'"
+                         " rasteriser would overflow)", i, "annotations",
+                         kind="polygon coordinate out of range")
             return False
     return True
 
@@ -392,11 +412,15 @@ def _rle_header_ok(seg: dict[str, Any], h: int, w: int, i: int, field: str,
     return True
 
 
+_MAX_RUN = 2**32 - 1  # pycocotools stores run lengths as uint32
+
+
 def _uncompressed_ok(counts: list[Any], h: int, w: int, i: int, problems: ProblemList,
                      field: str = "annotations") -> bool:
-    if not set(map(type, counts)) <= {int} or any(c < 0 for c in counts) or sum(counts) != h * w:
-        problems.add(f"uncompressed RLE counts must be non-negative integers summing to"
-                     f" h*w = {h * w}", i, field, kind="malformed uncompressed RLE")
+    if (not set(map(type, counts)) <= {int} or any(c < 0 or c > _MAX_RUN for c in counts)
+            or sum(counts) != h * w):
+        problems.add(f"uncompressed RLE counts must be non-negative integers (< 2^32) summing"
+                     f" to h*w = {h * w}", i, field, kind="malformed uncompressed RLE")
         return False
     return True
 

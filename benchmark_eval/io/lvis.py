@@ -63,10 +63,9 @@ def _parse(data: Any, name: str, *, boxes: bool, masks: bool) -> tuple[
     if not isinstance(data, dict):
         return None, None, None, problems, notices
     fed = _federated(data, problems)
-    ignore = _ignore_flags(data.get("annotations"), problems)
-    if problems or dataset is None:
+    if problems or dataset is None or dataset.instances.ignore is None:
         return None, None, None, problems, notices
-    return dataset, fed, ignore, problems, notices
+    return dataset, fed, dataset.instances.ignore, problems, notices
 
 
 def _id_lists(records: list[dict[str, Any]], key: str, field: str, problems: ProblemList
@@ -76,6 +75,8 @@ def _id_lists(records: list[dict[str, Any]], key: str, field: str, problems: Pro
         lists = [r[key] for r in records]
         owners = [r["id"] for r in records]
     except (KeyError, TypeError):
+        if all(isinstance(r, dict) and key in r for r in records):
+            return None  # a record without 'id': reported by the COCO part
         bad = np.array([not isinstance(r, dict) or key not in r for r in records])
         problems.add_where(bad, field, f"missing '{key}'", lambda i: (
             f"missing '{key}' (LVIS federated evaluation needs it on every {field[:-1]})"))
@@ -88,6 +89,8 @@ def _id_lists(records: list[dict[str, Any]], key: str, field: str, problems: Pro
         problems.add_where(bad, field, f"'{key}' not a list of ids",
                            lambda i: f"'{key}' must be a list of integer category ids")
         return None
+    if not set(map(type, owners)) <= {int}:
+        return None  # malformed ids are reported by the COCO part
     n = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     owner = np.repeat(np.array(owners, dtype=np.int64), n)
     listed = np.fromiter((v for x in lists for v in x), dtype=np.int64, count=int(n.sum()))
@@ -110,15 +113,3 @@ def _federated(data: dict[str, Any], problems: ProblemList) -> FederatedLabels |
     frequency = np.array([FREQUENCIES.index(f) for f in freq_raw], dtype=np.int64)
     return FederatedLabels(neg_image=neg[0], neg_category=neg[1], not_exhaustive_image=nel[0],
                            not_exhaustive_category=nel[1], frequency=frequency)
-
-
-def _ignore_flags(anns: Any, problems: ProblemList) -> np.ndarray | None:
-    if not isinstance(anns, list):
-        return None
-    raw = [a.get("ignore", 0) if isinstance(a, dict) else 0 for a in anns]
-    if not set(map(type, raw)) <= {int, bool} or not set(raw) <= {0, 1}:
-        bad = np.array([type(v) not in (int, bool) or v not in (0, 1) for v in raw])
-        problems.add_where(bad, "annotations", "ignore not 0/1",
-                           lambda i: f"'ignore' must be 0 or 1, got {raw[i]!r}")
-        return None
-    return np.array([bool(v) for v in raw], dtype=bool)

@@ -20,8 +20,10 @@ import numpy as np
 from benchmark_eval.errors import ConsistencyError, FormatError, InputError, Problem
 
 MAX_LISTED = 20  # records listed per kind of problem before they are summarised
-_INT = frozenset({int})
-_NUMBER = frozenset({int, float})
+# Python ints/floats as JSON gives them, and numpy scalars from in-memory inputs (not bool)
+_INT = frozenset({int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+                  np.uint64})
+_NUMBER = _INT | frozenset({float, np.float16, np.float32, np.float64})
 REQUIRED: Any = object()  # sentinel: the field must be present
 _REQUIRED = REQUIRED
 
@@ -118,7 +120,7 @@ def int_column(
         return None
     if not set(map(type, values)) <= _INT:
         for i, v in enumerate(values):
-            if type(v) is not int:
+            if type(v) not in _INT:
                 problems.add(f"'{key}' must be an integer, got {_describe(v)}", i, field,
                              kind=f"{field} '{key}' not an integer")
         return None

@@ -202,7 +202,8 @@ static PyObject *pair_iou(PyObject *self, PyObject *args) {
         Py_ssize_t dmax = dr.len / 4, gmax = gr.len / 4;
         for (Py_ssize_t p = 0; p < P; p++) {
             if (di[p] < 0 || di[p] >= nd || gi[p] < 0 || gi[p] >= ng ||
-                dof[di[p] + 1] > dmax || gof[gi[p] + 1] > gmax) {
+                dof[di[p]] < 0 || dof[di[p]] > dof[di[p] + 1] || dof[di[p] + 1] > dmax ||
+                gof[gi[p]] < 0 || gof[gi[p]] > gof[gi[p] + 1] || gof[gi[p] + 1] > gmax) {
                 PyErr_SetString(PyExc_ValueError, "pair_iou: index out of range");
                 goto done;
             }

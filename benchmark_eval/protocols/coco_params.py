@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = ["AreaRange", "BoundaryParams", "CocoParams", "official_iou_thresholds",
            "official_recall_thresholds"]
 
+import itertools
 from typing import Annotated
 
 import numpy as np
@@ -86,6 +87,14 @@ class CocoParams(BaseModel):
     def _unit_interval(cls, v: tuple[float, ...]) -> tuple[float, ...]:
         if any(not (0.0 <= x <= 1.0) for x in v):
             raise ValueError(f"thresholds must lie in [0, 1], got {list(v)}")
+        return v
+
+    @field_validator("recall_thresholds")
+    @classmethod
+    def _ascending(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        # precision is sampled at the first detection reaching each recall threshold in turn
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError(f"recall_thresholds must be strictly ascending, got {list(v)}")
         return v
 
     @model_validator(mode="after")

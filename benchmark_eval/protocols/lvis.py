@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from benchmark_eval.protocols.coco_accumulate import Accumulated, accumulate
 from benchmark_eval.protocols.coco_match import IouType, PreparedInstances, prepare
@@ -65,6 +65,12 @@ class LvisParams(BaseModel):
         default_factory=official_recall_thresholds)
     max_dets: Annotated[int, Field(ge=1)] = 300
     area_ranges: Annotated[tuple[AreaRange, ...], Field(min_length=1)] = CocoParams().area_ranges
+
+    @model_validator(mode="after")
+    def _valid_for_engine(self) -> LvisParams:
+        # the thresholds and area ranges follow CocoParams' rules (range, order, labels)
+        self.engine_params()
+        return self
 
     def engine_params(self) -> CocoParams:
         """The matching engine's parameters: one ``maxDets`` equal to the per-image cap

@@ -97,6 +97,8 @@ class Instances:
         boxes: ``[x, y, w, h]``, shape ``(N, 4)``, float64, or ``None`` if not loaded.
         masks: Compressed RLE per object, or ``None`` if not loaded.
         has_ignore: Whether the record carried an ``ignore`` field, bool.
+        ignore: The ``ignore`` field's value (False when absent), bool. pycocotools replaces
+            it by ``iscrowd``; lvis-api and boundary-iou-api honour it.
         mask_runs: The masks decoded (when the C kernel is available), aligned with rows.
     """
 
@@ -108,6 +110,7 @@ class Instances:
     boxes: np.ndarray | None = None
     masks: list[dict[str, Any]] | None = None
     has_ignore: np.ndarray | None = None
+    ignore: np.ndarray | None = None
     mask_runs: MaskRuns | None = None
 
     def __len__(self) -> int:

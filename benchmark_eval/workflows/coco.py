@@ -82,7 +82,13 @@ def evaluate_coco(
     preds, problems, pred_notices = attach_coco_results(raw, dataset, boxes=boxes, masks=masks)
     if problems or preds is None:
         raise problems.error()
-    prepared = prepare(dataset, preds, p, iou_type)
+    gt_ignore = None
+    if iou_type == "boundary" and dataset.instances.ignore is not None:
+        # boundary-iou-api's _prepare keeps the file's flag: ignore = ignore or iscrowd
+        # (pycocotools, and faster-coco-eval after it, replace it by iscrowd)
+        gt_ignore = dataset.instances.ignore | dataset.instances.iscrowd
+        notices = [n for n in notices if n.code != "ignore-overridden"]
+    prepared = prepare(dataset, preds, p, iou_type, gt_ignore=gt_ignore)
     state = evaluate_coco_state(prepared, p, iou_type, workers=workers, progress=progress)
     inst = dataset.instances
     counts = {

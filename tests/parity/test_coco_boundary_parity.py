@@ -21,8 +21,13 @@ Compared: the full ``precision`` / ``recall`` / ``scores`` arrays **exactly**, a
   erosion reads pixels of the neighbouring columns as if they were above / below, and keeps
   pixels that boundary-iou-api erodes. We follow boundary-iou-api.
 
-``test_faster_coco_eval_known_differences`` shows the last two; ``test_scenarios_avoid_...``
-checks that no image of the compared scenarios triggers them.
+* the GT ``ignore`` field: boundary-iou-api's ``_prepare`` keeps it (``ignore or iscrowd``);
+  faster-coco-eval replaces it by ``iscrowd`` as pycocotools does. We follow boundary-iou-api;
+  the compared inputs drop ``ignore`` fields, and ``test_ignore_field_is_honoured`` checks
+  our behaviour on a hand-worked case.
+
+``test_faster_coco_eval_known_differences`` shows the band-width and short-image ones;
+``test_scenarios_avoid_...`` checks that no image of the compared scenarios triggers them.
 """
 
 from __future__ import annotations
@@ -87,7 +92,11 @@ def _params(spec: ParamSpec) -> BoundaryParams:
 
 @functools.cache
 def inputs(case: str, seed: int) -> tuple[dict[str, Any], list[Any]]:
-    return make_case(case, "segm", seed)
+    """A segm case without GT ``ignore`` fields (the tools disagree on them, see above)."""
+    gt, results = make_case(case, "segm", seed)
+    for a in gt["annotations"]:
+        a.pop("ignore", None)
+    return gt, results
 
 
 @functools.cache
@@ -265,3 +274,31 @@ def test_faster_coco_eval_known_differences() -> None:
     mine, theirs = bands(np.ones((2, 45), dtype=bool))
     assert mine == 90
     assert theirs < 90
+
+
+def test_ignore_field_is_honoured() -> None:
+    """boundary-iou-api keeps ``ignore`` (``ignore or iscrowd``); pycocotools drops it.
+
+    One 20x20 square GT marked ``ignore: 1`` (not crowd) and one identical detection: the
+    detection matches the ignored GT, so it is ignored too, and the category has no
+    non-ignored GT: AP is undefined (-1 / None). With the flag dropped (coco-segm, as
+    pycocotools) the same input scores AP = 1 (to the 1/(1+eps) of pycocotools' precision).
+    """
+    square = [[10.0, 10.0, 30.0, 10.0, 30.0, 30.0, 10.0, 30.0]]
+    gt = {"images": [{"id": 1, "width": 64, "height": 64}],
+          "categories": [{"id": 1, "name": "a"}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 0,
+                           "ignore": 1, "area": 400.0, "bbox": [10, 10, 20, 20],
+                           "segmentation": square}]}
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.merge(mask_utils.frPyObjects(square, 64, 64))
+    results = [{"image_id": 1, "category_id": 1, "score": 0.9,
+                "segmentation": {"size": [64, 64], "counts": rle["counts"].decode()}}]
+    boundary_result = benchmark_eval.evaluate("coco-boundary", gt=copy.deepcopy(gt),
+                                              pred=copy.deepcopy(results))
+    assert boundary_result.stats[0] == -1
+    assert all(w.code != "ignore-overridden" for w in boundary_result.warnings)
+    segm_result = benchmark_eval.evaluate("coco-segm", gt=copy.deepcopy(gt),
+                                          pred=copy.deepcopy(results))
+    assert segm_result.stats[0] == pytest.approx(1.0, abs=1e-12)
