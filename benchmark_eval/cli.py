@@ -1,4 +1,5 @@
-"""Command line: ``benchmark-eval evaluate | validate PROTOCOL [options]``.
+"""Command line: ``benchmark-eval evaluate | validate PROTOCOL [options]`` and
+``benchmark-eval convert CONVERSION [options]``.
 
 Exit codes: 0 success, 1 the inputs failed checks, 2 usage or configuration error.
 The CLI only parses arguments, calls the protocol's workflow and prints.
@@ -19,6 +20,13 @@ from typing import TextIO
 from benchmark_eval.errors import BenchmarkEvalError, ConfigError, InputError, Problem
 from benchmark_eval.io.jsonfile import write_json
 from benchmark_eval.workflows import WORKFLOWS, Workflow
+
+# Conversions of ``benchmark-eval convert``: name -> one-line help
+_CONVERSIONS = {
+    "instances-to-panoptic": "COCO instances (+ stuff) -> COCO panoptic JSON + PNGs",
+    "panoptic-to-instances": "COCO panoptic -> COCO instances with RLE masks",
+    "panoptic-to-semantic": "COCO panoptic -> semantic label PNGs (category id per pixel)",
+}
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 _MAX_SHOWN = 50
@@ -66,7 +74,76 @@ def _parser() -> argparse.ArgumentParser:
             p = protocols.add_parser(w.name, help=w.summary, description=w.summary)
             w.add_arguments(p, evaluate)
             _common_arguments(p, evaluate)
+    _convert_parser(sub)
     return parser
+
+
+def _convert_parser(sub: argparse._SubParsersAction) -> None:
+    from benchmark_eval.convert import OVERLAP_RULES
+
+    cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic and"
+                                        " semantic label PNGs",
+                        description="Convert annotations or predictions between formats."
+                                    " Exit 0 on success, 1 when the inputs failed checks.")
+    kinds = cv.add_subparsers(dest="conversion", required=True, metavar="CONVERSION",
+                              help=", ".join(_CONVERSIONS))
+    a = kinds.add_parser("instances-to-panoptic", help=_CONVERSIONS["instances-to-panoptic"],
+                         description=_CONVERSIONS["instances-to-panoptic"] + ". Instance"
+                         " categories become things, stuff categories stuff (unless the"
+                         " records carry 'isthing'); segment ids are 1, 2, ... per image.")
+    a.add_argument("--instances", required=True, type=Path, metavar="INSTANCES.json",
+                   help="COCO instances dataset, or a results list (then give --images)")
+    a.add_argument("--stuff", type=Path, metavar="STUFF.json",
+                   help="COCO-format stuff annotations on the same images")
+    a.add_argument("--images", type=Path, metavar="GT.json",
+                   help="for a results list: the COCO dataset it refers to (images,"
+                        " categories)")
+    a.add_argument("--overlap", choices=OVERLAP_RULES, default="error",
+                   help="pixels claimed by several masks: 'error' (default) lists them;"
+                        " 'first-wins' keeps the first listed; 'higher-score-wins' the"
+                        " higher score (results); 'smaller-wins' the smaller mask")
+    a.add_argument("--out", required=True, type=Path, metavar="PANOPTIC.json")
+    a.add_argument("--out-dir", type=Path, metavar="DIR",
+                   help="PNG folder (default: PANOPTIC.json without .json)")
+    b = kinds.add_parser("panoptic-to-instances", help=_CONVERSIONS["panoptic-to-instances"],
+                         description=_CONVERSIONS["panoptic-to-instances"] + ": one"
+                         " annotation per segment, crowd flags and JSON areas kept.")
+    c = kinds.add_parser("panoptic-to-semantic", help=_CONVERSIONS["panoptic-to-semantic"],
+                         description=_CONVERSIONS["panoptic-to-semantic"] + "; one PNG per"
+                         " image, named like the panoptic PNG (8-bit, or 16-bit when an id"
+                         " exceeds 255).")
+    for p in (b, c):
+        p.add_argument("--panoptic", required=True, type=Path, metavar="PANOPTIC.json")
+        p.add_argument("--panoptic-dir", type=Path, metavar="DIR",
+                       help="PNG folder (default: PANOPTIC.json without .json)")
+    b.add_argument("--out", required=True, type=Path, metavar="INSTANCES.json")
+    b.add_argument("--things-only", action="store_true", help="leave stuff segments out")
+    c.add_argument("--out-dir", required=True, type=Path, metavar="DIR")
+    c.add_argument("--void", type=int, default=0, metavar="VALUE",
+                   help="label of VOID pixels (default 0, as panopticapi's converter)")
+
+
+def _convert(args: argparse.Namespace, out: TextIO) -> int:
+    from benchmark_eval import convert
+
+    if args.conversion == "instances-to-panoptic":
+        done = convert.convert_instances_to_panoptic(
+            args.instances, args.out, out_dir=args.out_dir, stuff=args.stuff,
+            images=args.images, overlap=args.overlap)
+        print(f"wrote {args.out}: {done['images']} images, {done['segments']} segments;"
+              f" PNGs in {done['png_dir']}" + (f"; {done['dropped']} masks lost every pixel"
+                                               if done["dropped"] else ""), file=out)
+    elif args.conversion == "panoptic-to-instances":
+        done = convert.convert_panoptic_to_instances(
+            args.panoptic, args.out, panoptic_dir=args.panoptic_dir,
+            things_only=args.things_only)
+        print(f"wrote {args.out}: {done['images']} images, {done['annotations']} annotations",
+              file=out)
+    else:
+        done = convert.convert_panoptic_to_semantic(
+            args.panoptic, args.out_dir, panoptic_dir=args.panoptic_dir, void=args.void)
+        print(f"wrote {done['images']} label PNGs to {done['out_dir']}", file=out)
+    return EXIT_OK
 
 
 def _common_arguments(p: argparse.ArgumentParser, evaluate: bool) -> None:
@@ -153,8 +230,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
             args = _parser().parse_args(argv)
     except SystemExit as exc:  # --help exits 0, usage errors exit 2
         return int(exc.code or 0)
-    w = WORKFLOWS[args.protocol]
     try:
+        if args.command == "convert":
+            return _convert(args, out)
+        w = WORKFLOWS[args.protocol]
         if args.command == "evaluate":
             return _evaluate(w, args, out, err)
         return _validate(w, args, out)

@@ -57,6 +57,23 @@ static int add(table *t, uint64_t key, int64_t n) {
     return 0;
 }
 
+#define STEP 4 /* pixels skipped at once inside a run */
+
+/* Whether the STEP pixels at q equal the pixel before them (c bytes per pixel): the bytes
+ * are then periodic with period c, i.e. q[k] == q[k - c] for k < STEP * c. */
+static int same_as_previous(const unsigned char *q, int c) {
+    return c == 3 ? memcmp(q, q - 3, STEP * 3) == 0 : memcmp(q, q - 4, STEP * 4) == 0;
+}
+
+/* little-endian value of 4 bytes loaded with memcpy */
+static uint32_t le32(uint32_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return __builtin_bswap32(v);
+#else
+    return v;
+#endif
+}
+
 static int by_key(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
@@ -89,8 +106,25 @@ static PyObject *pair_counts(PyObject *self, PyObject *args) {
     uint64_t prev = EMPTY;
     int64_t run = 0;
     for (Py_ssize_t i = 0; i < n; i++, g += gc, p += pc) {
-        uint64_t key = ((uint64_t)g[0] | (uint64_t)g[1] << 8 | (uint64_t)g[2] << 16) << 24 |
-                       (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16;
+        /* fast path inside a run: the next STEP pixels of both images repeat the last one */
+        while (i > 0 && i + STEP <= n && same_as_previous(g, gc) && same_as_previous(p, pc)) {
+            run += STEP;
+            i += STEP;
+            g += STEP * gc;
+            p += STEP * pc;
+        }
+        if (i >= n) break;
+        uint32_t gv, pv;
+        if (i + 1 < n) { /* 4-byte loads; the 4th byte (next pixel or alpha) is masked off */
+            memcpy(&gv, g, 4);
+            memcpy(&pv, p, 4);
+            gv = le32(gv) & 0xFFFFFFu;
+            pv = le32(pv) & 0xFFFFFFu;
+        } else {
+            gv = (uint32_t)g[0] | (uint32_t)g[1] << 8 | (uint32_t)g[2] << 16;
+            pv = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+        }
+        uint64_t key = (uint64_t)gv << 24 | pv;
         if (key == prev) { run++; continue; }
         if (run && add(&t, prev, run)) { failed = 1; break; }
         prev = key;

@@ -11,11 +11,12 @@ from __future__ import annotations
 __all__ = [
     "OFFSET",
     "SegmentPairs",
+    "box_and_area",
     "has_pair_kernel",
     "id_map_rles",
     "ids_to_rgb",
-    "paint_runs",
     "rgb_to_ids",
+    "runs_to_pixels",
     "segment_pairs",
     "segment_pairs_rgb",
 ]
@@ -48,6 +49,16 @@ def rgb_to_ids(rgb: np.ndarray) -> np.ndarray:
         197121
     """
     out = rgb[..., 2].astype(np.int64)
+    out <<= 8
+    out |= rgb[..., 1]
+    out <<= 8
+    out |= rgb[..., 0]
+    return out
+
+
+def _ids32(rgb: np.ndarray) -> np.ndarray:
+    """:func:`rgb_to_ids` in uint32 (cheaper passes for the fallback pair counter)."""
+    out = rgb[..., 2].astype(np.uint32)
     out <<= 8
     out |= rgb[..., 1]
     out <<= 8
@@ -101,7 +112,10 @@ class SegmentPairs:
 def _group_sum(sorted_ids: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not len(sorted_ids):
         return sorted_ids, counts
-    start = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    first = np.empty(len(sorted_ids), dtype=bool)
+    first[0] = True
+    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=first[1:])
+    start = np.flatnonzero(first)
     return sorted_ids[start], np.add.reduceat(counts, start)
 
 
@@ -134,12 +148,17 @@ def segment_pairs_rgb(gt_rgb: np.ndarray, pred_rgb: np.ndarray) -> SegmentPairs:
         pred_rgb: The same for the prediction, same ``(H, W)``.
 
     With the C kernel one pass over both buffers counts runs of equal pairs; without it the
-    ids are computed with :func:`rgb_to_ids` and counted with ``np.unique``. Same result.
+    ids are combined into ``gt * 2^24 + pred`` keys and counted with ``np.unique``. Same
+    result.
     """
     if gt_rgb.shape[:2] != pred_rgb.shape[:2]:
         raise ValueError(f"images differ in size: {gt_rgb.shape[:2]} vs {pred_rgb.shape[:2]}")
-    if _panoptic is None:
-        return segment_pairs(rgb_to_ids(gt_rgb), rgb_to_ids(pred_rgb))
+    if _panoptic is None:  # uint32 ids, one uint64 key per pixel, one np.unique
+        key = _ids32(gt_rgb).astype(np.uint64)
+        key <<= np.uint64(24)
+        key |= _ids32(pred_rgb)
+        keys, counts = np.unique(key.reshape(-1), return_counts=True)
+        return SegmentPairs.from_keys(keys, counts)
     g = np.ascontiguousarray(gt_rgb, dtype=np.uint8)
     p = np.ascontiguousarray(pred_rgb, dtype=np.uint8)
     keys, counts = _panoptic.pair_counts(g, g.shape[2], p, p.shape[2])
@@ -185,28 +204,50 @@ def id_map_rles(id_map: np.ndarray, ids: Sequence[int] | np.ndarray) -> list[dic
     return compress_uncompressed(rles, h, w)
 
 
-def paint_runs(canvas: np.ndarray, runs: np.ndarray, value: int, *,
-               only_free: bool = False) -> int:
-    """Write ``value`` where a run-length mask is set, into a column-major flat canvas.
+def runs_to_pixels(runs: np.ndarray) -> np.ndarray:
+    """Column-major flat indices of the foreground of a run-length mask.
 
     Args:
-        canvas: ``(H * W,)`` int64 map in column-major (pycocotools) pixel order.
-        runs: Alternating background / foreground run lengths, starting with background.
-        value: Id to paint.
-        only_free: Only paint pixels that are 0.
+        runs: Alternating background / foreground run lengths, starting with background
+            (pycocotools' RLE convention).
+
+    Example:
+        >>> runs_to_pixels(np.array([2, 3, 1, 2])).tolist()
+        [2, 3, 4, 6, 7]
+    """
+    runs = np.asarray(runs, dtype=np.int64)
+    starts = np.cumsum(runs) - runs
+    fg_start, fg_len = starts[1::2], runs[1::2]
+    total = int(fg_len.sum())
+    out = np.repeat(fg_start - (np.cumsum(fg_len) - fg_len), fg_len)
+    out += np.arange(total)
+    return out
+
+
+def box_and_area(id_map: np.ndarray, ids: Sequence[int] | np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel count and tight ``[x, y, w, h]`` box of each id's pixels (zeros if absent).
 
     Returns:
-        Pixels of the mask that were already non-zero before painting.
+        ``areas`` ``(N,)`` int64 and ``boxes`` ``(N, 4)`` int64.
     """
-    ends = np.cumsum(runs, dtype=np.int64)
-    starts = ends - runs
-    fg_start, fg_len = starts[1::2], np.asarray(runs[1::2], dtype=np.int64)
-    total = int(fg_len.sum())
-    if total == 0:
-        return 0
-    idx = np.repeat(fg_start - np.r_[0, np.cumsum(fg_len)[:-1]], fg_len)
-    idx += np.arange(total)
-    taken = canvas[idx] != 0
-    n_taken = int(taken.sum())
-    canvas[idx[~taken] if only_free else idx] = value
-    return n_taken
+    wanted = np.asarray(ids, dtype=np.int64)
+    h, w = id_map.shape
+    flat = np.asarray(id_map, dtype=np.int64).reshape(-1)
+    present, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    lo_y = np.full(len(present), h)
+    hi_y = np.full(len(present), -1)
+    lo_x, hi_x = lo_y.copy(), hi_y.copy()
+    rows = np.repeat(np.arange(h), w)
+    cols = np.tile(np.arange(w), h)
+    np.minimum.at(lo_y, inverse, rows)
+    np.maximum.at(hi_y, inverse, rows)
+    np.minimum.at(lo_x, inverse, cols)
+    np.maximum.at(hi_x, inverse, cols)
+    pos = np.minimum(np.searchsorted(present, wanted), max(len(present) - 1, 0))
+    found = present[pos] == wanted if len(present) else np.zeros(len(wanted), dtype=bool)
+    areas = np.where(found, counts[pos], 0)
+    boxes = np.stack([lo_x[pos], lo_y[pos], hi_x[pos] - lo_x[pos] + 1,
+                      hi_y[pos] - lo_y[pos] + 1], axis=1)
+    boxes[~found] = 0
+    return areas.astype(np.int64), boxes.astype(np.int64)

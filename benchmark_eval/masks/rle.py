@@ -15,6 +15,7 @@ __all__ = [
     "check_compressed_rles_numpy",
     "combine_runs",
     "compress_uncompressed",
+    "decode_masks",
     "has_kernels",
     "mask_iou",
     "pair_mask_iou",
@@ -24,6 +25,7 @@ __all__ = [
     "rle_boxes",
 ]
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +82,14 @@ def compress_uncompressed(rles: Sequence[Rle], h: int, w: int) -> list[Rle]:
     if not rles:
         return []
     return list(_mask.frPyObjects(list(rles), h, w))
+
+
+def decode_masks(rles: Sequence[Rle]) -> np.ndarray:
+    """Dense masks ``(H, W, N)`` uint8 of compressed RLE of one size (``mask.decode``)."""
+    with warnings.catch_warnings():
+        # pycocotools 2.0.11 under numpy 2 warns that decode passes copy=False to __array__
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return np.asarray(_mask.decode(list(rles)), dtype=np.uint8)
 
 
 def rle_areas(rles: Sequence[Rle]) -> np.ndarray:

@@ -11,5 +11,22 @@ from benchmark_eval.schema.instances import (
     MaskRuns,
     Predictions,
 )
+from benchmark_eval.schema.panoptic import (
+    PanopticCategories,
+    PanopticDataset,
+    PanopticFrame,
+    Segments,
+)
 
-__all__ = ["Categories", "Images", "InstanceDataset", "Instances", "MaskRuns", "Predictions"]
+__all__ = [
+    "Categories",
+    "Images",
+    "InstanceDataset",
+    "Instances",
+    "MaskRuns",
+    "PanopticCategories",
+    "PanopticDataset",
+    "PanopticFrame",
+    "Predictions",
+    "Segments",
+]

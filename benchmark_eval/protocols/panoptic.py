@@ -1,0 +1,231 @@
+"""Protocol ``coco-panoptic``: PQ, SQ and RQ as panopticapi computes them.
+
+Reproduces cocodataset/panopticapi ``panopticapi/evaluation.py`` (``pq_compute_single_core``
+and ``PQStat.pq_average``, unchanged since 2018; the same code ships in cityscapesScripts
+2.3.0 ``evaluation/evalPanopticSemanticLabeling.py``). Pure computation on arrays:
+:func:`image_stats` (one image's pair overlaps -> matches) -> :func:`accumulate` (per-category
+sums, :class:`PanopticState`) -> :func:`compute` (per-class and averaged PQ / SQ / RQ).
+
+Per image, for every (ground-truth segment g, predicted segment p) pair with
+``I = |g ∩ p|`` pixels:
+
+* a match needs the same category and a non-crowd g; ``IoU = I / (area_p + area_g - I -
+  |p ∩ VOID|)`` with ``area_g`` from the JSON and ``area_p`` from the PNG; TP iff
+  ``IoU > 0.5`` (strictly);
+* an unmatched non-crowd g is a FN; crowd g never count;
+* an unmatched p is a FP unless more than half of its pixels lie on VOID or on the crowd
+  region of its own category -- one crowd region per category: the last one listed in
+  ``segments_info``, as the official dict keeps it.
+
+Per category: ``PQ = iou_sum / (tp + fp/2 + fn/2)``, ``SQ = iou_sum / tp`` (0 if ``tp = 0``),
+``RQ = tp / (tp + fp/2 + fn/2)``. All / Things / Stuff are unweighted means over the
+categories of the group with ``tp + fp + fn > 0``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GROUPS",
+    "IGNORE_FRACTION",
+    "IOU_THRESHOLD",
+    "METRIC_KEYS",
+    "ImageStats",
+    "PanopticMetrics",
+    "accumulate",
+    "compute",
+    "frame_stats",
+    "image_stats",
+]
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmark_eval.errors import Notice
+from benchmark_eval.masks.panoptic import SegmentPairs, segment_pairs
+from benchmark_eval.protocols.panoptic_state import PanopticState
+from benchmark_eval.schema.panoptic import VOID, PanopticFrame, Segments
+
+IOU_THRESHOLD = 0.5  # TP iff IoU > 0.5, strictly: the match is then unique
+IGNORE_FRACTION = 0.5  # an unmatched prediction is ignored iff its VOID + crowd share > 0.5
+# (suffix, isthing filter) of the averaged groups: All, Things, Stuff
+GROUPS: tuple[tuple[str, bool | None], ...] = (("", None), ("_th", True), ("_st", False))
+METRIC_KEYS = tuple(f"{m}{suffix}" for suffix, _ in GROUPS for m in ("PQ", "SQ", "RQ", "N"))
+_GROUP_NAMES = {"": ("All", ""), "_th": ("Things", "thing "), "_st": ("Stuff", "stuff ")}
+
+
+@dataclass(frozen=True)
+class ImageStats:
+    """One image's outcome, as indices into the category axis.
+
+    Attributes:
+        tp_category: Category index of each true positive, in panopticapi's order (pairs
+            sorted by ``gt_id * 256³ + pred_id``), shape ``(T,)``, int64.
+        tp_iou: IoU of each true positive, shape ``(T,)``, float64.
+        fp_category: Category index of each false positive, int64.
+        fn_category: Category index of each false negative, int64.
+    """
+
+    tp_category: np.ndarray
+    tp_iou: np.ndarray
+    fp_category: np.ndarray
+    fn_category: np.ndarray
+
+
+def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
+                category_ids: np.ndarray) -> ImageStats:
+    """Match one image's segments (panopticapi ``pq_compute_single_core``, one iteration).
+
+    Args:
+        pairs: Pixel counts of every (GT id, predicted id) pair of the image.
+        gt: The image's ground-truth segments (``areas`` from the JSON are used).
+        pred: The image's predicted segments (areas are taken from ``pairs``).
+        category_ids: The category axis (ids in the ground truth's order).
+
+    Inputs must be consistent (every non-VOID id in ``pairs`` listed, every listed
+    prediction present, known categories): adapters check that first.
+    """
+    g_row, p_row = _rows(gt.ids, pairs.gt_ids), _rows(pred.ids, pairs.pred_ids)
+    count = pairs.counts
+    p_ok = p_row >= 0
+    pred_area = np.bincount(p_row[p_ok], weights=count[p_ok], minlength=len(pred))
+    on_void = p_ok & (pairs.gt_ids == VOID)
+    pred_void = np.zeros(len(pred), dtype=np.int64)
+    pred_void[p_row[on_void]] = count[on_void]
+
+    both = (g_row >= 0) & p_ok
+    gr, pr, inter = g_row[both], p_row[both], count[both]
+    same = ~gt.iscrowd[gr] & (gt.category_ids[gr] == pred.category_ids[pr])
+    gr, pr, inter = gr[same], pr[same], inter[same]
+    # union without the prediction's VOID pixels; left to right as the official expression
+    union = pred_area[pr] + gt.areas[gr] - inter - pred_void[pr]
+    iou = inter / union
+    tp = iou > IOU_THRESHOLD
+    gt_matched = np.zeros(len(gt), dtype=bool)
+    gt_matched[gr[tp]] = True
+    pred_matched = np.zeros(len(pred), dtype=bool)
+    pred_matched[pr[tp]] = True
+
+    fn = ~gt_matched & ~gt.iscrowd
+    ignored = _ignored_share(g_row, p_row, count, gt, pred, pred_void) / pred_area
+    fp = ~pred_matched & ~(ignored > IGNORE_FRACTION)
+    cat = _rows(category_ids, gt.category_ids)
+    return ImageStats(tp_category=cat[gr[tp]], tp_iou=iou[tp],
+                      fp_category=_rows(category_ids, pred.category_ids[fp]),
+                      fn_category=cat[fn])
+
+
+def _rows(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Position of each key in ``table`` (unique ids, any order); -1 where absent."""
+    if not len(table):
+        return np.full(len(keys), -1, dtype=np.int64)
+    order = np.argsort(table, kind="stable")
+    pos = np.minimum(np.searchsorted(table[order], keys), len(table) - 1)
+    return np.where(table[order[pos]] == keys, order[pos], -1)
+
+
+def _ignored_share(g_row: np.ndarray, p_row: np.ndarray, count: np.ndarray, gt: Segments,
+                   pred: Segments, pred_void: np.ndarray) -> np.ndarray:
+    """Pixels of each prediction on VOID or on the crowd region of its own category."""
+    crowd_rows = np.flatnonzero(gt.iscrowd)
+    # later crowd segments of a category overwrite earlier ones, as in the official dict
+    crowd_of = dict(zip(gt.category_ids[crowd_rows].tolist(), crowd_rows.tolist(),
+                        strict=True))
+    out = pred_void.astype(np.int64)
+    if not crowd_of:
+        return out
+    crowd_row = np.array([crowd_of.get(c, -1) for c in pred.category_ids.tolist()],
+                         dtype=np.int64)
+    on_crowd = (p_row >= 0) & (g_row >= 0)
+    on_crowd[on_crowd] = g_row[on_crowd] == crowd_row[p_row[on_crowd]]
+    np.add.at(out, p_row[on_crowd], count[on_crowd])
+    return out
+
+
+def frame_stats(gt: PanopticFrame, pred: PanopticFrame, category_ids: np.ndarray) -> ImageStats:
+    """:func:`image_stats` of two in-memory frames (id maps of the same shape)."""
+    return image_stats(segment_pairs(gt.id_map, pred.id_map), gt.segments, pred.segments,
+                       category_ids)
+
+
+def accumulate(category_ids: np.ndarray, images: Iterable[ImageStats]) -> PanopticState:
+    """Sum image outcomes per category, in order (``PQStat`` ``+=`` over one process).
+
+    IoUs are added one by one in image and pair order, so one process gives exactly the
+    official sums; merging states of several shards regroups the float additions.
+    """
+    k = len(category_ids)
+    iou = np.zeros(k, dtype=np.float64)
+    tp, fp, fn = (np.zeros(k, dtype=np.int64) for _ in range(3))
+    n = 0
+    for s in images:
+        np.add.at(iou, s.tp_category, s.tp_iou)
+        tp += np.bincount(s.tp_category, minlength=k)
+        fp += np.bincount(s.fp_category, minlength=k)
+        fn += np.bincount(s.fn_category, minlength=k)
+        n += 1
+    return PanopticState(category_ids=np.asarray(category_ids, dtype=np.int64), iou=iou,
+                         tp=tp, fp=fp, fn=fn, n_images=n)
+
+
+@dataclass(frozen=True)
+class PanopticMetrics:
+    """What :func:`compute` derives from a merged state.
+
+    Attributes:
+        metrics: ``PQ SQ RQ N`` for All, ``_th`` Things and ``_st`` Stuff (:data:`METRIC_KEYS`);
+            fractions, ``None`` for a group without any category with ``tp + fp + fn > 0``
+            (panopticapi divides by zero there); ``N`` counts those categories.
+        pq, sq, rq: Per category (state order), float64, NaN where ``tp + fp + fn = 0``
+            (panopticapi reports 0.0 there and leaves the category out of the means).
+        notices: One ``empty-group`` notice per group that is ``None``.
+    """
+
+    metrics: dict[str, float | int | None]
+    pq: np.ndarray
+    sq: np.ndarray
+    rq: np.ndarray
+    notices: list[Notice]
+
+
+def compute(state: PanopticState, isthing: np.ndarray) -> PanopticMetrics:
+    """Per-class and averaged PQ / SQ / RQ (panopticapi ``PQStat.pq_average``).
+
+    Args:
+        state: Merged statistics.
+        isthing: Thing flag per category of ``state.category_ids``.
+
+    Example:
+        >>> s = PanopticState(np.array([1, 2]), iou=np.array([1.5, 0.0]),
+        ...                   tp=np.array([2, 0]), fp=np.array([1, 0]), fn=np.array([1, 0]))
+        >>> m = compute(s, np.array([True, False]))
+        >>> m.metrics["PQ"], m.metrics["SQ"], m.metrics["RQ"], m.metrics["N_st"]
+        (0.5, 0.75, 0.6666666666666666, 0)
+    """
+    tp, fp, fn = state.tp, state.fp, state.fn
+    defined = (tp + fp + fn) > 0
+    denominator = tp + 0.5 * fp + 0.5 * fn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pq = np.where(defined, state.iou / denominator, np.nan)
+        sq = np.where(defined, np.where(tp != 0, state.iou / tp, 0.0), np.nan)
+        rq = np.where(defined, tp / denominator, np.nan)
+    metrics: dict[str, float | int | None] = {}
+    notices = []
+    thing = np.asarray(isthing, dtype=bool)
+    for suffix, want in GROUPS:
+        rows = np.flatnonzero(defined & (True if want is None else thing == want))
+        n = len(rows)
+        for name, values in (("PQ", pq), ("SQ", sq), ("RQ", rq)):
+            total = 0.0
+            for v in values[rows].tolist():  # sequential sum in category order, as official
+                total += v
+            metrics[f"{name}{suffix}"] = total / n if n else None
+        metrics[f"N{suffix}"] = n
+        if not n:
+            group, kind = _GROUP_NAMES[suffix]
+            notices.append(Notice("empty-group", f"no {kind}category has any ground-truth or"
+                                  f" predicted segment: PQ/SQ/RQ of '{group}' are null"
+                                  " (panopticapi raises ZeroDivisionError here)"))
+    return PanopticMetrics(metrics={k: metrics[k] for k in METRIC_KEYS}, pq=pq, sq=sq, rq=rq,
+                           notices=notices)
