@@ -3,8 +3,9 @@
 the boundary similarity of ``coco_match`` (``docs/protocols/boundary.md``).
 
 Pure computation on the common schema: :func:`prepare` (evaluation order, ``maxDets``) ->
-per-image-shard :func:`evaluate_images` (overlaps + greedy matching, optionally in parallel
-processes) -> :meth:`CocoState.merge` -> :func:`compute` (accumulate + summarize).
+per-image-shard :func:`evaluate_images` (overlaps + greedy matching; the caller may run
+the shards in parallel processes) -> :meth:`CocoState.merge` -> :func:`compute`
+(accumulate + summarize).
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from __future__ import annotations
 __all__ = ["CocoMetrics", "compute", "evaluate_coco_state", "score_ties", "tie_notice"]
 
 import itertools
-import multiprocessing
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +37,8 @@ from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.schema import Predictions
 
 Progress = Callable[[int, int], None]
+ShardMapper = Callable[[Callable[[Any, int, int], CocoState], Any, list[tuple[int, int]]],
+                       Iterable[CocoState]]
 _SHARD_IMAGES = 250  # images per unit of work (progress granularity, load balance)
 # Keys of ``metrics``, in pycocotools' ``stats`` order.
 METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
@@ -62,46 +63,39 @@ class CocoMetrics:
     per_class: list[dict[str, float | None]]
 
 
+def _shard(context: tuple[PreparedInstances, CocoParams, IouType], start: int,
+           stop: int) -> CocoState:
+    prepared, params, iou_type = context
+    return evaluate_images(prepared, params, iou_type, start, stop)
+
+
 def evaluate_coco_state(
-    prepared: PreparedInstances, params: CocoParams, iou_type: IouType, *, workers: int = 1,
-    progress: Progress | None = None,
+    prepared: PreparedInstances, params: CocoParams, iou_type: IouType, *,
+    mapper: ShardMapper | None = None, progress: Progress | None = None,
 ) -> CocoState:
-    """Per-image stage over all images, in shards, optionally in parallel processes."""
+    """Per-image stage over all images, in shards of :data:`_SHARD_IMAGES` images.
+
+    Args:
+        mapper: Runs ``task(context, start, stop)`` for each shard and yields the results in
+            shard order (the workflows pass a process pool); in this process if None.
+        progress: Called with (images done, images total) after each shard.
+    """
     n = len(prepared.image_ids)
     shards = list(itertools.pairwise([*range(0, n, _SHARD_IMAGES), n]))
-    workers = (os.cpu_count() or 1) if workers <= 0 else workers
     state = CocoState.empty(prepared.category_ids, len(params.area_ranges),
                             len(params.iou_thresholds), fingerprint(params, iou_type))
-    done = 0
-    pool = None
-    if workers > 1 and len(shards) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        global _WORK
-        _WORK = (prepared, params, iou_type)
-        pool = multiprocessing.get_context("fork").Pool(min(workers, len(shards)))
-        results: Any = pool.imap(_run_shard, shards)
-    else:
-        results = (evaluate_images(prepared, params, iou_type, a, b) for a, b in shards)
-    try:
-        for (a, b), part in zip(shards, results, strict=True):
-            state = state.merge(part)
-            done += b - a
-            if progress is not None:
-                progress(done, n)
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-            _WORK = None
+    run = mapper or _serial
+    for (_, stop), part in zip(shards, run(_shard, (prepared, params, iou_type), shards),
+                               strict=True):
+        state = state.merge(part)
+        if progress is not None:
+            progress(stop, n)
     return state
 
 
-_WORK: tuple[PreparedInstances, CocoParams, IouType] | None = None
-
-
-def _run_shard(bounds: tuple[int, int]) -> CocoState:
-    assert _WORK is not None
-    prepared, params, iou_type = _WORK
-    return evaluate_images(prepared, params, iou_type, *bounds)
+def _serial(task: Callable[[Any, int, int], CocoState], context: Any,
+            shards: list[tuple[int, int]]) -> Iterator[CocoState]:
+    return (task(context, a, b) for a, b in shards)
 
 
 def _none_if_undefined(v: float) -> float | None:

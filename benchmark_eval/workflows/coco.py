@@ -31,6 +31,7 @@ from benchmark_eval.protocols.coco_params import BoundaryParams, CocoParams
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
 from benchmark_eval.workflows.base import Progress, Workflow, json_inputs, read_both
+from benchmark_eval.workflows.pool import fork_map
 
 
 def _params_model(iou_type: IouType) -> type[CocoParams]:
@@ -89,7 +90,8 @@ def evaluate_coco(
         gt_ignore = dataset.instances.ignore | dataset.instances.iscrowd
         notices = [n for n in notices if n.code != "ignore-overridden"]
     prepared = prepare(dataset, preds, p, iou_type, gt_ignore=gt_ignore)
-    state = evaluate_coco_state(prepared, p, iou_type, workers=workers, progress=progress)
+    state = evaluate_coco_state(prepared, p, iou_type, mapper=partial(fork_map, workers=workers),
+                                progress=progress)
     inst = dataset.instances
     counts = {
         "gt_instances": len(inst),

@@ -31,6 +31,7 @@ from benchmark_eval.protocols.lvis import (
 )
 from benchmark_eval.report.lvis import LvisResult
 from benchmark_eval.workflows.base import Progress, Workflow, json_inputs, read_both
+from benchmark_eval.workflows.pool import fork_map
 
 
 def _params(params: LvisParams | dict[str, Any] | None) -> LvisParams:
@@ -77,8 +78,8 @@ def evaluate_lvis(
         raise problems.error()
     lp = prepare_lvis(dataset, fed, ignore, preds, p, iou_type)
     engine = p.engine_params()
-    state = evaluate_coco_state(lp.prepared, engine, iou_type, workers=workers,
-                                progress=progress)
+    state = evaluate_coco_state(lp.prepared, engine, iou_type,
+                                mapper=partial(fork_map, workers=workers), progress=progress)
     frequency = fed.frequency[np.argsort(dataset.categories.ids)]  # K axis: sorted ids
     counts = {
         "gt_instances": len(dataset.instances),

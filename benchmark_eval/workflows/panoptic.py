@@ -13,9 +13,6 @@ from __future__ import annotations
 __all__ = ["WORKFLOWS", "evaluate_panoptic", "validate_panoptic"]
 
 import argparse
-import itertools
-import multiprocessing
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +43,7 @@ from benchmark_eval.protocols.panoptic import ImageStats, accumulate, compute, i
 from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.report.panoptic import PanopticResult
 from benchmark_eval.workflows.base import Progress, Workflow
+from benchmark_eval.workflows.pool import cores, fork_map, shard_bounds
 
 _SHARD_IMAGES = 16  # images per unit of work in a pool (load balance, progress granularity)
 Folder = str | Path | None
@@ -99,43 +97,23 @@ def _run(work: _Work, start: int, stop: int, progress: Progress | None = None) -
     return _Shard(state, shard.problems, shard.mismatches)
 
 
-_WORK: _Work | None = None
-
-
-def _run_shard(bounds: tuple[int, int]) -> _Shard:
-    assert _WORK is not None
-    return _run(_WORK, *bounds)
-
-
-def _cores(workers: int) -> int:
-    return (os.cpu_count() or 1) if workers <= 0 else workers
-
-
 def _run_all(work: _Work, *, workers: int, progress: Progress | None) -> _Shard:
     """Every image: in this process (one running sum, as panopticapi on one core), or in
     shards over a fork-based pool, their states merged in shard order."""
-    global _WORK
     n = len(work.gt.dataset)
-    workers = min(_cores(workers), -(-n // _SHARD_IMAGES))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    shards = shard_bounds(n, _SHARD_IMAGES)
+    if min(cores(workers), len(shards)) <= 1:
         return _run(work, 0, n, progress)
-    shards = list(itertools.pairwise([*range(0, n, _SHARD_IMAGES), n]))
     state = PanopticState.empty(work.gt.dataset.categories.ids)
     problems: list[tuple[str, Problem]] = []
     mismatches: list[tuple[int, int, float, int]] = []
-    _WORK = work
-    pool = multiprocessing.get_context("fork").Pool(workers)
-    try:
-        for (_, b), part in zip(shards, pool.imap(_run_shard, shards), strict=True):
-            state = state.merge(part.state)
-            problems += part.problems
-            mismatches += part.mismatches
-            if progress is not None:
-                progress(b, n)
-    finally:
-        pool.terminate()
-        pool.join()
-        _WORK = None
+    for (_, stop), part in zip(shards, fork_map(_run, work, shards, workers=workers),
+                               strict=True):
+        state = state.merge(part.state)
+        problems += part.problems
+        mismatches += part.mismatches
+        if progress is not None:
+            progress(stop, n)
     return _Shard(state, problems, mismatches)
 
 

@@ -17,9 +17,6 @@ __all__ = ["WORKFLOWS", "evaluate_label_maps", "evaluate_semantic", "semantic_st
            "validate_semantic"]
 
 import argparse
-import itertools
-import multiprocessing
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -45,6 +42,7 @@ from benchmark_eval.protocols.semantic_params import (
 from benchmark_eval.protocols.semantic_state import SemanticState
 from benchmark_eval.report.semantic import SemanticResult
 from benchmark_eval.workflows.base import Progress, Workflow
+from benchmark_eval.workflows.pool import fork_map, shard_bounds
 
 _SHARD_IMAGES = 32  # images per unit of work (progress granularity, load balance)
 BINARY_DEFAULTS: dict[str, Any] = {
@@ -109,36 +107,20 @@ def _checked(counter: PairCounter, pair: LabelMapPair) -> list[Problem]:
     return []
 
 
-_WORK: tuple[Sequence[LabelMapPair], ValueTables, SemanticParams, bool] | None = None
-
-
-def _run_shard(bounds: tuple[int, int]) -> tuple[SemanticState, list[Problem]]:
-    assert _WORK is not None
-    pairs, tables, params, collect = _WORK
-    return _count(pairs[bounds[0]:bounds[1]], tables, params, collect)
+def _count_shard(context: tuple[Sequence[LabelMapPair], ValueTables, SemanticParams, bool],
+                 start: int, stop: int) -> tuple[SemanticState, list[Problem]]:
+    pairs, tables, params, collect = context
+    return _count(pairs[start:stop], tables, params, collect)
 
 
 def _shards(pairs: Sequence[LabelMapPair], params: SemanticParams, *, workers: int,
             collect: bool) -> Iterator[tuple[int, tuple[SemanticState, list[Problem]]]]:
-    """``(images done, shard result)`` for every shard, in order."""
-    n = len(pairs)
-    tables = build_tables(params)
-    shards = list(itertools.pairwise([*range(0, n, _SHARD_IMAGES), n]))
-    workers = (os.cpu_count() or 1) if workers <= 0 else workers
-    if workers > 1 and len(shards) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        global _WORK
-        _WORK = (pairs, tables, params, collect)  # inherited by the forked workers
-        pool = multiprocessing.get_context("fork").Pool(min(workers, len(shards)))
-        try:
-            for (_, b), part in zip(shards, pool.imap(_run_shard, shards), strict=True):
-                yield b, part
-        finally:
-            pool.terminate()
-            pool.join()
-            _WORK = None
-    else:
-        for a, b in shards:
-            yield b, _count(pairs[a:b], tables, params, collect)
+    """``(images done, shard result)`` for every shard, in order (forked pool if asked)."""
+    shards = shard_bounds(len(pairs), _SHARD_IMAGES)
+    context = (pairs, build_tables(params), params, collect)
+    parts = fork_map(_count_shard, context, shards, workers=workers)
+    for (_, stop), part in zip(shards, parts, strict=True):
+        yield stop, part
 
 
 def semantic_state(pairs: Iterable[LabelMapPair], params: SemanticParams, *, workers: int = 1,
