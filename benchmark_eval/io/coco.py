@@ -427,14 +427,17 @@ def _uncompressed_ok(counts: list[Any], h: int, w: int, i: int, problems: Proble
 
 def _check_compressed(rles: Sequence[Rle], index: Sequence[int], field: str,
                       problems: ProblemList, *, sizes: np.ndarray | None = None,
-                      store: np.ndarray | None = None) -> RleCheck:
+                      store: np.ndarray | None = None,
+                      counts: Sequence[Any] | None = None) -> RleCheck:
     """Decode and check compressed RLE dicts; problems name the records by ``index``.
 
     Args:
         sizes: The masks' ``[h, w]`` if already known, ``(N, 2)``.
         store: Keep the decoded runs of these masks only (all are checked).
+        counts: The masks' ``counts`` if already extracted.
     """
-    counts = [r["counts"] for r in rles]
+    if counts is None:
+        counts = [r["counts"] for r in rles]
     if sizes is None:
         sizes = np.array([r["size"] for r in rles], dtype=np.int64).reshape(-1, 2)
     check = check_compressed_rles(counts, sizes[:, 0], sizes[:, 1], store=store)
@@ -501,6 +504,7 @@ class RawResults:
     area_from_box: bool = False
     boxes: np.ndarray | None = None  # NaN rows: no box in the record
     masks: list[Rle] | None = None
+    mask_counts: list[Any] | None = None  # the masks' compressed ``counts`` (str or bytes)
     mask_sizes: np.ndarray | None = None
     mask_area: np.ndarray | None = None
     mask_runs: MaskRuns | None = None
@@ -631,12 +635,17 @@ def _result_boxes(data: list[dict[str, Any]], problems: ProblemList,
 
 
 def _result_segmentations(data: list[dict[str, Any]], problems: ProblemList
-                          ) -> tuple[list[Rle], np.ndarray] | None:
-    """The RLE dicts and their sizes ``(N, 2)``, or ``None`` after recording problems."""
+                          ) -> tuple[list[Rle], list[Any], np.ndarray] | None:
+    """The RLE dicts, their ``counts`` and their sizes ``(N, 2)``; ``None`` after recording
+    problems. One pass per field; the record-by-record walk only runs on failure."""
     field = "results"
     segs: list[Any] = [r.get("segmentation") for r in data]
-    well_formed = set(map(type, segs)) <= {dict} and all(
-        "size" in s and type(s.get("counts")) in (str, list) for s in segs)
+    try:
+        counts = [s["counts"] for s in segs]
+        sizes = [s["size"] for s in segs]
+        well_formed = set(map(type, counts)) <= {str, list}
+    except (KeyError, TypeError):
+        well_formed = False
     if not well_formed:
         bad = np.array([not (isinstance(s, dict) and "size" in s
                              and isinstance(s.get("counts"), (str, list))) for s in segs])
@@ -645,7 +654,6 @@ def _result_segmentations(data: list[dict[str, Any]], problems: ProblemList
             "'segmentation' must be an RLE object with 'size' and 'counts' (pycocotools"
             " takes no polygons in results)"))
         return None
-    sizes = [s["size"] for s in segs]
     if not (set(map(type, sizes)) <= {list} and set(map(len, sizes)) <= {2}
             and set(map(type, itertools.chain.from_iterable(sizes))) <= {int}):
         bad = np.array([not (isinstance(z, list) and len(z) == 2
@@ -653,7 +661,7 @@ def _result_segmentations(data: list[dict[str, Any]], problems: ProblemList
         problems.add_where(bad, field, "malformed RLE size",
                            lambda i: f"RLE 'size' must be [height, width], got {sizes[i]!r}")
         return None
-    return segs, np.array(sizes, dtype=np.int64).reshape(-1, 2)
+    return segs, counts, np.array(sizes, dtype=np.int64).reshape(-1, 2)
 
 
 def _read_result_masks(data: list[dict[str, Any]], raw: RawResults) -> None:
@@ -662,20 +670,23 @@ def _read_result_masks(data: list[dict[str, Any]], raw: RawResults) -> None:
     parsed = _result_segmentations(data, problems)
     if parsed is None:
         return
-    segs, size = parsed
-    rles: list[Rle] = list(segs)
+    segs, counts, size = parsed
+    rles: list[Rle] = segs
     bad = np.zeros(len(segs), dtype=bool)
-    for i in [i for i, s in enumerate(segs) if type(s["counts"]) is list]:
-        h, w = int(size[i, 0]), int(size[i, 1])
-        if _uncompressed_ok(segs[i]["counts"], h, w, i, problems, field):
-            rles[i] = compress_uncompressed([segs[i]], h, w)[0]
-        else:
-            bad[i] = True
+    if list in set(map(type, counts)):  # uncompressed RLE in results: converted one by one
+        rles = list(segs)
+        for i in [i for i, c in enumerate(counts) if type(c) is list]:
+            h, w = int(size[i, 0]), int(size[i, 1])
+            if _uncompressed_ok(counts[i], h, w, i, problems, field):
+                rles[i] = compress_uncompressed([segs[i]], h, w)[0]
+                counts[i] = rles[i]["counts"]
+            else:
+                bad[i] = True
     if bad.any():  # still check the other masks, so validate lists every problem
         ok = np.flatnonzero(~bad).tolist()
         _check_compressed([rles[i] for i in ok], ok, field, problems, sizes=size[ok])
         return
-    raw.masks, raw.mask_sizes = rles, size
+    raw.masks, raw.mask_counts, raw.mask_sizes = rles, counts, size
 
 
 def decode_result_masks(raw: RawResults, store: np.ndarray | None = None) -> None:
@@ -688,5 +699,5 @@ def decode_result_masks(raw: RawResults, store: np.ndarray | None = None) -> Non
     if raw.masks is None or raw.mask_sizes is None:
         return
     check = _check_compressed(raw.masks, range(len(raw.masks)), "results", raw.problems,
-                              sizes=raw.mask_sizes, store=store)
+                              sizes=raw.mask_sizes, store=store, counts=raw.mask_counts)
     raw.mask_area, raw.mask_runs = check.area, check.runs

@@ -194,7 +194,7 @@ def _join_ascii(counts: Sequence[bytes | str]) -> tuple[bytes, np.ndarray]:
     """All strings as one bytes object and their byte lengths. JSON gives ``str``: one
     join and one ASCII encode; a non-ASCII string (never valid RLE) is encoded as UTF-8 so
     the decoder sees (and reports) its bytes >= 0x80."""
-    if all(isinstance(c, str) for c in counts):
+    if set(map(type, counts)) == {str}:
         joined = "".join(counts)  # type: ignore[arg-type]
         if joined.isascii():
             return joined.encode("ascii"), np.fromiter(map(len, counts), np.int64, len(counts))

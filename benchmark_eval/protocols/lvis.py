@@ -31,6 +31,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from benchmark_eval.protocols.coco import per_class_values
 from benchmark_eval.protocols.coco_accumulate import Accumulated, accumulate
 from benchmark_eval.protocols.coco_match import IouType, PreparedInstances, prepare
 from benchmark_eval.protocols.coco_params import (
@@ -128,10 +129,16 @@ def lvis_survivors(gt: InstanceDataset, fed: FederatedLabels, image_ids: np.ndar
 
 
 def prepare_lvis(gt: InstanceDataset, fed: FederatedLabels, ignore: np.ndarray,
-                 preds: Predictions, params: LvisParams, iou_type: IouType) -> LvisPrepared:
-    """Apply LVIS' load-time cap and federated rules, then the engine's ordering."""
-    capped, federated, gt_keep = lvis_survivors(gt, fed, preds.image_ids, preds.category_ids,
-                                                preds.scores, params.max_dets)
+                 preds: Predictions, params: LvisParams, iou_type: IouType, *,
+                 survivors: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                 ) -> LvisPrepared:
+    """Apply LVIS' load-time cap and federated rules, then the engine's ordering.
+
+    Args:
+        survivors: :func:`lvis_survivors` of these predictions, if already computed.
+    """
+    capped, federated, gt_keep = survivors or lvis_survivors(
+        gt, fed, preds.image_ids, preds.category_ids, preds.scores, params.max_dets)
     det_keys = _pair_keys(preds.image_ids, preds.category_ids)
     free_fp = np.isin(det_keys, _pair_keys(fed.not_exhaustive_image,
                                            fed.not_exhaustive_category))
@@ -203,10 +210,8 @@ def compute_lvis(state: CocoState, params: LvisParams, frequency: np.ndarray) ->
         f"ARm@{md}": _summary(acc, params, False, None, "medium", None),
         f"ARl@{md}": _summary(acc, params, False, None, "large", None),
     }
-    area = params.area_ranges[0].label
-    per_class = [{
-        "AP": _summary(acc, params, True, None, area, [k]),
-        "AP50": _summary(acc, params, True, 0.5, area, [k]),
-        "AP75": _summary(acc, params, True, 0.75, area, [k]),
-    } for k in range(len(state.category_ids))]
+    # per category: the same means as COCO's per-class values (first area range), by
+    # direct slicing rather than one full-array selection per category
+    per_class = [{key: (-1.0 if v is None else v) for key, v in values.items()
+                  if key != "AR100"} for values in per_class_values(acc, params.engine_params())]
     return LvisMetrics(accumulated=acc, results=results, per_class=per_class)

@@ -63,20 +63,18 @@ def evaluate_lvis(
     (dataset, fed, ignore, notices), raw = read_both(
         partial(load_lvis_ground_truth, gt, boxes=boxes, masks=masks),
         partial(_read_results, pred, boxes=boxes, masks=masks), workers=workers)
+    survivors = None
+    if raw.image_ids is not None and raw.category_ids is not None and raw.scores is not None:
+        survivors = lvis_survivors(dataset, fed, raw.image_ids, raw.category_ids, raw.scores,
+                                   p.max_dets)
     if raw.masks is not None:
         # decode every mask (all are checked) but keep the runs of those the per-image cap
         # and the federated filter let through: typically under half of LVIS' detections
-        store = None
-        if raw.image_ids is not None and raw.category_ids is not None and (
-                raw.scores is not None):
-            capped, federated, _ = lvis_survivors(dataset, fed, raw.image_ids,
-                                                  raw.category_ids, raw.scores, p.max_dets)
-            store = capped & federated
-        decode_result_masks(raw, store)
+        decode_result_masks(raw, None if survivors is None else survivors[0] & survivors[1])
     preds, problems, pred_notices = attach_coco_results(raw, dataset, boxes=boxes, masks=masks)
     if problems or preds is None:
         raise problems.error()
-    lp = prepare_lvis(dataset, fed, ignore, preds, p, iou_type)
+    lp = prepare_lvis(dataset, fed, ignore, preds, p, iou_type, survivors=survivors)
     engine = p.engine_params()
     state = evaluate_coco_state(lp.prepared, engine, iou_type,
                                 mapper=partial(fork_map, workers=workers), progress=progress)
