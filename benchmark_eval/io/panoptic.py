@@ -406,12 +406,15 @@ class ImagePair:
             ``"json-id-absent"``) for summaries.
         area_mismatches: GT segments whose JSON ``area`` differs from their pixel count,
             as ``(segment id, JSON area, pixels)``.
+        id_maps: ``(GT, prediction)`` id maps, when asked for (``keep_id_maps``) and there
+            are no problems; else ``None``.
     """
 
     image_id: int
     pairs: SegmentPairs | None
     problems: list[tuple[str, Problem]]
     area_mismatches: list[tuple[int, float, int]]
+    id_maps: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _decode(path: Path, problems: list[tuple[str, Problem]], decoder: str | None
@@ -444,10 +447,11 @@ def _compare_ids(present: np.ndarray, pixels: np.ndarray, segments: Segments, im
 
 
 def read_image_pair(gt: PanopticSource, gt_row: int, pred: PanopticSource, pred_row: int,
-                    *, decoder: str | None = None) -> ImagePair:
+                    *, decoder: str | None = None, keep_id_maps: bool = False) -> ImagePair:
     """Decode one image's two PNGs, count pair overlaps and check ids against the JSONs.
 
-    Problems are collected, never raised: the caller decides whether to stop.
+    Problems are collected, never raised: the caller decides whether to stop. With
+    ``keep_id_maps``, the two decoded id maps come back too (Boundary PQ needs them).
     """
     image_id = int(gt.dataset.image_ids[gt_row])
     gt_png, pred_png = gt.png_path(gt_row), pred.png_path(pred_row)
@@ -479,7 +483,10 @@ def read_image_pair(gt: PanopticSource, gt_row: int, pred: PanopticSource, pred_
         ids, pixels = pred_pairs.pred_areas()
         problems += _compare_ids(ids, pixels, pred.dataset.image_segments(pred_row), image_id,
                                  pred_png, pred.dataset.source, pred_row)
-    return ImagePair(image_id, pairs if not problems else None, problems, mismatches)
+    id_maps = None
+    if keep_id_maps and not problems and gt_rgb is not None and pred_rgb is not None:
+        id_maps = (rgb_to_ids(gt_rgb), rgb_to_ids(pred_rgb))
+    return ImagePair(image_id, pairs if not problems else None, problems, mismatches, id_maps)
 
 
 def _area_mismatches(ids: np.ndarray, pixels: np.ndarray, segments: Segments

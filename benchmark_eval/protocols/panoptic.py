@@ -30,6 +30,7 @@ __all__ = [
     "IOU_THRESHOLD",
     "METRIC_KEYS",
     "ImageStats",
+    "PanopticBoundaryParams",
     "PanopticMetrics",
     "accumulate",
     "compute",
@@ -39,11 +40,15 @@ __all__ = [
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from benchmark_eval.errors import Notice
+from benchmark_eval.masks.boundary import DEFAULT_DILATION_RATIO
 from benchmark_eval.masks.panoptic import SegmentPairs, segment_pairs
+from benchmark_eval.masks.panoptic_boundary import boundary_pairs
 from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.schema.panoptic import VOID, PanopticFrame, Segments
 
@@ -53,6 +58,21 @@ IGNORE_FRACTION = 0.5  # an unmatched prediction is ignored iff its VOID + crowd
 GROUPS: tuple[tuple[str, bool | None], ...] = (("", None), ("_th", True), ("_st", False))
 METRIC_KEYS = tuple(f"{m}{suffix}" for suffix, _ in GROUPS for m in ("PQ", "SQ", "RQ", "N"))
 _GROUP_NAMES = {"": ("All", ""), "_th": ("Things", "thing "), "_st": ("Stuff", "stuff ")}
+
+
+class PanopticBoundaryParams(BaseModel):
+    """Parameters of ``coco-panoptic-boundary`` (Boundary PQ).
+
+    Attributes:
+        boundary_dilation_ratio: Band width as a fraction of the image diagonal,
+            ``d = max(1, round(ratio * sqrt(h² + w²)))`` (boundary-iou-api
+            ``pq_compute(dilation_ratio=0.02)``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    boundary_dilation_ratio: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = (
+        DEFAULT_DILATION_RATIO)
 
 
 @dataclass(frozen=True)
@@ -74,7 +94,8 @@ class ImageStats:
 
 
 def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
-                category_ids: np.ndarray) -> ImageStats:
+                category_ids: np.ndarray, *,
+                boundary_pairs: SegmentPairs | None = None) -> ImageStats:
     """Match one image's segments (panopticapi ``pq_compute_single_core``, one iteration).
 
     Args:
@@ -82,6 +103,10 @@ def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
         gt: The image's ground-truth segments (``areas`` from the JSON are used).
         pred: The image's predicted segments (areas are taken from ``pairs``).
         category_ids: The category axis (ids in the ground truth's order).
+        boundary_pairs: Boundary PQ (boundary-iou-api ``iou_type="boundary"``): the pixel
+            counts of the two band maps
+            (:func:`benchmark_eval.masks.panoptic_boundary.boundary_pairs`). Each pair's IoU
+            becomes ``min(mask IoU, boundary IoU)``, for the TP test and the IoU sum.
 
     Inputs must be consistent (every non-VOID id in ``pairs`` listed, every listed
     prediction present, known categories): adapters check that first.
@@ -101,6 +126,8 @@ def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
     # union without the prediction's VOID pixels; left to right as the official expression
     union = pred_area[pr] + gt.areas[gr] - inter - pred_void[pr]
     iou = inter / union
+    if boundary_pairs is not None:
+        iou = np.minimum(iou, _boundary_iou(boundary_pairs, gt.ids[gr], pred.ids[pr]))
     tp = iou > IOU_THRESHOLD
     gt_matched = np.zeros(len(gt), dtype=bool)
     gt_matched[gr[tp]] = True
@@ -114,6 +141,26 @@ def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
     return ImageStats(tp_category=cat[gr[tp]], tp_iou=iou[tp],
                       fp_category=_rows(category_ids, pred.category_ids[fp]),
                       fn_category=cat[fn])
+
+
+def _boundary_iou(bands: SegmentPairs, gt_ids: np.ndarray, pred_ids: np.ndarray
+                  ) -> np.ndarray:
+    """``|B_g ∩ B_p| / (|B_p| + |B_g| - |B_g ∩ B_p| - |B_p ∩ VOID|)`` of each (g, p)
+    (boundary-iou-api: the prediction's band pixels on GT VOID leave the union)."""
+    band_gt_ids, band_gt_area = bands.gt_areas()
+    band_pred_ids, band_pred_area = bands.pred_areas()
+    keys = (bands.gt_ids << 24) | bands.pred_ids  # sorted (SegmentPairs order)
+    counts = bands.counts
+
+    def lookup(table: np.ndarray, values: np.ndarray, want: np.ndarray) -> np.ndarray:
+        at = _rows(table, want)
+        return np.where(at >= 0, values[np.maximum(at, 0)], 0)
+
+    inter = lookup(keys, counts, (gt_ids << 24) | pred_ids)
+    void = lookup(keys, counts, (np.int64(VOID) << 24) | pred_ids)
+    union = (lookup(band_pred_ids, band_pred_area, pred_ids)
+             + lookup(band_gt_ids, band_gt_area, gt_ids) - inter - void)
+    return np.asarray(inter / union, dtype=np.float64)
 
 
 def _rows(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -143,10 +190,14 @@ def _ignored_share(g_row: np.ndarray, p_row: np.ndarray, count: np.ndarray, gt: 
     return out
 
 
-def frame_stats(gt: PanopticFrame, pred: PanopticFrame, category_ids: np.ndarray) -> ImageStats:
-    """:func:`image_stats` of two in-memory frames (id maps of the same shape)."""
+def frame_stats(gt: PanopticFrame, pred: PanopticFrame, category_ids: np.ndarray, *,
+                dilation_ratio: float | None = None) -> ImageStats:
+    """:func:`image_stats` of two in-memory frames (id maps of the same shape); with a
+    ``dilation_ratio``, Boundary PQ's (boundary-iou-api ``iou_type="boundary"``)."""
+    bands = (None if dilation_ratio is None
+             else boundary_pairs(gt.id_map, pred.id_map, dilation_ratio))
     return image_stats(segment_pairs(gt.id_map, pred.id_map), gt.segments, pred.segments,
-                       category_ids)
+                       category_ids, boundary_pairs=bands)
 
 
 def accumulate(category_ids: np.ndarray, images: Iterable[ImageStats]) -> PanopticState:

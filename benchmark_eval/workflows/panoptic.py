@@ -1,4 +1,6 @@
-"""Workflow ``coco-panoptic``: COCO panoptic JSON + PNG folders in, panopticapi's PQ out.
+"""Workflows ``coco-panoptic`` and ``coco-panoptic-boundary``: COCO panoptic JSON + PNG
+folders in, panopticapi's PQ out (``coco-panoptic-boundary``: boundary-iou-api's Boundary PQ,
+``pq_compute(iou_type="boundary")``: band pair counts from ``masks.panoptic_boundary`` too).
 
 Data flow: JSONs -> ``io.panoptic.load_coco_panoptic`` (checked once) -> per image, in
 shards of images, optionally in forked processes: decode both PNGs, count pair overlaps
@@ -10,9 +12,11 @@ holds one image pair at a time.
 
 from __future__ import annotations
 
-__all__ = ["WORKFLOWS", "evaluate_panoptic", "validate_panoptic"]
+__all__ = ["WORKFLOWS", "evaluate_panoptic", "evaluate_panoptic_boundary",
+           "validate_panoptic"]
 
 import argparse
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +43,14 @@ from benchmark_eval.io.panoptic import (
     read_image_pair,
     summarise_problems,
 )
-from benchmark_eval.protocols.panoptic import ImageStats, accumulate, compute, image_stats
+from benchmark_eval.masks.panoptic_boundary import boundary_pairs
+from benchmark_eval.protocols.panoptic import (
+    ImageStats,
+    PanopticBoundaryParams,
+    accumulate,
+    compute,
+    image_stats,
+)
 from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.report.panoptic import PanopticResult
 from benchmark_eval.workflows.base import Progress, Workflow
@@ -58,6 +69,7 @@ class _Work:
     pred_rows: np.ndarray
     collect: bool  # validate: collect problems and skip matching; evaluate: raise
     decoder: str | None
+    dilation_ratio: float | None = None  # Boundary PQ's band width ratio; None: PQ
 
 
 @dataclass(frozen=True)
@@ -77,15 +89,21 @@ def _images(work: _Work, start: int, stop: int, shard: _Shard,
     category_ids = work.gt.dataset.categories.ids
     for i in range(start, stop):
         j = int(work.pred_rows[i])
-        pair = read_image_pair(work.gt, i, work.pred, j, decoder=work.decoder)
+        boundary = work.dilation_ratio is not None and not work.collect
+        pair = read_image_pair(work.gt, i, work.pred, j, decoder=work.decoder,
+                               keep_id_maps=boundary)
         shard.mismatches.extend((pair.image_id, *m) for m in pair.area_mismatches)
         if pair.problems:
             if not work.collect:
                 raise _error(pair.problems)
             shard.problems.extend(pair.problems)
         elif pair.pairs is not None and not work.collect:
+            bands = None
+            if work.dilation_ratio is not None and pair.id_maps is not None:
+                bands = boundary_pairs(*pair.id_maps, work.dilation_ratio)
             yield image_stats(pair.pairs, work.gt.dataset.image_segments(i),
-                              work.pred.dataset.image_segments(j), category_ids)
+                              work.pred.dataset.image_segments(j), category_ids,
+                              boundary_pairs=bands)
         if progress is not None and ((i + 1 - start) % _SHARD_IMAGES == 0 or i + 1 == stop):
             progress(i + 1, stop)
 
@@ -167,10 +185,46 @@ def evaluate_panoptic(*, gt: Source, pred: Source, gt_dir: Folder = None,
     """
     if params is not None:
         raise ConfigError("coco-panoptic has no parameters")
+    return _evaluate(gt=gt, pred=pred, gt_dir=gt_dir, pred_dir=pred_dir, workers=workers,
+                     progress=progress, decoder=decoder, dilation_ratio=None)
+
+
+def evaluate_panoptic_boundary(
+        *, gt: Source, pred: Source, gt_dir: Folder = None, pred_dir: Folder = None,
+        params: PanopticBoundaryParams | dict[str, Any] | None = None, workers: int = 1,
+        progress: Progress | None = None, decoder: str | None = None) -> PanopticResult:
+    """Evaluate COCO panoptic predictions with Boundary PQ (boundary-iou-api
+    ``pq_compute(iou_type="boundary")``): each pair's IoU is ``min(mask IoU, boundary IoU)``.
+
+    Args:
+        params: :class:`PanopticBoundaryParams` (or a dict of its fields); default ratio
+            0.02.
+        gt, pred, gt_dir, pred_dir, workers, progress, decoder: As :func:`evaluate_panoptic`.
+    """
+    if params is None:
+        params = PanopticBoundaryParams()
+    elif isinstance(params, dict):
+        try:
+            params = PanopticBoundaryParams(**params)
+        except ValueError as exc:
+            raise ConfigError(f"invalid coco-panoptic-boundary parameters: {exc}") from exc
+    elif not isinstance(params, PanopticBoundaryParams):
+        raise ConfigError("coco-panoptic-boundary takes PanopticBoundaryParams, got"
+                          f" {type(params).__name__}")
+    result = _evaluate(gt=gt, pred=pred, gt_dir=gt_dir, pred_dir=pred_dir, workers=workers,
+                       progress=progress, decoder=decoder,
+                       dilation_ratio=params.boundary_dilation_ratio)
+    return dataclasses.replace(result, protocol="coco-panoptic-boundary")
+
+
+def _evaluate(*, gt: Source, pred: Source, gt_dir: Folder, pred_dir: Folder, workers: int,
+              progress: Progress | None, decoder: str | None,
+              dilation_ratio: float | None) -> PanopticResult:
     gt_src, pred_src = _sources(gt, pred, gt_dir, pred_dir)
     _check_folders((gt_src, "gt_dir"), (pred_src, "pred_dir"))
     rows = match_predictions(gt_src.dataset, pred_src.dataset)
-    work = _Work(gt_src, pred_src, rows, collect=False, decoder=decoder)
+    work = _Work(gt_src, pred_src, rows, collect=False, decoder=decoder,
+                 dilation_ratio=dilation_ratio)
     total = _run_all(work, workers=workers, progress=progress)
     seg = gt_src.dataset.segments
     offsets = pred_src.dataset.offsets
@@ -234,6 +288,22 @@ def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
     return options
 
 
+def _add_boundary_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
+    _add_arguments(parser, evaluate)
+    if evaluate:
+        parser.add_argument("--dilation-ratio", type=float, metavar="R",
+                            default=PanopticBoundaryParams().boundary_dilation_ratio,
+                            help="band width as a fraction of the image diagonal"
+                                 " (default 0.02, boundary-iou-api's)")
+
+
+def _boundary_cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
+    options = _cli_options(args, evaluate)
+    if evaluate:
+        options["params"] = {"boundary_dilation_ratio": args.dilation_ratio}
+    return options
+
+
 WORKFLOWS = (Workflow(
     name="coco-panoptic",
     summary="COCO panoptic PQ/SQ/RQ (panopticapi evaluation.py pq_compute)",
@@ -242,4 +312,12 @@ WORKFLOWS = (Workflow(
     add_arguments=_add_arguments,
     cli_options=_cli_options,
     example="--gt panoptic_val2017.json --pred panoptic_results.json",
-),)
+), Workflow(
+    name="coco-panoptic-boundary",
+    summary="COCO panoptic Boundary PQ (boundary-iou-api pq_compute, iou_type='boundary')",
+    evaluate=evaluate_panoptic_boundary,
+    validate=validate_panoptic,
+    add_arguments=_add_boundary_arguments,
+    cli_options=_boundary_cli_options,
+    example="--gt panoptic_val2017.json --pred panoptic_results.json --dilation-ratio 0.02",
+))
