@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from benchmark_eval.convert_cityscapes import CLI_CONVERSIONS as CITYSCAPES_CONVERSIONS
+from benchmark_eval.convert_cityscapes import add_cli_parsers as add_cityscapes_parsers
+from benchmark_eval.convert_cityscapes import run_cli as run_cityscapes_conversion
 from benchmark_eval.errors import BenchmarkEvalError, ConfigError, InputError, Problem
 from benchmark_eval.io.jsonfile import write_json
 from benchmark_eval.workflows import WORKFLOWS, Workflow
@@ -26,6 +29,7 @@ _CONVERSIONS = {
     "instances-to-panoptic": "COCO instances (+ stuff) -> COCO panoptic JSON + PNGs",
     "panoptic-to-instances": "COCO panoptic -> COCO instances with RLE masks",
     "panoptic-to-semantic": "COCO panoptic -> semantic label PNGs (category id per pixel)",
+    **CITYSCAPES_CONVERSIONS,
 }
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -121,11 +125,15 @@ def _convert_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--out-dir", required=True, type=Path, metavar="DIR")
     c.add_argument("--void", type=int, default=0, metavar="VALUE",
                    help="label of VOID pixels (default 0, as panopticapi's converter)")
+    add_cityscapes_parsers(kinds)
 
 
 def _convert(args: argparse.Namespace, out: TextIO) -> int:
     from benchmark_eval import convert
 
+    if args.conversion in CITYSCAPES_CONVERSIONS:
+        run_cityscapes_conversion(args, out)
+        return EXIT_OK
     if args.conversion == "instances-to-panoptic":
         done = convert.convert_instances_to_panoptic(
             args.instances, args.out, out_dir=args.out_dir, stuff=args.stuff,

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from benchmark_eval.errors import FormatError, Problem
+from benchmark_eval.io.pngdecode import decode_grayscale
 
 try:
     import pyspng
@@ -185,8 +186,10 @@ def decode_gray(data: bytes, path: str | Path, *, decoder: str | None = None) ->
     """Decode a single-channel PNG (grayscale or palette) to ``(H, W)`` integers.
 
     The values are those of :func:`read_label_map` (palette indices, 16-bit values, 0/1 for
-    1-bit). 8-bit grayscale goes through pyspng when installed; every other kind through
-    Pillow (pyspng expands 1-bit and 16-bit grayscale to wider formats and is slower there).
+    1-bit). 8- and 16-bit grayscale go through :mod:`benchmark_eval.io.pngdecode`
+    (libdeflate, 3-5x faster than Pillow, same pixels) when it can, else 8-bit grayscale
+    through pyspng when installed; every other kind through Pillow (pyspng expands 1-bit
+    and 16-bit grayscale to wider formats and is slower there).
 
     Args:
         data: The PNG file's bytes.
@@ -198,6 +201,10 @@ def decode_gray(data: bytes, path: str | Path, *, decoder: str | None = None) ->
         FormatError: Not a PNG, corrupt, or more than one channel.
     """
     header = png_header(data, path)
+    if header.color_type == 0 and header.bit_depth in (8, 16) and decoder is None:
+        fast = decode_grayscale(data)  # libdeflate + our unfilter; None: not handled
+        if fast is not None:
+            return fast
     if (header.color_type == 0 and header.bit_depth == 8 and pyspng is not None
             and (decoder or PNG_DECODER) == "pyspng"):
         try:

@@ -1,0 +1,284 @@
+"""Reading Cityscapes files, checked: label-id and instance-id maps, predicted masks,
+prediction lists (the official instance result format), one semantic image's three maps.
+
+Grayscale PNGs go through :mod:`benchmark_eval.io.pngdecode` (libdeflate, into reused output
+arrays) and fall back to :mod:`benchmark_eval.io.png`. Problems name the file and, for
+prediction lists, the line. The search for the files is in :mod:`benchmark_eval.io.cityscapes`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InstanceLine",
+    "PredictionList",
+    "load_semantic_image",
+    "mask_of_line",
+    "read_instance_ids",
+    "read_label_ids",
+    "read_mask",
+    "read_prediction_list",
+    "train_ids_to_ids",
+]
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from benchmark_eval.errors import ConsistencyError, FormatError, InputError, Problem
+from benchmark_eval.io.png import decode_gray, png_header, read_png_bytes
+from benchmark_eval.io.pngdecode import Allocate, OutputBuffers, decode_grayscale
+from benchmark_eval.schema.cityscapes import LABEL_BY_ID, LABEL_BY_TRAIN_ID, train_id_to_id_table
+
+if TYPE_CHECKING:
+    from benchmark_eval.io.cityscapes import SemanticJob
+
+
+# --------------------------------------------------------------------------------- readers
+
+
+def read_label_ids(path: str | Path, *, allocate: Allocate | None = None) -> np.ndarray:
+    """A single-channel label-id PNG as ``(H, W)`` integers (the values
+    ``np.array(Image.open(path))`` gives, decoded with libdeflate when possible).
+
+    Args:
+        path: The PNG.
+        allocate: Gives the output array of the fast decoder (reused buffers).
+
+    Raises:
+        FormatError: Unreadable, or several channels (e.g. a colour-coded prediction).
+    """
+    data = read_png_bytes(path)
+    decoded = decode_grayscale(data, allocate=allocate)
+    return decoded if decoded is not None else decode_gray(data, path)
+
+
+def read_instance_ids(path: str | Path, *, allocate: Allocate | None = None) -> np.ndarray:
+    """An instance-id PNG (16-bit, ``label * 1000 + k`` or a plain label id) as ``(H, W)``.
+
+    Raises:
+        FormatError: Unreadable, or several channels.
+    """
+    return read_label_ids(path, allocate=allocate)
+
+
+def read_mask(path: str | Path, *, allocate: Allocate | None = None
+              ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """A predicted instance mask as ``(H, W)`` (non-zero pixels belong to the instance), and
+    the box of its non-zero pixels when the decoder found it (first row, last row + 1, first
+    column, last column + 1; all -1 for an empty mask), else None.
+
+    8-bit grayscale and 1-bit PNGs are used as decoded; any other kind is converted to
+    8-bit grayscale by Pillow first (``Image.convert("L")``, as the official script does), so
+    e.g. a palette index whose colour is black is background.
+
+    Raises:
+        FormatError: Not a readable PNG.
+    """
+    data = read_png_bytes(path)
+    header = png_header(data, path)
+    if header.color_type == 0 and header.bit_depth == 8:
+        box = np.full(4, -2, dtype=np.int64)
+        mask = decode_grayscale(data, box=box, allocate=allocate)
+        if mask is not None and box[0] != -2:
+            r0, r1, c0, c1 = (int(v) for v in box)
+            return mask, (r0, r1, c0, c1)
+    if header.color_type == 0 and header.bit_depth in (1, 8):
+        return decode_gray(data, path), None
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert("L")), None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise FormatError(Problem(str(path), f"not a readable PNG: {exc}")) from exc
+
+
+# ---------------------------------------------------------------------- instance predictions
+
+
+@dataclass(frozen=True)
+class InstanceLine:
+    """One predicted instance of a prediction text file.
+
+    Attributes:
+        line: 1-based line number in the text file.
+        mask: The mask PNG (absolute, normalised path).
+        label_id: Cityscapes label id.
+        score: Confidence.
+    """
+
+    line: int
+    mask: str
+    label_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class PredictionList:
+    """A parsed prediction text file.
+
+    Attributes:
+        lines: Valid lines; a mask listed twice appears once, at its first position with its
+            last label and score (the official script keeps them in a dict).
+        problems: Malformed lines, each naming the file and line.
+        duplicates: Lines whose mask was already listed.
+    """
+
+    lines: list[InstanceLine]
+    problems: list[Problem]
+    duplicates: int
+
+
+def _label_id(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if math.isfinite(value) and value.is_integer() else None
+
+
+def _parse_line(text: str, n: int, base: str, root: str, where: str
+                ) -> InstanceLine | str:
+    """The line as an :class:`InstanceLine`, or what is wrong with it."""
+    fields = text.split()
+    if len(fields) != 3:
+        return (f"expected 'MASK.png LABEL_ID CONFIDENCE' (3 fields), got {len(fields)}:"
+                f" {text.strip()[:60]!r}")
+    rel, label_text, score_text = fields
+    if os.path.isabs(rel):
+        return f"mask path {rel!r} is absolute; expected a path relative to {where}"
+    mask = os.path.normpath(os.path.join(base, rel))
+    if not mask.startswith(root) or (len(mask) > len(root) and mask[len(root)] != os.sep
+                                     and not root.endswith(os.sep)):
+        return f"mask path {rel!r} leaves the prediction folder {root}"
+    label_id = _label_id(label_text)
+    if label_id is None:
+        return f"label id {label_text!r} is not an integer"
+    if label_id not in LABEL_BY_ID:
+        return f"label id {label_id} is not in the Cityscapes label table (0..33, -1)"
+    try:
+        score = float(score_text)
+    except ValueError:
+        score = math.nan
+    if not math.isfinite(score):
+        return f"confidence {score_text!r} is not a finite number"
+    return InstanceLine(n, mask, label_id, score)
+
+
+def read_prediction_list(path: str | Path, root: str | Path) -> PredictionList:
+    """Parse a prediction text file; blank lines are skipped.
+
+    Args:
+        path: The text file.
+        root: The prediction folder every mask must stay in.
+
+    Raises:
+        FormatError: The file cannot be read (problems of single lines are returned).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(Problem(str(path), f"cannot read the prediction list: {exc}")
+                          ) from exc
+    base = os.path.dirname(os.path.abspath(path))
+    root_abs = os.path.abspath(root)
+    by_mask: dict[str, InstanceLine] = {}
+    problems: list[Problem] = []
+    duplicates = 0
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parsed = _parse_line(line, n, base, root_abs, "the text file's folder")
+        if isinstance(parsed, str):
+            problems.append(Problem(str(path), f"line {n}: {parsed}"))
+            continue
+        if parsed.mask in by_mask:
+            duplicates += 1
+            first = by_mask[parsed.mask]
+            parsed = InstanceLine(first.line, parsed.mask, parsed.label_id, parsed.score)
+        by_mask[parsed.mask] = parsed
+    return PredictionList(list(by_mask.values()), problems, duplicates)
+
+
+# ------------------------------------------------------------------------ one image, checked
+
+
+def _size(a: np.ndarray) -> str:
+    return f"{a.shape[1]}x{a.shape[0]}" if a.ndim == 2 else f"shape {a.shape}"
+
+
+_TRAIN_TO_ID = train_id_to_id_table()
+
+
+def train_ids_to_ids(pred: np.ndarray, where: str) -> np.ndarray:
+    """A train-id map as label ids (255 -> ``unlabeled``).
+
+    Raises:
+        ConsistencyError: A value that is not a train id, naming ``where``.
+    """
+    present = np.flatnonzero(np.bincount(pred.reshape(-1), minlength=256)) if (
+        pred.dtype == np.uint8) else np.unique(pred)
+    bad = [int(v) for v in present.tolist() if not 0 <= v < 256 or _TRAIN_TO_ID[v] < 0]
+    if bad:
+        valid = sorted(t for t in LABEL_BY_TRAIN_ID if t >= 0)
+        raise ConsistencyError(Problem(where, f"predicted values {bad[:10]} are not"
+                                              f" Cityscapes train ids {valid}"))
+    return _TRAIN_TO_ID[pred].astype(np.uint8)
+
+
+def load_semantic_image(job: SemanticJob, *, train_ids: bool = False,
+                        buffers: OutputBuffers | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The GT label ids, GT instance ids and predicted label ids of one image, checked.
+
+    Args:
+        job: The image's files.
+        train_ids: The prediction holds train ids (mapped to label ids).
+        buffers: Reused output arrays (the maps are then only valid until the next image).
+
+    Raises:
+        FormatError: An unreadable or multi-channel PNG.
+        ConsistencyError: Sizes differ (naming both files), or a value that is not a train id.
+    """
+    get = buffers.allocator if buffers is not None else (lambda role: None)
+    labels = read_label_ids(job.gt_labels, allocate=get("labels"))
+    instances = read_instance_ids(job.gt_instances, allocate=get("instances"))
+    pred = read_label_ids(job.pred, allocate=get("pred"))
+    if instances.shape != labels.shape:
+        raise ConsistencyError(Problem(str(job.gt_instances), f"is {_size(instances)} (WxH)"
+                                       f" but {job.gt_labels} is {_size(labels)}"))
+    if pred.shape != labels.shape:
+        raise ConsistencyError(Problem(str(job.pred), f"prediction is {_size(pred)} (WxH)"
+                                       f" but the ground truth {job.gt_labels} is"
+                                       f" {_size(labels)}"))
+    return labels, instances, train_ids_to_ids(pred, str(job.pred)) if train_ids else pred
+
+
+def mask_of_line(line: InstanceLine, listing: str | Path, shape: tuple[int, ...], *,
+                 allocate: Allocate | None = None
+                 ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """The mask of a prediction line (and its box, see :func:`read_mask`), checked against
+    the GT size.
+
+    Raises:
+        FormatError: Missing or unreadable mask (naming the mask, the line and the list).
+        ConsistencyError: The mask's size differs from the ground truth's.
+    """
+    try:
+        mask, box = read_mask(line.mask, allocate=allocate)
+    except InputError as exc:
+        raise type(exc)([Problem(p.file, f"{p.message} (line {line.line} of {listing})")
+                         for p in exc.problems]) from None
+    if mask.shape != shape:
+        raise ConsistencyError(Problem(str(line.mask), f"mask is {_size(mask)} (WxH) but the"
+                                       f" ground truth is {shape[1]}x{shape[0]} (line"
+                                       f" {line.line} of {listing})"))
+    return mask, box

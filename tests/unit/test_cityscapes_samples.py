@@ -1,0 +1,75 @@
+"""``data_samples/cityscapes``: reproducible from its script, and scored as cityscapesScripts
+2.3.0 scores it (run live)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "parity"))
+
+from official_cityscapes import (
+    official_instance,
+    official_panoptic,
+    official_pixel,
+)
+
+import benchmark_eval
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data_samples"
+CITYSCAPES = SAMPLES / "cityscapes"
+GT = CITYSCAPES / "gtFine"
+RESULTS = CITYSCAPES / "results"
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_cityscapes_samples",
+                                                  SAMPLES / "make_cityscapes_samples.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_samples_are_small_and_reproducible(tmp_path: Path) -> None:
+    written = _script().make(tmp_path)
+    assert len(written) == 40
+    total = 0
+    for path in written:
+        rel = path.relative_to(tmp_path)
+        assert path.read_bytes() == (CITYSCAPES / rel).read_bytes(), rel
+        total += path.stat().st_size
+    assert total < 100_000
+
+
+def test_samples_score_as_cityscapesscripts(tmp_path: Path) -> None:
+    gts = sorted(GT.rglob("*_gtFine_labelIds.png"))
+    preds = [RESULTS / "semantic" / g.name.replace("_gtFine_labelIds", "_pred") for g in gts]
+    pixel = official_pixel(gts, preds, tmp_path)
+    ours = benchmark_eval.evaluate("cityscapes-semantic", gt=GT, pred=RESULTS / "semantic")
+    assert abs(ours.metrics["IoU_class"] - pixel["averageScoreClasses"]) <= 1e-12
+    assert abs(ours.metrics["iIoU_class"] - pixel["averageScoreInstClasses"]) <= 1e-12
+    assert abs(ours.metrics["iIoU_category"] - pixel["averageScoreInstCategories"]) <= 1e-12
+
+    gts = sorted(GT.rglob("*_gtFine_instanceIds.png"))
+    txts = [RESULTS / "instance" / g.name.replace("_gtFine_instanceIds.png", "_pred.txt")
+            for g in gts]
+    averages, _ = official_instance(gts, txts, RESULTS / "instance")
+    inst = benchmark_eval.evaluate("cityscapes-instance", gt=GT, pred=RESULTS / "instance")
+    assert abs(inst.metrics["AP"] - averages["allAp"]) <= 1e-12
+    assert abs(inst.metrics["AP50"] - averages["allAp50%"]) <= 1e-12
+    assert inst.per_class["truck"]["AP"] is None
+    assert math.isnan(averages["classes"]["truck"]["ap"])
+
+    gt_json = GT / "cityscapes_panoptic_val.json"
+    pred_json = RESULTS / "panoptic.json"
+    pq = official_panoptic(json.loads(gt_json.read_text()), gt_json.with_suffix(""),
+                           json.loads(pred_json.read_text()), RESULTS / "panoptic")
+    pan = benchmark_eval.evaluate("cityscapes-panoptic", gt=gt_json, pred=pred_json)
+    assert abs(pan.metrics["PQ"] - pq["All"]["pq"]) <= 1e-12
+    assert pan.metrics["N"] == pq["All"]["n"]
