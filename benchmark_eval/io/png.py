@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from benchmark_eval.errors import FormatError, Problem
-from benchmark_eval.io.pngdecode import decode_grayscale
+from benchmark_eval.io.pngdecode import decode_grayscale, decode_rgb8
 
 try:
     import pyspng
@@ -132,8 +132,9 @@ def decode_rgb(data: bytes, path: str | Path, *, decoder: str | None = None) -> 
     Args:
         data: The PNG file's bytes.
         path: The file, named in errors.
-        decoder: ``"pyspng"`` or ``"pillow"``; :data:`PNG_DECODER` by default. Both give the
-            same pixels.
+        decoder: ``"pyspng"`` or ``"pillow"`` to force one; default: libdeflate with our row
+            unfilter when available (:mod:`benchmark_eval.io.pngdecode`), then
+            :data:`PNG_DECODER`. All give the same pixels.
 
     Raises:
         FormatError: Not a PNG, not 8-bit RGB(A) (palette and grayscale PNGs cannot encode
@@ -142,6 +143,10 @@ def decode_rgb(data: bytes, path: str | Path, *, decoder: str | None = None) -> 
     header = png_header(data, path)
     if header.color_type not in (2, 6) or header.bit_depth != 8:
         raise FormatError(Problem(str(path), f"is a {header.kind}, expected 8-bit RGB"))
+    if decoder is None:
+        fast = decode_rgb8(data)  # libdeflate + our unfilter; None: not handled
+        if fast is not None:
+            return fast
     if (decoder or PNG_DECODER) == "pyspng" and pyspng is not None:
         try:
             arr = pyspng.load(data)

@@ -1,4 +1,5 @@
-"""A fast decoder for the PNGs the Cityscapes evaluations read: 8- and 16-bit grayscale.
+"""A fast decoder for the PNGs the evaluations read: 8- and 16-bit grayscale (Cityscapes)
+and 8-bit RGB(A) (panoptic segment ids).
 
 Label-id maps, instance-id maps and binary masks are non-interlaced grayscale PNGs. Their
 decoding time is almost all inflation (zlib); libdeflate (the ``deflate`` package) inflates
@@ -11,7 +12,7 @@ returns ``None`` so the caller falls back to pyspng / Pillow (which also word th
 
 from __future__ import annotations
 
-__all__ = ["Allocate", "OutputBuffers", "available", "decode_grayscale"]
+__all__ = ["Allocate", "OutputBuffers", "available", "decode_grayscale", "decode_rgb8"]
 
 import sys
 from collections.abc import Callable
@@ -119,6 +120,39 @@ def decode_grayscale(data: bytes, *, box: np.ndarray | None = None,
         _pngfilter.unfilter(raw, out, height, rowbytes, bpp,
                             int(bpp == 2 and sys.byteorder == "little"),
                             box if bpp == 1 else None)
+    except ValueError:
+        return None
+    return out
+
+
+_CHANNELS = {2: 3, 6: 4}  # PNG colour type -> channels: RGB, RGBA
+
+
+def decode_rgb8(data: bytes) -> np.ndarray | None:
+    """``(H, W, 3)`` or ``(H, W, 4)`` uint8 of an 8-bit non-interlaced RGB or RGBA PNG (the
+    panoptic segment-id maps), or None when the file is anything else or the fast path is
+    unavailable; the same libdeflate + row-unfilter path as :func:`decode_grayscale`."""
+    if (deflate is None or _pngfilter is None or len(data) < 33 or data[:8] != _SIGNATURE
+            or data[12:16] != b"IHDR"):
+        return None
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    depth, color, compression, filtering, interlace = data[24:29]
+    channels = _CHANNELS.get(color)
+    if channels is None or depth != 8 or (compression, filtering, interlace) != (0, 0, 0):
+        return None
+    idat = _idat(data)
+    if idat is None or width == 0 or height == 0:
+        return None
+    rowbytes = width * channels
+    try:
+        raw = deflate.zlib_decompress(idat, height * (rowbytes + 1))
+    except deflate.DeflateError:
+        return None
+    if len(raw) != height * (rowbytes + 1):
+        return None
+    out = np.empty((height, width, channels), dtype=np.uint8)
+    try:
+        _pngfilter.unfilter(raw, out, height, rowbytes, channels, 0, None)
     except ValueError:
         return None
     return out
