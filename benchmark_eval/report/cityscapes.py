@@ -25,7 +25,7 @@ from benchmark_eval.protocols.cityscapes_semantic import (
     CityscapesSemanticParams,
     CityscapesSemanticState,
 )
-from benchmark_eval.report.common import package_versions
+from benchmark_eval.report.common import ReportMixin, package_versions
 from benchmark_eval.schema.cityscapes import CATEGORIES, INSTANCE_CLASSES, LABEL_BY_NAME
 
 
@@ -38,7 +38,7 @@ def _fmt(v: float | None) -> str:
 
 
 @dataclass(frozen=True)
-class CityscapesSemanticResult:
+class CityscapesSemanticResult(ReportMixin):
     """Outcome of ``cityscapes-semantic``.
 
     Attributes:
@@ -89,14 +89,10 @@ class CityscapesSemanticResult:
                    warnings=list(notices or []), counts=counts,
                    versions=package_versions("deflate"))
 
-    def to_report(self) -> dict[str, Any]:
-        """The JSON report (fractions; ``null`` where the official script gives NaN)."""
-        return {"protocol": self.protocol, "metrics": self.metrics,
-                "per_class": self.per_class, "per_category": self.per_category,
-                "confusion_matrix": self.confusion.tolist(),
-                "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
-                "params": self.params.model_dump(mode="json"), "counts": self.counts,
-                "versions": self.versions}
+    def report_extra(self) -> dict[str, Any]:
+        """Protocol-specific report keys."""
+        return {"per_category": self.per_category,
+                "confusion_matrix": self.confusion.tolist()}
 
     def render(self, *, per_class: bool = True) -> str:
         """The official tables: classes, then categories (IoU and nIoU, 3 decimals)."""
@@ -119,7 +115,7 @@ class CityscapesSemanticResult:
 
 
 @dataclass(frozen=True)
-class CityscapesInstanceResult:
+class CityscapesInstanceResult(ReportMixin):
     """Outcome of ``cityscapes-instance``.
 
     Attributes:
@@ -163,16 +159,11 @@ class CityscapesInstanceResult:
                            "predictions": int(state.pred_count.sum()), **(counts or {})},
                    versions=package_versions("deflate"))
 
-    def to_report(self) -> dict[str, Any]:
-        """The JSON report (fractions; ``null`` where the official script gives NaN)."""
-        return {"protocol": self.protocol, "metrics": self.metrics,
-                "per_class": self.per_class,
-                "iou_thresholds": self.iou_thresholds.tolist(),
+    def report_extra(self) -> dict[str, Any]:
+        """Protocol-specific report keys."""
+        return {"iou_thresholds": self.iou_thresholds.tolist(),
                 "ap_per_threshold": {name: [_value(v) for v in self.ap[k].tolist()]
-                                     for k, name in enumerate(INSTANCE_CLASSES)},
-                "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
-                "params": self.params.model_dump(mode="json"), "counts": self.counts,
-                "versions": self.versions}
+                                     for k, name in enumerate(INSTANCE_CLASSES)}}
 
     def render(self, *, per_class: bool = True) -> str:
         """The official table: AP and AP_50% per class, then the average."""

@@ -28,21 +28,32 @@ def none_if_undefined(value: float) -> float | None:
 
 class ReportMixin:
     """``to_report()`` for result dataclasses with the standard fields ``protocol``,
-    ``metrics``, ``per_class``, ``warnings``, ``params`` (pydantic), ``counts``,
-    ``versions``."""
+    ``metrics``, ``per_class``, ``warnings``, ``counts`` and, when the protocol has them,
+    ``params`` (pydantic) and ``versions``; :meth:`report_extra` adds protocol-specific keys
+    (a confusion matrix, per-category values...)."""
+
+    def report_extra(self) -> dict[str, Any]:
+        """Protocol-specific keys of the report (none by default)."""
+        return {}
 
     def to_report(self) -> dict[str, Any]:
         """The JSON report (fractions; ``null`` where the official tool reports -1/NaN)."""
         r: Any = self
-        return {
+        out: dict[str, Any] = {
             "protocol": r.protocol,
             "metrics": r.metrics,
             "per_class": {str(k): v for k, v in r.per_class.items()},
+            **self.report_extra(),
             "warnings": [{"code": w.code, "message": w.message} for w in r.warnings],
-            "params": r.params.model_dump(mode="json"),
-            "counts": r.counts,
-            "versions": r.versions,
         }
+        params = getattr(r, "params", None)
+        if params is not None:
+            out["params"] = params.model_dump(mode="json")
+        out["counts"] = r.counts
+        versions = getattr(r, "versions", None)
+        if versions is not None:
+            out["versions"] = versions
+        return out
 
 
 def per_class_table(ids: Sequence[int], names: Sequence[str],

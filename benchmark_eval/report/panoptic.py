@@ -7,12 +7,11 @@ __all__ = ["PER_CLASS_KEYS", "PanopticResult", "panoptic_per_class_table",
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.panoptic import PanopticMetrics
 from benchmark_eval.protocols.panoptic_state import PanopticState
-from benchmark_eval.report.common import package_versions
+from benchmark_eval.report.common import ReportMixin, package_versions
 from benchmark_eval.schema.panoptic import PanopticCategories
 
 PER_CLASS_KEYS = ("PQ", "SQ", "RQ")
@@ -23,7 +22,7 @@ def _value(v: float) -> float | None:
 
 
 @dataclass(frozen=True)
-class PanopticResult:
+class PanopticResult(ReportMixin):
     """Outcome of ``coco-panoptic``.
 
     Attributes:
@@ -71,17 +70,6 @@ class PanopticResult:
                    warnings=[*(notices or []), *computed.notices],
                    counts=dict(counts or {}, images=state.n_images),
                    versions=package_versions("pyspng"))
-
-    def to_report(self) -> dict[str, Any]:
-        """The JSON report (fractions; ``null`` where undefined)."""
-        return {
-            "protocol": self.protocol,
-            "metrics": self.metrics,
-            "per_class": {str(k): v for k, v in self.per_class.items()},
-            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
-            "counts": self.counts,
-            "versions": self.versions,
-        }
 
     def render(self, *, per_class: bool = True) -> str:
         """panopticapi's All / Things / Stuff table, then (optionally) a per-class table."""

@@ -19,6 +19,7 @@ from benchmark_eval.protocols.semantic import (
 )
 from benchmark_eval.protocols.semantic_params import SemanticParams
 from benchmark_eval.protocols.semantic_state import SemanticState
+from benchmark_eval.report.common import ReportMixin, package_versions
 
 
 def _value(v: float) -> float | None:
@@ -26,7 +27,7 @@ def _value(v: float) -> float | None:
 
 
 @dataclass(frozen=True)
-class SemanticResult:
+class SemanticResult(ReportMixin):
     """Outcome of ``semantic`` / ``semantic-binary``.
 
     Attributes:
@@ -54,6 +55,7 @@ class SemanticResult:
     params: SemanticParams
     warnings: list[Notice] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, protocol: str, state: SemanticState, computed: SemanticMetrics,
@@ -77,19 +79,12 @@ class SemanticResult:
         return cls(protocol=protocol,
                    metrics={k: _value(v) for k, v in computed.metrics.items()},
                    per_class=per_class, confusion=conf, class_names=names, computed=computed,
-                   params=params, warnings=list(notices or []), counts=counts)
+                   params=params, warnings=list(notices or []), counts=counts,
+                   versions=package_versions("Pillow"))
 
-    def to_report(self) -> dict[str, Any]:
-        """The JSON report (fractions; ``null`` where the rule leaves a value undefined)."""
-        return {
-            "protocol": self.protocol,
-            "metrics": self.metrics,
-            "per_class": self.per_class,
-            "confusion_matrix": self.confusion.tolist(),
-            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
-            "params": self.params.model_dump(mode="json"),
-            "counts": self.counts,
-        }
+    def report_extra(self) -> dict[str, Any]:
+        """Protocol-specific report keys."""
+        return {"confusion_matrix": self.confusion.tolist()}
 
     def render(self, *, per_class: bool = True) -> str:
         """The summary table, then (optionally) the per-class table; values ×100."""

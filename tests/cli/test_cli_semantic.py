@@ -15,7 +15,7 @@ from benchmark_eval.io.png import write_png
 
 REPO = Path(__file__).resolve().parents[2]
 REPORT_KEYS = {"protocol", "metrics", "per_class", "confusion_matrix", "warnings", "params",
-               "counts"}
+               "counts", "versions"}
 
 
 def run(argv: list[object]) -> tuple[int, str, str]:
