@@ -14,16 +14,16 @@ import time
 _T_START = time.perf_counter()  # the worker's clock starts before any heavy import
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
+
+from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -31,27 +31,10 @@ MAX_DETS = 100
 CORES = os.cpu_count() or 1
 BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
 
-Record = dict[str, Any]
 
 # --------------------------------------------------------------------------------------------
 # Worker side: one tool, one iou type, in a fresh process
 # --------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _stdout_silenced() -> Iterator[None]:
-    """Send fd 1 (Python and C level) to /dev/null for the duration."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(devnull)
-        os.close(saved)
 
 
 def _run_pycocotools(iou: str, gt: str, pred: str, workers: int) -> list[float]:
@@ -208,30 +191,11 @@ RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
 }
 
 
-def _vm_hwm_mb() -> float | None:
-    """Peak RSS of this process image from /proc (Linux), as a cross-check of ru_maxrss."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return None
-
-
 def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
     """Run one measurement in this process and describe it."""
-    with _stdout_silenced():
+    with stdout_silenced():
         stats = RUNNERS[tool](iou, gt, pred, workers)
-    seconds = time.perf_counter() - _T_START
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {
-        "seconds": seconds,
-        "cpu_seconds": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-        "peak_mb": me.ru_maxrss / 1024,
-        "children_peak_mb": kids.ru_maxrss / 1024,
-        "vm_hwm_mb": _vm_hwm_mb(),
-        "stats": stats,
-    }
+    return {**usage(_T_START), "stats": stats}
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,51 +216,18 @@ def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
     return out
 
 
-def _cpu_busy() -> float:
-    """System-wide busy CPU seconds since boot (Linux /proc/stat; 0 elsewhere)."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        user, nice, system, _idle, _iowait, irq, softirq = (
-            int(v) for v in Path("/proc/stat").read_text().split()[1:8]
-        )
-        return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-    return 0.0
-
-
 def _measure_once(tool: str, iou: str, gt: Path, pred: Path, workers: int) -> Record:
     """One fresh subprocess; returns its record or an ``error``."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--iou-type", iou]
-    cmd += ["--gt", str(gt), "--pred", str(pred), "--workers", str(workers)]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    busy0, t0 = _cpu_busy(), time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    process_seconds = time.perf_counter() - t0
-    busy = _cpu_busy() - busy0
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        err = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-        return {"error": err[:200]}
-    record: Record = json.loads(lines[-1])
-    record["process_seconds"] = process_seconds
-    # cores used by other processes meanwhile: machine-wide busy time minus this measurement's
-    other = busy - record["cpu_seconds"]
-    record["background_cores"] = other / process_seconds if other > 0.25 else 0.0  # tick noise
-    return record
+    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--iou-type", iou, "--gt",
+                                                 str(gt), "--pred", str(pred), "--workers",
+                                                 str(workers)], REPO)
 
 
 def measure(
     label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int, repeat: int
 ) -> Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs."""
-    best: Record | None = None
-    for _ in range(repeat):
-        rec = _measure_once(tool, iou, gt, pred, workers)
-        if "error" in rec:
-            best = rec
-            break
-        if best is None or rec["seconds"] < best["seconds"]:
-            best = rec
-    assert best is not None
+    best, _ = best_of(lambda: _measure_once(tool, iou, gt, pred, workers), repeat)
     best.update(label=label, tool=tool, workers=workers)
     print(
         f"  {label:<28} " + (f"{best['seconds']:.2f} s" if "seconds" in best else "n/a"),
@@ -309,13 +240,6 @@ def measure(
 def _cache_file(root: Path, iou: str) -> Path:
     """Where the official tools' last measurements on this dataset are kept."""
     return root / f"official-{iou}.json"
-
-
-def _fmt_ratio(num: float | None, den: float | None) -> str:
-    """``num / den`` as ``12.3x`` or ``-``."""
-    if not num or not den:
-        return "-"
-    return f"{num / den:.2f}x"
 
 
 def _fmt_diff(stats: list[float], ref: list[float] | None) -> str:
@@ -359,8 +283,8 @@ def _table(iou: str, records: list[Record], meta: Record) -> str:
             peak += f"+{r['children_peak_mb']:.0f}"
         lines.append(
             f"{name:<30}{t:>9.2f}{r.get('cpu_seconds', 0):>8.2f}{peak:>10}"
-            f"{_fmt_ratio(t_pyc, t):>11}"
-            f"{_fmt_ratio(t_fce, t):>11}{_fmt_ratio(t, t_floor):>9}{above:>13}"
+            f"{ratio(t_pyc, t):>11}"
+            f"{ratio(t_fce, t):>11}{ratio(t, t_floor):>9}{above:>13}"
             f"{_fmt_diff(r['stats'], ref):>13}"
         )
     if noisy:

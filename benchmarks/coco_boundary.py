@@ -21,14 +21,13 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -37,27 +36,10 @@ RATIO = 0.02
 CORES = os.cpu_count() or 1
 BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
 
-Record = dict[str, Any]
 
 # --------------------------------------------------------------------------------------------
 # Worker side: one tool in a fresh process
 # --------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _stdout_silenced() -> Iterator[None]:
-    """Send fd 1 (Python and C level) to /dev/null for the duration."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(devnull)
-        os.close(saved)
 
 
 def _run_faster_coco_eval(gt: str, pred: str, workers: int) -> list[float]:
@@ -184,18 +166,9 @@ RUNNERS: dict[str, Callable[[str, str, int], list[float]]] = {
 
 def worker(tool: str, gt: str, pred: str, workers: int) -> Record:
     """Run one measurement in this process and describe it."""
-    with _stdout_silenced():
+    with stdout_silenced():
         stats = RUNNERS[tool](gt, pred, workers)
-    seconds = time.perf_counter() - _T_START
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {
-        "seconds": seconds,
-        "cpu_seconds": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-        "peak_mb": me.ru_maxrss / 1024,
-        "children_peak_mb": kids.ru_maxrss / 1024,
-        "stats": stats,
-    }
+    return {**usage(_T_START), "stats": stats}
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,58 +186,19 @@ def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
     return out
 
 
-def _cpu_busy() -> float:
-    """System-wide busy CPU seconds since boot (Linux /proc/stat; 0 elsewhere)."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        user, nice, system, _idle, _iowait, irq, softirq = (
-            int(v) for v in Path("/proc/stat").read_text().split()[1:8]
-        )
-        return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-    return 0.0
-
-
 def _measure_once(tool: str, gt: Path, pred: Path, workers: int) -> Record:
     """One fresh subprocess; returns its record or an ``error``."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool]
-    cmd += ["--gt", str(gt), "--pred", str(pred), "--workers", str(workers)]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    load = os.getloadavg()[0]
-    busy0, t0 = _cpu_busy(), time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    process_seconds = time.perf_counter() - t0
-    busy = _cpu_busy() - busy0
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        err = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-        return {"error": err[:200]}
-    record: Record = json.loads(lines[-1])
-    record["process_seconds"] = process_seconds
-    other = busy - record["cpu_seconds"]
-    record["background_cores"] = other / process_seconds if other > 0.25 else 0.0
-    record["load_before"] = load
-    return record
+    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--gt", str(gt), "--pred",
+                                                 str(pred), "--workers", str(workers)], REPO)
 
 
 def measure(label: str, tool: str, gt: Path, pred: Path, workers: int, repeat: int) -> Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs."""
-    best: Record | None = None
-    for _ in range(repeat):
-        rec = _measure_once(tool, gt, pred, workers)
-        if "error" in rec:
-            best = rec
-            break
-        if best is None or rec["seconds"] < best["seconds"]:
-            best = rec
-    assert best is not None
+    best, _ = best_of(lambda: _measure_once(tool, gt, pred, workers), repeat)
     best.update(label=label, tool=tool, workers=workers)
     shown = f"{best['seconds']:.2f} s" if "seconds" in best else best.get("error", "n/a")
     print(f"  {label:<28} {shown}", file=sys.stderr, flush=True)
     return best
-
-
-def _ratio(num: float | None, den: float | None) -> str:
-    return f"{num / den:.2f}x" if num and den else "-"
 
 
 def _table(records: list[Record], meta: Record) -> str:
@@ -297,7 +231,7 @@ def _table(records: list[Record], meta: Record) -> str:
             d = max(abs(a - b) for a, b in zip(r["stats"], ref, strict=True))
             diff = "0" if d == 0 else f"{d:.1e}"
         lines.append(f"{name:<32}{r['seconds']:>9.2f}{r['cpu_seconds']:>8.2f}{peak:>10}"
-                     f"{_ratio(t_fce, r['seconds']):>11}{_ratio(r['seconds'], t_floor):>9}"
+                     f"{ratio(t_fce, r['seconds']):>11}{ratio(r['seconds'], t_floor):>9}"
                      f"{diff:>13}{r.get('load_before', 0):>6.1f}")
     if noisy:
         lines.append(f"* other processes used > {BUSY_WARN} cores meanwhile: timing is noisy")

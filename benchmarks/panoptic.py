@@ -31,12 +31,12 @@ import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+
+from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -44,27 +44,10 @@ CORES = os.cpu_count() or 1
 BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
 METRICS = ("PQ", "SQ", "RQ", "PQ_th", "SQ_th", "RQ_th", "PQ_st", "SQ_st", "RQ_st")
 
-Record = dict[str, Any]
 
 # --------------------------------------------------------------------------------------------
 # Worker side: one tool in a fresh process
 # --------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _stdout_silenced() -> Iterator[None]:
-    """Send fd 1 (Python and C level) to /dev/null for the duration."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(devnull)
-        os.close(saved)
 
 
 def _official(root: Path, workers: int) -> dict[str, float]:
@@ -153,30 +136,11 @@ RUNNERS: dict[str, Callable[[Path, int], dict[str, float]]] = {
 }
 
 
-def _vm_hwm_mb() -> float | None:
-    """Peak RSS of this process from /proc (Linux), as a cross-check of ru_maxrss."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return None
-
-
 def worker(tool: str, root: Path, workers: int) -> Record:
     """Run one measurement in this process and describe it."""
-    with _stdout_silenced():
+    with stdout_silenced():
         metrics = RUNNERS[tool](root, workers)
-    seconds = time.perf_counter() - _T_START
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {
-        "seconds": seconds,
-        "cpu_seconds": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-        "peak_mb": me.ru_maxrss / 1024,
-        "children_peak_mb": kids.ru_maxrss / 1024,
-        "vm_hwm_mb": _vm_hwm_mb(),
-        "metrics": metrics,
-    }
+    return {**usage(_T_START), "metrics": metrics}
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,58 +148,20 @@ def worker(tool: str, root: Path, workers: int) -> Record:
 # --------------------------------------------------------------------------------------------
 
 
-def _cpu_busy() -> float:
-    """System-wide busy CPU seconds since boot (Linux /proc/stat; 0 elsewhere)."""
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        user, nice, system, _idle, _iowait, irq, softirq = (
-            int(v) for v in Path("/proc/stat").read_text().split()[1:8]
-        )
-        return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-    return 0.0
-
-
 def _measure_once(tool: str, root: Path, workers: int) -> Record:
     """One fresh subprocess; returns its record or an ``error``."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--root",
-           str(root), "--workers", str(workers)]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    busy0, t0 = _cpu_busy(), time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    process_seconds = time.perf_counter() - t0
-    busy = _cpu_busy() - busy0
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        err = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
-        return {"error": err[:200]}
-    record: Record = json.loads(lines[-1])
-    record["process_seconds"] = process_seconds
-    other = busy - record["cpu_seconds"]
-    record["background_cores"] = other / process_seconds if other > 0.25 else 0.0
-    return record
+    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--root", str(root),
+                                                 "--workers", str(workers)], REPO)
 
 
 def measure(label: str, tool: str, root: Path, workers: int, repeat: int) -> Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs; every run's time is kept."""
-    best: Record | None = None
-    times = []
-    for _ in range(repeat):
-        rec = _measure_once(tool, root, workers)
-        if "error" in rec:
-            best = rec
-            break
-        times.append(round(rec["seconds"], 2))
-        if best is None or rec["seconds"] < best["seconds"]:
-            best = rec
-    assert best is not None
+    best, seconds = best_of(lambda: _measure_once(tool, root, workers), repeat)
+    times = [round(t, 2) for t in seconds]
     best.update(label=label, tool=tool, workers=workers, all_seconds=times)
     shown = ", ".join(f"{t:.2f}" for t in times) if times else "n/a " + best.get("error", "")
     print(f"  {label:<34} {shown}", file=sys.stderr, flush=True)
     return best
-
-
-def _ratio(num: float | None, den: float | None) -> str:
-    return f"{num / den:.2f}x" if num and den else "-"
 
 
 def _table(records: list[Record], meta: Record) -> str:
@@ -265,8 +191,8 @@ def _table(records: list[Record], meta: Record) -> str:
             star = "*" if r.get("background_cores", 0) > BUSY_WARN else ""
             lines.append(f"{r['label'] + star:<34} {n:>5} {r['seconds']:>8.2f} "
                          f"{r['cpu_seconds']:>7.2f} {peak:>12} "
-                         f"{_ratio(ref and ref['seconds'], r['seconds']):>13} "
-                         f"{_ratio(r['seconds'], dec and dec['seconds']):>11} {diff:>9}")
+                         f"{ratio(ref and ref['seconds'], r['seconds']):>13} "
+                         f"{ratio(r['seconds'], dec and dec['seconds']):>11} {diff:>9}")
         lines.append("")
     lines.append("official/this: speed-up over the official algorithm at the same process "
                  "count; this/decode: time over decoding the same PNGs with libdeflate + our"
