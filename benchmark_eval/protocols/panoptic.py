@@ -50,6 +50,7 @@ from benchmark_eval.masks.boundary import DEFAULT_DILATION_RATIO
 from benchmark_eval.masks.panoptic import SegmentPairs, segment_pairs
 from benchmark_eval.masks.panoptic_boundary import boundary_pairs
 from benchmark_eval.protocols.panoptic_state import PanopticState
+from benchmark_eval.schema.instances import lookup_rows
 from benchmark_eval.schema.panoptic import VOID, PanopticFrame, Segments
 
 IOU_THRESHOLD = 0.5  # TP iff IoU > 0.5, strictly: the match is then unique
@@ -111,7 +112,7 @@ def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
     Inputs must be consistent (every non-VOID id in ``pairs`` listed, every listed
     prediction present, known categories): adapters check that first.
     """
-    g_row, p_row = _rows(gt.ids, pairs.gt_ids), _rows(pred.ids, pairs.pred_ids)
+    g_row, p_row = lookup_rows(gt.ids, pairs.gt_ids), lookup_rows(pred.ids, pairs.pred_ids)
     count = pairs.counts
     p_ok = p_row >= 0
     pred_area = np.bincount(p_row[p_ok], weights=count[p_ok], minlength=len(pred))
@@ -137,9 +138,9 @@ def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
     fn = ~gt_matched & ~gt.iscrowd
     ignored = _ignored_share(g_row, p_row, count, gt, pred, pred_void) / pred_area
     fp = ~pred_matched & ~(ignored > IGNORE_FRACTION)
-    cat = _rows(category_ids, gt.category_ids)
+    cat = lookup_rows(category_ids, gt.category_ids)
     return ImageStats(tp_category=cat[gr[tp]], tp_iou=iou[tp],
-                      fp_category=_rows(category_ids, pred.category_ids[fp]),
+                      fp_category=lookup_rows(category_ids, pred.category_ids[fp]),
                       fn_category=cat[fn])
 
 
@@ -153,7 +154,7 @@ def _boundary_iou(bands: SegmentPairs, gt_ids: np.ndarray, pred_ids: np.ndarray
     counts = bands.counts
 
     def lookup(table: np.ndarray, values: np.ndarray, want: np.ndarray) -> np.ndarray:
-        at = _rows(table, want)
+        at = lookup_rows(table, want)
         return np.where(at >= 0, values[np.maximum(at, 0)], 0)
 
     inter = lookup(keys, counts, (gt_ids << 24) | pred_ids)
@@ -161,15 +162,6 @@ def _boundary_iou(bands: SegmentPairs, gt_ids: np.ndarray, pred_ids: np.ndarray
     union = (lookup(band_pred_ids, band_pred_area, pred_ids)
              + lookup(band_gt_ids, band_gt_area, gt_ids) - inter - void)
     return np.asarray(inter / union, dtype=np.float64)
-
-
-def _rows(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Position of each key in ``table`` (unique ids, any order); -1 where absent."""
-    if not len(table):
-        return np.full(len(keys), -1, dtype=np.int64)
-    order = np.argsort(table, kind="stable")
-    pos = np.minimum(np.searchsorted(table[order], keys), len(table) - 1)
-    return np.where(table[order[pos]] == keys, order[pos], -1)
 
 
 def _ignored_share(g_row: np.ndarray, p_row: np.ndarray, count: np.ndarray, gt: Segments,

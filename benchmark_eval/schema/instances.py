@@ -6,7 +6,15 @@ kept in a list aligned with the rows; every other field is an array.
 
 from __future__ import annotations
 
-__all__ = ["Categories", "Images", "InstanceDataset", "Instances", "MaskRuns", "Predictions"]
+__all__ = [
+    "Categories",
+    "Images",
+    "InstanceDataset",
+    "Instances",
+    "MaskRuns",
+    "Predictions",
+    "lookup_rows",
+]
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +43,7 @@ class Images:
 
     def lookup(self, image_ids: np.ndarray) -> np.ndarray:
         """Row index of each id in ``image_ids``; -1 for ids not in the table."""
-        return _lookup(self.ids, image_ids)
+        return lookup_rows(self.ids, image_ids)
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ class Categories:
 
     def lookup(self, category_ids: np.ndarray) -> np.ndarray:
         """Row index of each id in ``category_ids``; -1 for ids not in the table."""
-        return _lookup(self.ids, category_ids)
+        return lookup_rows(self.ids, category_ids)
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,7 @@ class InstanceDataset:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+def lookup_rows(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """Vectorised dictionary lookup: position of each key in ``table``, -1 if absent."""
     keys = np.asarray(keys, dtype=np.int64)
     if len(table) == 0:

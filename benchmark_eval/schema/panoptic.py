@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.schema.instances import Images, _lookup
+from benchmark_eval.schema.instances import Images, lookup_rows
 
 VOID = 0  # segment id of unlabelled pixels (RGB 0, 0, 0 in COCO panoptic PNGs)
 MAX_SEGMENT_ID = 256**3 - 1  # largest id an RGB pixel can encode (R + 256 G + 256² B)
@@ -48,7 +48,7 @@ class PanopticCategories:
 
     def lookup(self, category_ids: np.ndarray) -> np.ndarray:
         """Row index of each id in ``category_ids``; -1 for ids not in the table."""
-        return _lookup(self.ids, category_ids)
+        return lookup_rows(self.ids, category_ids)
 
 
 @dataclass(frozen=True)
@@ -145,4 +145,4 @@ class PanopticDataset:
 
     def lookup(self, image_ids: np.ndarray) -> np.ndarray:
         """Annotation row of each image id; -1 for ids without a record."""
-        return _lookup(self.image_ids, image_ids)
+        return lookup_rows(self.image_ids, image_ids)
