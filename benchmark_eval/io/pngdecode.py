@@ -60,6 +60,30 @@ def _idat(data: bytes) -> bytes | None:
     return None
 
 
+def _inflate(data: bytes, kinds: dict[tuple[int, int], int]
+             ) -> tuple[bytes, int, int, int] | None:
+    """``(filtered rows, height, width, bytes per pixel)`` of a non-interlaced PNG whose
+    (colour type, bit depth) is a key of ``kinds`` (value: bytes per pixel), inflated by
+    libdeflate; None when the file is anything else or the fast path is unavailable."""
+    if (deflate is None or _pngfilter is None or len(data) < 33 or data[:8] != _SIGNATURE
+            or data[12:16] != b"IHDR"):
+        return None
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    depth, color, compression, filtering, interlace = data[24:29]
+    bpp = kinds.get((color, depth))
+    if bpp is None or (compression, filtering, interlace) != (0, 0, 0):
+        return None
+    idat = _idat(data)
+    if idat is None or width == 0 or height == 0:
+        return None
+    size = height * (width * bpp + 1)
+    try:
+        raw = deflate.zlib_decompress(idat, size)
+    except deflate.DeflateError:
+        return None
+    return (raw, height, width, bpp) if len(raw) == size else None
+
+
 class OutputBuffers:
     """Output arrays reused from image to image, one per role (``"labels"``, ``"mask"``...).
 
@@ -96,24 +120,11 @@ def decode_grayscale(data: bytes, *, box: np.ndarray | None = None,
         allocate: Gives the output array (e.g. :meth:`OutputBuffers.allocator`); default: a
             new array.
     """
-    if (deflate is None or _pngfilter is None or len(data) < 33 or data[:8] != _SIGNATURE
-            or data[12:16] != b"IHDR"):
+    inflated = _inflate(data, {(0, 8): 1, (0, 16): 2})
+    if inflated is None:
         return None
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    depth, color, compression, filtering, interlace = data[24:29]
-    if color != 0 or depth not in (8, 16) or (compression, filtering, interlace) != (0, 0, 0):
-        return None
-    idat = _idat(data)
-    if idat is None or width == 0 or height == 0:
-        return None
-    bpp = depth // 8
+    raw, height, width, bpp = inflated
     rowbytes = width * bpp
-    try:
-        raw = deflate.zlib_decompress(idat, height * (rowbytes + 1))
-    except deflate.DeflateError:
-        return None
-    if len(raw) != height * (rowbytes + 1):
-        return None
     dtype = np.uint8 if bpp == 1 else np.uint16
     out = (allocate or np.empty)((height, width), dtype)
     try:
@@ -125,31 +136,15 @@ def decode_grayscale(data: bytes, *, box: np.ndarray | None = None,
     return out
 
 
-_CHANNELS = {2: 3, 6: 4}  # PNG colour type -> channels: RGB, RGBA
-
-
 def decode_rgb8(data: bytes) -> np.ndarray | None:
     """``(H, W, 3)`` or ``(H, W, 4)`` uint8 of an 8-bit non-interlaced RGB or RGBA PNG (the
     panoptic segment-id maps), or None when the file is anything else or the fast path is
     unavailable; the same libdeflate + row-unfilter path as :func:`decode_grayscale`."""
-    if (deflate is None or _pngfilter is None or len(data) < 33 or data[:8] != _SIGNATURE
-            or data[12:16] != b"IHDR"):
+    inflated = _inflate(data, {(2, 8): 3, (6, 8): 4})  # RGB, RGBA
+    if inflated is None:
         return None
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    depth, color, compression, filtering, interlace = data[24:29]
-    channels = _CHANNELS.get(color)
-    if channels is None or depth != 8 or (compression, filtering, interlace) != (0, 0, 0):
-        return None
-    idat = _idat(data)
-    if idat is None or width == 0 or height == 0:
-        return None
+    raw, height, width, channels = inflated
     rowbytes = width * channels
-    try:
-        raw = deflate.zlib_decompress(idat, height * (rowbytes + 1))
-    except deflate.DeflateError:
-        return None
-    if len(raw) != height * (rowbytes + 1):
-        return None
     out = np.empty((height, width, channels), dtype=np.uint8)
     try:
         _pngfilter.unfilter(raw, out, height, rowbytes, channels, 0, None)
