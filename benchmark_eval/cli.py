@@ -15,14 +15,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from benchmark_eval.convert_cityscapes import CLI_CONVERSIONS as CITYSCAPES_CONVERSIONS
 from benchmark_eval.convert_cityscapes import add_cli_parsers as add_cityscapes_parsers
 from benchmark_eval.convert_cityscapes import run_cli as run_cityscapes_conversion
 from benchmark_eval.errors import BenchmarkEvalError, ConfigError, InputError, Problem
 from benchmark_eval.io.jsonfile import write_json
-from benchmark_eval.workflows import WORKFLOWS, Workflow
+from benchmark_eval.workflows import WORKFLOWS, LegacyWorkflow, Workflow
 
 # Conversions of ``benchmark-eval convert``: name -> one-line help
 _CONVERSIONS = {
@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         for w in WORKFLOWS.values():
             p = protocols.add_parser(w.name, help=w.summary, description=w.summary)
             w.add_arguments(p, evaluate)
-            _common_arguments(p, evaluate)
+            _common_arguments(p, evaluate, isinstance(w, Workflow))
     _convert_parser(sub)
     return parser
 
@@ -154,12 +154,19 @@ def _convert(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _common_arguments(p: argparse.ArgumentParser, evaluate: bool) -> None:
+def _common_arguments(p: argparse.ArgumentParser, evaluate: bool, contract: bool) -> None:
+    if contract:  # the options layer: every protocol takes a preset and a worker count
+        p.add_argument("--config", metavar="PRESET",
+                       help="parameters: a bundled preset's name or a JSON file; the"
+                            " official preset by default")
+        p.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="processes to use (default 0: all cores)")
     if evaluate:
         p.add_argument("--out", type=Path, metavar="REPORT.json",
                        help="also write the JSON report (fractions, null where undefined)")
-        p.add_argument("--workers", type=int, default=0, metavar="N",
-                       help="processes to use (default 0: all cores)")
+        if not contract:
+            p.add_argument("--workers", type=int, default=0, metavar="N",
+                           help="processes to use (default 0: all cores)")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--no-per-class", action="store_true", help="omit per-class tables")
     else:
@@ -197,8 +204,20 @@ def _print_problems(problems: Sequence[Problem], stream: TextIO) -> None:
         print(f"  ... and {len(problems) - _MAX_SHOWN} more", file=stream)
 
 
-def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    options = w.cli_options(args, True)
+def _contract_options(w: Workflow | LegacyWorkflow, args: argparse.Namespace,
+                      evaluate: bool) -> dict[str, Any]:
+    options = w.cli_options(args, evaluate)
+    if isinstance(w, Workflow):
+        if args.config is not None:
+            options["params"] = args.config
+        if not evaluate:
+            options["workers"] = args.workers
+    return options
+
+
+def _evaluate(w: Workflow | LegacyWorkflow, args: argparse.Namespace, out: TextIO,
+              err: TextIO) -> int:
+    options = _contract_options(w, args, True)
     bar = None if args.quiet or not err.isatty() else _ProgressBar(err, w.name)
     try:
         result = w.evaluate(workers=args.workers, progress=bar, **options)
@@ -213,8 +232,8 @@ def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO, err: TextIO) -
     return EXIT_OK
 
 
-def _validate(w: Workflow, args: argparse.Namespace, out: TextIO) -> int:
-    problems = w.validate(**w.cli_options(args, False))
+def _validate(w: Workflow | LegacyWorkflow, args: argparse.Namespace, out: TextIO) -> int:
+    problems = w.validate(**_contract_options(w, args, False))
     if args.out is not None:
         write_json(args.out, [
             {"file": p.file, "field": p.field, "record": p.record, "message": p.message}

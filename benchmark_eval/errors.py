@@ -17,9 +17,13 @@ __all__ = [
     "Notice",
     "Problem",
     "UnsupportedError",
+    "cut_problems",
 ]
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+MAX_LISTED = 20  # problems of one kind listed before the rest are counted in one line
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,23 @@ class Problem:
         if self.record is not None:
             where += f": {self.field or 'record'}[{self.record}]"
         return f"{where}: {self.message}"
+
+
+def cut_problems(problems: Iterable[Problem], *, kind: str | None = None,
+                 limit: int = MAX_LISTED) -> list[Problem]:
+    """At most ``limit`` problems, then one line counting the rest ("... and N more like
+    'first message'"). The one place problem lists are trimmed: ``validate``, the CLI and
+    the JSON report all show the same list.
+
+    Args:
+        kind: How to describe the cut records (defaults to the first problem's message).
+    """
+    problems = list(problems)
+    if len(problems) <= limit:
+        return problems
+    what = kind or f"like '{problems[0].message}'"
+    return [*problems[:limit],
+            Problem(problems[0].file, f"... and {len(problems) - limit} more {what}")]
 
 
 class BenchmarkEvalError(Exception):

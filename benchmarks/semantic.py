@@ -10,7 +10,7 @@ Rows (the files are read once first, so every row decodes from the page cache):
 
 * ``decode Pillow`` / ``decode pyspng``: read both PNGs of every pair, nothing else (pyspng
   only if installed); in 1 process and in one fork-based process per core.
-* ``benchmark_eval``: ``evaluate("semantic", ..., params=configs/semantic-ade20k.json,
+* ``benchmark_eval``: ``evaluate("semantic", ..., params="semantic-ade20k",
   workers=1 | all cores)``: pairing, decoding (Pillow), checks, counting, metrics.
 * ``reference loop``: mmseg's formula as a plain per-image loop (Pillow decode, zero-label
   shift, ignore mask, three ``np.histogram`` calls like ``torch.histc``), 1 process.
@@ -50,7 +50,7 @@ GENERATOR_VERSION = 1
 SIZE = 512
 CLASSES = 150
 CORES = os.cpu_count() or 1
-CONFIG = REPO / "configs" / "semantic-ade20k.json"
+CONFIG = REPO / "benchmark_eval" / "presets" / "semantic-ade20k.json"
 BUSY_WARN = 0.25
 
 

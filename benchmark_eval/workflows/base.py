@@ -8,6 +8,7 @@ only dispatch by protocol name through :data:`benchmark_eval.workflows.WORKFLOWS
 from __future__ import annotations
 
 __all__ = [
+    "LegacyWorkflow",
     "Progress",
     "Result",
     "Workflow",
@@ -18,9 +19,9 @@ __all__ = [
 
 import argparse
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -28,6 +29,9 @@ from pydantic import BaseModel
 
 from benchmark_eval.errors import ConfigError, InputError, Notice, Problem
 from benchmark_eval.io.jsonfile import read_json
+from benchmark_eval.protocols.state import MergeableState
+from benchmark_eval.workflows.options import coerce_params
+from benchmark_eval.workflows.pool import Plan, run_plan
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -53,19 +57,72 @@ class Result(Protocol):
 
 @dataclass(frozen=True)
 class Workflow:
-    """One protocol as the API and the CLI see it.
+    """One protocol as the API and the CLI see it: the protocol contract.
+
+    A workflow turns inputs into a :class:`~benchmark_eval.workflows.pool.Plan` (adapter ->
+    common schema -> per-shard function -> empty state -> finish), and the one runner
+    (:func:`~benchmark_eval.workflows.pool.run_plan`) shards, merges and finishes it.
 
     Attributes:
         name: Protocol name, e.g. ``"coco-segm"``.
         summary: One line for ``--help``: what it computes and which tool it reproduces.
-        evaluate: ``evaluate(*, gt, pred, params=None, workers=1, progress=None, **options)``.
-        validate: ``validate(*, gt, pred, **options) -> list[Problem]``.
-        add_arguments: Adds the protocol's options to its ``evaluate`` / ``validate``
-            sub-command parser (second argument: True for ``evaluate``).
+        params_model: The parameter model; ``params`` are coerced to it by
+            :func:`~benchmark_eval.workflows.options.coerce_params` (model, dict, preset).
+        plan: ``plan(params, *, gt, pred, workers, **options) -> Plan``: reads and checks
+            the inputs (the adapter's work) and returns the shard plan.
+        check: ``check(params, *, gt, pred, workers, **options) -> list[Problem]``: every
+            problem of the inputs, for ``validate``.
+        add_arguments: Adds the protocol's own options to its ``evaluate`` / ``validate``
+            sub-command parser (second argument: True for ``evaluate``); ``--config``,
+            ``--workers``, ``--out`` are the CLI's.
         cli_options: Turns parsed arguments into keyword arguments of ``evaluate`` /
-            ``validate`` (second argument: True for ``evaluate``).
+            ``validate`` (parameter fields among them override ``--config``).
+        state_type: The protocol's :class:`~benchmark_eval.protocols.state.MergeableState`.
+        metric_keys: The keys of ``result.metrics``, in the official tool's order.
         example: One example command line.
+        defaults: Parameter fields this protocol sets before ``params`` (e.g. binary).
     """
+
+    name: str
+    summary: str
+    params_model: type[BaseModel]
+    plan: Callable[..., Plan[Any, Any, Any]]
+    check: Callable[..., list[Problem]]
+    add_arguments: Callable[[argparse.ArgumentParser, bool], None]
+    cli_options: Callable[[argparse.Namespace, bool], dict[str, Any]]
+    state_type: type[MergeableState]
+    metric_keys: tuple[str, ...]
+    example: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def params(self, params: Any = None, **overrides: Any) -> Any:
+        """``params`` (a model, a dict, a preset name or file, or None for the official
+        preset) as this protocol's parameter model, with ``overrides`` applied."""
+        return coerce_params(self.params_model, params, protocol=self.name,
+                             defaults=dict(self.defaults), overrides=overrides)
+
+    def _split(self, params: Any, options: dict[str, Any]) -> Any:
+        fields = self.params_model.model_fields
+        overrides = {k: options.pop(k) for k in list(options) if k in fields}
+        return self.params(params, **overrides)
+
+    def evaluate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
+                 progress: Progress | None = None, **options: Any) -> Result:
+        """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`)."""
+        p = self._split(params, options)
+        plan = self.plan(p, gt=gt, pred=pred, workers=workers, **options)
+        return run_plan(plan, workers=workers, progress=progress)
+
+    def validate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
+                 **options: Any) -> list[Problem]:
+        """Every problem of the inputs (see :func:`benchmark_eval.validate`)."""
+        p = self._split(params, options)
+        return self.check(p, gt=gt, pred=pred, workers=workers, **options)
+
+
+@dataclass(frozen=True)
+class LegacyWorkflow:
+    """Transitional: a family not yet on the :class:`Workflow` contract."""
 
     name: str
     summary: str

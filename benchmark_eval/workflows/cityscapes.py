@@ -44,7 +44,7 @@ from benchmark_eval.protocols import cityscapes_instance as inst
 from benchmark_eval.protocols import cityscapes_semantic as sem
 from benchmark_eval.report.cityscapes import CityscapesInstanceResult, CityscapesSemanticResult
 from benchmark_eval.schema.cityscapes import INSTANCE_CLASSES, LABEL_BY_ID, LABEL_BY_NAME
-from benchmark_eval.workflows.base import Progress, Workflow
+from benchmark_eval.workflows.base import LegacyWorkflow, Progress
 from benchmark_eval.workflows.cityscapes_panoptic import WORKFLOW as PANOPTIC_WORKFLOW
 from benchmark_eval.workflows.pool import fork_map, shard_bounds
 
@@ -404,9 +404,9 @@ def _cli_options(semantic: bool, args: argparse.Namespace, evaluate: bool) -> di
     return options
 
 
-def _workflow(semantic: bool) -> Workflow:
+def _workflow(semantic: bool) -> LegacyWorkflow:
     if semantic:
-        return Workflow(
+        return LegacyWorkflow(
             name="cityscapes-semantic",
             summary="Cityscapes pixel-level IoU / iIoU, class and category"
                     " (cityscapesScripts evalPixelLevelSemanticLabeling)",
@@ -414,7 +414,7 @@ def _workflow(semantic: bool) -> Workflow:
             add_arguments=lambda p, e: _add_arguments(True, p, e),
             cli_options=lambda a, e: _cli_options(True, a, e),
             example="--gt gtFine/val --pred results/")
-    return Workflow(
+    return LegacyWorkflow(
         name="cityscapes-instance",
         summary="Cityscapes instance-level AP / AP50 (cityscapesScripts"
                 " evalInstanceLevelSemanticLabeling)",

@@ -21,7 +21,7 @@ from benchmark_eval.errors import ConsistencyError, InputError, Problem
 from benchmark_eval.io.jsonfile import read_json
 from benchmark_eval.io.panoptic import default_folder
 from benchmark_eval.report.panoptic import PanopticResult
-from benchmark_eval.workflows.base import Progress, Workflow
+from benchmark_eval.workflows.base import LegacyWorkflow, Progress
 from benchmark_eval.workflows.panoptic import WORKFLOWS as PANOPTIC_WORKFLOWS
 from benchmark_eval.workflows.panoptic import evaluate_panoptic, validate_panoptic
 
@@ -126,7 +126,7 @@ def validate_cityscapes_panoptic(*, gt: Any, pred: Any, gt_dir: str | Path | Non
 
 _COCO_PANOPTIC = next(w for w in PANOPTIC_WORKFLOWS if w.name == "coco-panoptic")
 
-WORKFLOW = Workflow(
+WORKFLOW = LegacyWorkflow(
     name="cityscapes-panoptic",
     summary="Cityscapes panoptic PQ/SQ/RQ (cityscapesScripts evalPanopticSemanticLabeling)",
     evaluate=evaluate_cityscapes_panoptic, validate=validate_cityscapes_panoptic,

@@ -30,7 +30,7 @@ from benchmark_eval.protocols.coco_match import IouType, prepare
 from benchmark_eval.protocols.coco_params import BoundaryParams, CocoParams
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
-from benchmark_eval.workflows.base import Progress, Workflow, json_inputs, read_both
+from benchmark_eval.workflows.base import LegacyWorkflow, Progress, json_inputs, read_both
 from benchmark_eval.workflows.pool import fork_map
 
 
@@ -125,7 +125,7 @@ _SUMMARIES = {
 }
 
 
-def _workflow(iou_type: IouType) -> Workflow:
+def _workflow(iou_type: IouType) -> LegacyWorkflow:
     add_arguments, cli_options = json_inputs(
         gt_help="COCO instance ground truth (instances_*.json)",
         pred_help="COCO results file: a JSON list of detections"
@@ -136,7 +136,7 @@ def _workflow(iou_type: IouType) -> Workflow:
         params_model=_params_model(iou_type),
     )
     pred = "segm" if iou_type == "boundary" else iou_type
-    return Workflow(
+    return LegacyWorkflow(
         name=f"coco-{iou_type}",
         summary=_SUMMARIES[iou_type],
         evaluate=partial(evaluate_coco, iou_type),

@@ -30,7 +30,7 @@ from benchmark_eval.protocols.lvis import (
     prepare_lvis,
 )
 from benchmark_eval.report.lvis import LvisResult
-from benchmark_eval.workflows.base import Progress, Workflow, json_inputs, read_both
+from benchmark_eval.workflows.base import LegacyWorkflow, Progress, json_inputs, read_both
 from benchmark_eval.workflows.pool import fork_map
 
 
@@ -124,9 +124,9 @@ _ADD_ARGUMENTS, _CLI_OPTIONS = json_inputs(
 )
 
 
-def _workflow(iou_type: IouType) -> Workflow:
+def _workflow(iou_type: IouType) -> LegacyWorkflow:
     kind = "box" if iou_type == "bbox" else "mask"
-    return Workflow(
+    return LegacyWorkflow(
         name=f"lvis-{iou_type}",
         summary=f"LVIS federated {kind} AP/AR, APr/APc/APf (lvis-api 0.5.3 LVISEval)",
         evaluate=partial(evaluate_lvis, iou_type),

@@ -53,7 +53,7 @@ from benchmark_eval.protocols.panoptic import (
 )
 from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.report.panoptic import PanopticResult
-from benchmark_eval.workflows.base import Progress, Workflow
+from benchmark_eval.workflows.base import LegacyWorkflow, Progress
 from benchmark_eval.workflows.pool import cores, fork_map, shard_bounds
 
 _SHARD_IMAGES = 16  # images per unit of work in a pool (load balance, progress granularity)
@@ -304,7 +304,7 @@ def _boundary_cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str,
     return options
 
 
-WORKFLOWS = (Workflow(
+WORKFLOWS = (LegacyWorkflow(
     name="coco-panoptic",
     summary="COCO panoptic PQ/SQ/RQ (panopticapi evaluation.py pq_compute)",
     evaluate=evaluate_panoptic,
@@ -312,7 +312,7 @@ WORKFLOWS = (Workflow(
     add_arguments=_add_arguments,
     cli_options=_cli_options,
     example="--gt panoptic_val2017.json --pred panoptic_results.json",
-), Workflow(
+), LegacyWorkflow(
     name="coco-panoptic-boundary",
     summary="COCO panoptic Boundary PQ (boundary-iou-api pq_compute, iou_type='boundary')",
     evaluate=evaluate_panoptic_boundary,

@@ -41,7 +41,7 @@ from benchmark_eval.protocols.semantic_params import (
 )
 from benchmark_eval.protocols.semantic_state import SemanticState
 from benchmark_eval.report.semantic import SemanticResult
-from benchmark_eval.workflows.base import Progress, Workflow
+from benchmark_eval.workflows.base import LegacyWorkflow, Progress
 from benchmark_eval.workflows.pool import fork_map, shard_bounds
 
 _SHARD_IMAGES = 32  # images per unit of work (progress granularity, load balance)
@@ -261,14 +261,14 @@ def _cli_options(binary: bool, args: argparse.Namespace, evaluate: bool) -> dict
     return options
 
 
-def _workflow(binary: bool) -> Workflow:
+def _workflow(binary: bool) -> LegacyWorkflow:
     name = "semantic-binary" if binary else "semantic"
     summary = ("binary masks: foreground IoU and Dice, per dataset or per image" if binary
                else "label maps: mIoU, mAcc, mDice, aAcc, fwIoU (mmseg / detectron2 /"
                     " cityscapesScripts rules)")
     example = ("--gt masks/ --pred pred_masks/ --dice-averaging per-image" if binary
                else "--gt gt_dir/ --pred pred_dir/ --num-classes 150 --reduce-zero-label")
-    return Workflow(
+    return LegacyWorkflow(
         name=name, summary=summary,
         evaluate=partial(evaluate_semantic, protocol=name),
         validate=partial(validate_semantic, protocol=name),

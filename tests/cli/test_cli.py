@@ -319,7 +319,8 @@ def test_config_with_max_dets_1_10_50(files: dict[str, Path], case: Case,
 
 def test_config_preset_files_from_the_repository(files: dict[str, Path], case: Case) -> None:
     code, out, _ = run(["evaluate", "coco-segm", "--gt", files["gt"], "--pred", files["segm"],
-                        "--config", REPO / "configs" / "coco-segm.json", "--workers", "1"])
+                        "--config", REPO / "benchmark_eval" / "presets" / "coco-segm.json",
+                        "--workers", "1"])
     assert code == 0
     assert out.splitlines()[:12] == run_pycocotools(case.gt, case.results("segm"),
                                                     "segm").lines

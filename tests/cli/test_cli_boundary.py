@@ -65,7 +65,7 @@ def test_evaluate_matches_faster_coco_eval(config: str | None, case: Case,
                        files["segm"], "--out", tmp_path / "report.json", "--workers", "1"]
     ratio = 0.05 if config == "ratio 0.05" else 0.02
     if config == "repository":
-        argv += ["--config", REPO / "configs" / "coco-boundary.json"]
+        argv += ["--config", REPO / "benchmark_eval" / "presets" / "coco-boundary.json"]
     elif config is not None:
         (tmp_path / "params.json").write_text(json.dumps({"boundary_dilation_ratio": 0.05}))
         argv += ["--config", tmp_path / "params.json"]
@@ -113,7 +113,7 @@ def test_validate_and_input_errors(files: dict[str, Path], case: Case, tmp_path:
     assert "boundary_dilation_ratio" in err
     # the ratio is not a coco-segm parameter
     code, _, err = run(["evaluate", "coco-segm", "--gt", files["gt"], "--pred", files["segm"],
-                        "--config", REPO / "configs" / "coco-boundary.json"])
+                        "--config", REPO / "benchmark_eval" / "presets" / "coco-boundary.json"])
     assert code == 2
     assert "boundary_dilation_ratio" in err
 

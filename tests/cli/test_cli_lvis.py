@@ -201,13 +201,14 @@ def test_nulls_in_report_where_lvis_api_gives_minus_one(tmp_path: Path) -> None:
 
 def test_config_lvis_json_is_the_default() -> None:
     argv = ["evaluate", "lvis-bbox", "--gt", GT, "--pred", PRED["bbox"], "--workers", "1"]
-    code, with_config, _ = run([*argv, "--config", REPO / "configs" / "lvis.json"])
+    preset = REPO / "benchmark_eval" / "presets" / "lvis.json"
+    code, with_config, _ = run([*argv, "--config", preset])
     assert code == 0
     assert with_config == run(argv)[1]
 
 
 def test_config_with_another_max_dets_matches_lvis_api(tmp_path: Path) -> None:
-    config = _json(REPO / "configs" / "lvis.json")
+    config = _json(REPO / "benchmark_eval" / "presets" / "lvis.json")
     config["max_dets"] = 100
     path = _write(tmp_path / "lvis100.json", config)
     report_path = tmp_path / "report.json"

@@ -1,6 +1,6 @@
 """``semantic`` against cityscapesScripts 2.3.0 (live) and the mmseg / detectron2 formulas.
 
-The ``cityscapes`` rule with ``configs/semantic-cityscapes.json`` must give the official
+The ``cityscapes`` rule with the ``semantic-cityscapes`` preset must give the official
 per-class IoU and class average on label-id maps. The ``mmseg`` and ``detectron2`` rules are
 compared with ``semantic_references`` (their published formulas), which are first checked
 against numbers worked out by hand below.
@@ -27,7 +27,7 @@ from semantic_references import detectron2_reference, mmseg_reference
 import benchmark_eval
 from benchmark_eval.report.semantic import SemanticResult
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "benchmark_eval" / "presets"
 TOL = 1e-12
 
 
