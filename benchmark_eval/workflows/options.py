@@ -38,7 +38,8 @@ def read_preset(source: str | Path) -> dict[str, Any]:
     """
     path = Path(source)
     if not path.suffix and not path.exists() and str(source) in preset_names():
-        path = Path(str(resources.files("benchmark_eval").joinpath(PRESETS).joinpath(f"{source}.json")))
+        folder = resources.files("benchmark_eval").joinpath(PRESETS)
+        path = Path(str(folder.joinpath(f"{source}.json")))
     elif not path.exists():
         names = ", ".join(preset_names())
         raise ConfigError(f"--config {source}: no such file, and not a bundled preset"
