@@ -352,24 +352,31 @@ def test_validate_clean_submission(files: dict[str, Path], tmp_path: Path) -> No
     assert json.loads(out_path.read_text()) == []
 
 
+def _validate_results(files: dict[str, Path], data: list[dict[str, Any]], tmp_path: Path
+                      ) -> tuple[Path, list[str], list[dict[str, Any]]]:
+    """``validate coco-bbox`` of results ``data`` (failing): the file, the lines printed
+    and the problems written by ``--out``."""
+    bad = _write(tmp_path / "bad.json", data)
+    out_path = tmp_path / "problems.json"
+    code, out, _ = run(["validate", "coco-bbox", "--gt", files["gt"], "--pred", bad,
+                        "--out", out_path])
+    assert code == 1
+    return bad, out.splitlines(), json.loads(out_path.read_text())
+
+
 def test_validate_lists_every_problem(files: dict[str, Path], case: Case,
                                       tmp_path: Path) -> None:
     data = case.results("bbox")
     data[1]["score"] = 1.5
     data[4]["category_id"] = 1000
     data[6]["bbox"] = [1, 2, 3]
-    bad = _write(tmp_path / "bad.json", data)
-    out_path = tmp_path / "problems.json"
-    code, out, _ = run(["validate", "coco-bbox", "--gt", files["gt"], "--pred", bad,
-                        "--out", out_path])
-    assert code == 1
-    lines = out.splitlines()
+    bad, lines, listed = _validate_results(files, data, tmp_path)
     assert lines[0] == "3 problem(s) found:"
     assert len(lines) == 4
     prefixes = sorted(line.split(": ")[1] for line in lines[1:])
     assert prefixes == ["results[1]", "results[4]", "results[6]"]
     assert all(line.startswith(f"  {bad}: results[") for line in lines[1:])
-    problems = sorted(json.loads(out_path.read_text()), key=lambda p: p["record"])
+    problems = sorted(listed, key=lambda p: p["record"])
     assert [p["record"] for p in problems] == [1, 4, 6]
     assert {p["file"] for p in problems} == {str(bad)}
     assert {p["field"] for p in problems} == {"results"}
@@ -385,16 +392,11 @@ def test_validate_shows_the_first_problems_and_writes_them_all(
     for k in range(n):
         data[k]["score"] = 2.0
         data[n + k]["category_id"] = 1000
-    bad = _write(tmp_path / "bad.json", data)
-    out_path = tmp_path / "problems.json"
-    code, out, _ = run(["validate", "coco-bbox", "--gt", files["gt"], "--pred", bad,
-                        "--out", out_path])
-    assert code == 1
-    lines = out.splitlines()
+    bad, lines, listed = _validate_results(files, data, tmp_path)
     assert lines[0] == f"{2 * n} problem(s) found:"
     assert len(lines) == 1 + MAX_LISTED + 1
     assert lines[-1] == f"  {bad}: ... and {2 * n - MAX_LISTED} more problems"
-    assert len(json.loads(out_path.read_text())) == 2 * n
+    assert len(listed) == 2 * n
 
 
 def test_validate_bad_ground_truth_does_not_check_predictions(
