@@ -2,7 +2,9 @@
 ``benchmark-eval convert CONVERSION [options]``.
 
 Exit codes: 0 success, 1 the inputs failed checks, 2 usage or configuration error.
-The CLI only parses arguments, calls the protocol's workflow and prints.
+The CLI only parses arguments, dispatches through the registries (the protocol's workflow in
+:data:`~benchmark_eval.workflows.WORKFLOWS`, the converter in
+:data:`~benchmark_eval.converters.CONVERTERS`) and prints.
 """
 
 from __future__ import annotations
@@ -11,29 +13,26 @@ __all__ = ["main"]
 
 import argparse
 import contextlib
+import difflib
 import sys
 import time
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-from benchmark_eval.convert_cityscapes import CLI_CONVERSIONS as CITYSCAPES_CONVERSIONS
-from benchmark_eval.convert_cityscapes import add_cli_parsers as add_cityscapes_parsers
-from benchmark_eval.convert_cityscapes import run_cli as run_cityscapes_conversion
-from benchmark_eval.errors import BenchmarkEvalError, ConfigError, InputError, Problem
+from benchmark_eval.converters import CONVERTERS
+from benchmark_eval.errors import (
+    BenchmarkEvalError,
+    ConfigError,
+    InputError,
+    Problem,
+    cut_problems,
+)
 from benchmark_eval.io.jsonfile import write_json
 from benchmark_eval.workflows import WORKFLOWS, LegacyWorkflow, Workflow
 
-# Conversions of ``benchmark-eval convert``: name -> one-line help
-_CONVERSIONS = {
-    "instances-to-panoptic": "COCO instances (+ stuff) -> COCO panoptic JSON + PNGs",
-    "panoptic-to-instances": "COCO panoptic -> COCO instances with RLE masks",
-    "panoptic-to-semantic": "COCO panoptic -> semantic label PNGs (category id per pixel)",
-    **CITYSCAPES_CONVERSIONS,
-}
-
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
-_MAX_SHOWN = 50
 
 
 def _description() -> str:
@@ -57,10 +56,33 @@ exit codes: 0 success, 1 the inputs failed checks, 2 usage error
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a "did you mean ...?" for a mistyped protocol, conversion or choice."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is not None and value not in choices:
+            close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+            if close:
+                listed = ", ".join(repr(c) for c in choices)
+                raise argparse.ArgumentError(action, f"invalid choice: {value!r}; did you mean"
+                                                     f" {close[0]!r}? (choose from {listed})")
+        super()._check_value(action, value)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("benchmark-eval")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        from benchmark_eval import __version__
+
+        return __version__
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="benchmark-eval", description=_description(),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="benchmark-eval", description=_description(),
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ev = sub.add_parser(
         "evaluate", help="score predictions against ground truth",
@@ -78,80 +100,16 @@ def _parser() -> argparse.ArgumentParser:
             p = protocols.add_parser(w.name, help=w.summary, description=w.summary)
             w.add_arguments(p, evaluate)
             _common_arguments(p, evaluate, isinstance(w, Workflow))
-    _convert_parser(sub)
-    return parser
-
-
-def _convert_parser(sub: argparse._SubParsersAction) -> None:
-    from benchmark_eval.convert import OVERLAP_RULES
-
-    cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic and"
-                                        " semantic label PNGs",
+    cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic,"
+                                        " semantic label PNGs and Cityscapes gtFine",
                         description="Convert annotations or predictions between formats."
                                     " Exit 0 on success, 1 when the inputs failed checks.")
     kinds = cv.add_subparsers(dest="conversion", required=True, metavar="CONVERSION",
-                              help=", ".join(_CONVERSIONS))
-    a = kinds.add_parser("instances-to-panoptic", help=_CONVERSIONS["instances-to-panoptic"],
-                         description=_CONVERSIONS["instances-to-panoptic"] + ". Instance"
-                         " categories become things, stuff categories stuff (unless the"
-                         " records carry 'isthing'); segment ids are 1, 2, ... per image.")
-    a.add_argument("--instances", required=True, type=Path, metavar="INSTANCES.json",
-                   help="COCO instances dataset, or a results list (then give --images)")
-    a.add_argument("--stuff", type=Path, metavar="STUFF.json",
-                   help="COCO-format stuff annotations on the same images")
-    a.add_argument("--images", type=Path, metavar="GT.json",
-                   help="for a results list: the COCO dataset it refers to (images,"
-                        " categories)")
-    a.add_argument("--overlap", choices=OVERLAP_RULES, default="error",
-                   help="pixels claimed by several masks: 'error' (default) lists them;"
-                        " 'first-wins' keeps the first listed; 'higher-score-wins' the"
-                        " higher score (results); 'smaller-wins' the smaller mask")
-    a.add_argument("--out", required=True, type=Path, metavar="PANOPTIC.json")
-    a.add_argument("--out-dir", type=Path, metavar="DIR",
-                   help="PNG folder (default: PANOPTIC.json without .json)")
-    b = kinds.add_parser("panoptic-to-instances", help=_CONVERSIONS["panoptic-to-instances"],
-                         description=_CONVERSIONS["panoptic-to-instances"] + ": one"
-                         " annotation per segment, crowd flags and JSON areas kept.")
-    c = kinds.add_parser("panoptic-to-semantic", help=_CONVERSIONS["panoptic-to-semantic"],
-                         description=_CONVERSIONS["panoptic-to-semantic"] + "; one PNG per"
-                         " image, named like the panoptic PNG (8-bit, or 16-bit when an id"
-                         " exceeds 255).")
-    for p in (b, c):
-        p.add_argument("--panoptic", required=True, type=Path, metavar="PANOPTIC.json")
-        p.add_argument("--panoptic-dir", type=Path, metavar="DIR",
-                       help="PNG folder (default: PANOPTIC.json without .json)")
-    b.add_argument("--out", required=True, type=Path, metavar="INSTANCES.json")
-    b.add_argument("--things-only", action="store_true", help="leave stuff segments out")
-    c.add_argument("--out-dir", required=True, type=Path, metavar="DIR")
-    c.add_argument("--void", type=int, default=0, metavar="VALUE",
-                   help="label of VOID pixels (default 0, as panopticapi's converter)")
-    add_cityscapes_parsers(kinds)
-
-
-def _convert(args: argparse.Namespace, out: TextIO) -> int:
-    from benchmark_eval import convert
-
-    if args.conversion in CITYSCAPES_CONVERSIONS:
-        run_cityscapes_conversion(args, out)
-        return EXIT_OK
-    if args.conversion == "instances-to-panoptic":
-        done = convert.convert_instances_to_panoptic(
-            args.instances, args.out, out_dir=args.out_dir, stuff=args.stuff,
-            images=args.images, overlap=args.overlap)
-        print(f"wrote {args.out}: {done['images']} images, {done['segments']} segments;"
-              f" PNGs in {done['png_dir']}" + (f"; {done['dropped']} masks lost every pixel"
-                                               if done["dropped"] else ""), file=out)
-    elif args.conversion == "panoptic-to-instances":
-        done = convert.convert_panoptic_to_instances(
-            args.panoptic, args.out, panoptic_dir=args.panoptic_dir,
-            things_only=args.things_only)
-        print(f"wrote {args.out}: {done['images']} images, {done['annotations']} annotations",
-              file=out)
-    else:
-        done = convert.convert_panoptic_to_semantic(
-            args.panoptic, args.out_dir, panoptic_dir=args.panoptic_dir, void=args.void)
-        print(f"wrote {done['images']} label PNGs to {done['out_dir']}", file=out)
-    return EXIT_OK
+                              help=", ".join(CONVERTERS))
+    for c in CONVERTERS.values():
+        text = f"{c.summary}. {c.details}" if c.details else c.summary
+        c.add_arguments(kinds.add_parser(c.name, help=c.summary, description=text))
+    return parser
 
 
 def _common_arguments(p: argparse.ArgumentParser, evaluate: bool, contract: bool) -> None:
@@ -198,10 +156,8 @@ class _ProgressBar:
 
 
 def _print_problems(problems: Sequence[Problem], stream: TextIO) -> None:
-    for p in list(problems)[:_MAX_SHOWN]:
+    for p in cut_problems(problems, kind="problems"):
         print(f"  {p}", file=stream)
-    if len(problems) > _MAX_SHOWN:
-        print(f"  ... and {len(problems) - _MAX_SHOWN} more", file=stream)
 
 
 def _contract_options(w: Workflow | LegacyWorkflow, args: argparse.Namespace,
@@ -259,7 +215,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         return int(exc.code or 0)
     try:
         if args.command == "convert":
-            return _convert(args, out)
+            print(CONVERTERS[args.conversion].run(args), file=out)
+            return EXIT_OK
         w = WORKFLOWS[args.protocol]
         if args.command == "evaluate":
             return _evaluate(w, args, out, err)
@@ -268,10 +225,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         print(f"error: {len(exc.problems)} problem(s) in the input:", file=err)
         _print_problems(exc.problems, err)
         return EXIT_INPUT
-    except ConfigError as exc:
-        print(f"error: {exc}", file=err)
+    except ConfigError as exc:  # one line, whatever the message (pydantic's span several)
+        print("error: " + " ".join(str(exc).split()), file=err)
         return EXIT_USAGE
     except BenchmarkEvalError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_INPUT
+    except OSError as exc:  # e.g. an output folder that does not exist: no traceback
         print(f"error: {exc}", file=err)
         return EXIT_INPUT
 

@@ -17,6 +17,8 @@ from synth_coco import Case, make_case
 
 from benchmark_eval import PROTOCOLS, CocoParams
 from benchmark_eval.cli import main
+from benchmark_eval.converters import CONVERTERS, Converter
+from benchmark_eval.errors import MAX_LISTED
 
 REPO = Path(__file__).resolve().parents[2]
 # The documented metric keys, in pycocotools' stats order.
@@ -85,6 +87,22 @@ def test_subcommand_help(command: str, capsys: pytest.CaptureFixture) -> None:
     assert "--pred" in text
 
 
+def test_version() -> None:
+    code, out, err = run(["--version"])
+    assert (code, out, err) == (0, "benchmark-eval 0.1.0\n", "")
+
+
+def test_convert_help_lists_every_converter_of_the_registry() -> None:
+    code, out, _ = run(["convert", "--help"])
+    assert code == 0
+    for c in CONVERTERS.values():
+        assert c.name in out
+        assert c.summary in " ".join(out.split())  # argparse wraps the help column
+        code, text, _ = run(["convert", c.name, "--help"])
+        assert code == 0
+        assert "usage: benchmark-eval convert " + c.name in text
+
+
 # --------------------------------------------------------------------------- usage errors
 
 
@@ -124,6 +142,84 @@ def test_usage_error_is_written_to_the_given_stderr(files: dict[str, Path],
     assert code == 2
     assert "invalid choice: 'coco-keypoints'" in err
     assert leaked == ""
+
+
+@pytest.mark.parametrize(("argv", "suggestion"), [
+    (["evaluate", "coco-sgm"], "coco-segm"),
+    (["validate", "lvis-box"], "lvis-bbox"),
+    (["convert", "panoptic-to-instance"], "panoptic-to-instances"),
+    (["convert", "instances-to-panoptic", "--instances", "x.json", "--out", "y.json",
+      "--overlap", "first-win"], "first-wins"),
+    (["evalute"], "evaluate"),
+])
+def test_misspelt_name_suggests_the_closest_exit_2(argv: list[str], suggestion: str) -> None:
+    code, out, err = run(argv)
+    assert code == 2
+    assert "usage:" in err
+    assert f"invalid choice: '{argv[-1]}'; did you mean '{suggestion}'?" in err
+    assert out == ""
+
+
+MISSING_OPTIONS = [[command, name] for command in ("evaluate", "validate")
+                   for name in PROTOCOLS] + [["convert", name] for name in CONVERTERS]
+
+
+@pytest.mark.parametrize("argv", MISSING_OPTIONS, ids=" ".join)
+def test_missing_required_options_exit_2(argv: list[str]) -> None:
+    code, out, err = run(argv)
+    assert code == 2
+    assert "the following arguments are required: " in err
+    assert out == ""
+
+
+@pytest.mark.parametrize("params", [{"iou_thresholds": [0.5, 1.5]}, {"maxDets": [1, 10]}])
+def test_config_error_is_one_line(params: dict[str, Any], files: dict[str, Path],
+                                  tmp_path: Path) -> None:
+    config = _write(tmp_path / "params.json", params)
+    code, out, err = run(["evaluate", "coco-bbox", "--gt", files["gt"], "--pred",
+                          files["bbox"], "--config", config, "--workers", "1"])
+    assert code == 2
+    assert err.startswith("error: ")
+    assert err.count("\n") == 1
+    assert out == ""
+
+
+# ------------------------------------------------------------------------------ convert
+
+
+def test_convert_dispatches_through_the_registry(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    calls = []
+
+    def shout(text: str, times: int = 1) -> dict[str, Any]:
+        """Test conversion."""
+        calls.append((text, times))
+        return {"length": len(text) * times}
+
+    def add_arguments(parser: Any) -> None:
+        parser.add_argument("--text", required=True)
+        parser.add_argument("--times", type=int, default=1)
+
+    fake = Converter("shout", "repeat a text", shout, add_arguments,
+                     lambda done, options: f"{options['text']} x{options['times']}:"
+                                           f" {done['length']}")
+    monkeypatch.setitem(CONVERTERS, "shout", fake)
+    code, out, err = run(["convert", "shout", "--text", "ab", "--times", "3"])
+    assert (code, out, err) == (0, "ab x3: 6\n", "")
+    assert calls == [("ab", 3)]
+    code, out, _ = run(["convert", "--help"])
+    assert "repeat a text" in out
+
+
+def test_convert_into_a_missing_folder_exits_1(tmp_path: Path) -> None:
+    code, out, err = run(["convert", "panoptic-to-instances", "--panoptic",
+                          REPO / "tests" / "data" / "panopticapi_sample" /
+                          "panoptic_examples.json", "--out", tmp_path / "no" / "i.json"])
+    assert code == 1
+    assert err.startswith("error: ")
+    assert str(tmp_path / "no" / "i.json") in err
+    assert "Traceback" not in err
+    assert out == ""
 
 
 # ------------------------------------------------------------------------------ evaluate
@@ -256,30 +352,51 @@ def test_validate_clean_submission(files: dict[str, Path], tmp_path: Path) -> No
     assert json.loads(out_path.read_text()) == []
 
 
+def _validate_results(files: dict[str, Path], data: list[dict[str, Any]], tmp_path: Path
+                      ) -> tuple[Path, list[str], list[dict[str, Any]]]:
+    """``validate coco-bbox`` of results ``data`` (failing): the file, the lines printed
+    and the problems written by ``--out``."""
+    bad = _write(tmp_path / "bad.json", data)
+    out_path = tmp_path / "problems.json"
+    code, out, _ = run(["validate", "coco-bbox", "--gt", files["gt"], "--pred", bad,
+                        "--out", out_path])
+    assert code == 1
+    return bad, out.splitlines(), json.loads(out_path.read_text())
+
+
 def test_validate_lists_every_problem(files: dict[str, Path], case: Case,
                                       tmp_path: Path) -> None:
     data = case.results("bbox")
     data[1]["score"] = 1.5
     data[4]["category_id"] = 1000
     data[6]["bbox"] = [1, 2, 3]
-    bad = _write(tmp_path / "bad.json", data)
-    out_path = tmp_path / "problems.json"
-    code, out, _ = run(["validate", "coco-bbox", "--gt", files["gt"], "--pred", bad,
-                        "--out", out_path])
-    assert code == 1
-    lines = out.splitlines()
+    bad, lines, listed = _validate_results(files, data, tmp_path)
     assert lines[0] == "3 problem(s) found:"
     assert len(lines) == 4
     prefixes = sorted(line.split(": ")[1] for line in lines[1:])
     assert prefixes == ["results[1]", "results[4]", "results[6]"]
     assert all(line.startswith(f"  {bad}: results[") for line in lines[1:])
-    problems = sorted(json.loads(out_path.read_text()), key=lambda p: p["record"])
+    problems = sorted(listed, key=lambda p: p["record"])
     assert [p["record"] for p in problems] == [1, 4, 6]
     assert {p["file"] for p in problems} == {str(bad)}
     assert {p["field"] for p in problems} == {"results"}
     assert "outside [0, 1]" in problems[0]["message"]
     assert "category_id 1000" in problems[1]["message"]
     assert "'bbox' must be 4 finite numbers" in problems[2]["message"]
+
+
+def test_validate_shows_the_first_problems_and_writes_them_all(
+        files: dict[str, Path], case: Case, tmp_path: Path) -> None:
+    data = case.results("bbox")
+    n = 12  # of each of two kinds: more than the screen shows, none cut by validate
+    for k in range(n):
+        data[k]["score"] = 2.0
+        data[n + k]["category_id"] = 1000
+    bad, lines, listed = _validate_results(files, data, tmp_path)
+    assert lines[0] == f"{2 * n} problem(s) found:"
+    assert len(lines) == 1 + MAX_LISTED + 1
+    assert lines[-1] == f"  {bad}: ... and {2 * n - MAX_LISTED} more problems"
+    assert len(listed) == 2 * n
 
 
 def test_validate_bad_ground_truth_does_not_check_predictions(

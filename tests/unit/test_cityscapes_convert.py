@@ -109,3 +109,11 @@ def test_polygons_paint_in_file_order_and_check_labels(tmp_path: Path) -> None:
         polygons_to_maps(data, where="p.json")
     with pytest.raises(FormatError, match=r"no \*_gtFine_polygons\.json"):
         convert_cityscapes_polygons(tmp_path, tmp_path / "out")
+
+
+def test_every_converter_finds_its_files_the_same_way(tmp_path: Path) -> None:
+    # one finder for instance-id PNGs and polygon JSONs: a missing folder is named as such
+    for conversion in (convert_cityscapes_polygons, convert_cityscapes_to_panoptic,
+                       convert_cityscapes_to_instances):
+        with pytest.raises(FormatError, match="ground-truth folder not found"):
+            conversion(tmp_path / "nowhere", tmp_path / "out.json")

@@ -15,7 +15,7 @@ from synth_panoptic import make_case, write_case
 
 import benchmark_eval
 from benchmark_eval import convert
-from benchmark_eval.errors import ConfigError, ConsistencyError
+from benchmark_eval.errors import MAX_LISTED, ConfigError, ConsistencyError
 from benchmark_eval.io.panoptic import load_coco_panoptic, read_frames, write_coco_panoptic
 from benchmark_eval.io.png import read_label_map
 from benchmark_eval.masks.rle import decode_masks
@@ -69,6 +69,16 @@ def test_overlaps_are_an_error_naming_image_and_annotations(overlapping: dict) -
     assert "annotation id 12 overlaps annotation id 11" in problem.message
     assert "on 4 pixels (image_id=1)" in problem.message
     assert "overlap rule" in problem.message
+
+
+def test_many_overlaps_are_listed_then_counted(overlapping: dict) -> None:
+    first = overlapping["annotations"][0]
+    overlapping["annotations"] += [dict(first, id=100 + k) for k in range(MAX_LISTED + 5)]
+    with pytest.raises(ConsistencyError) as err:
+        convert.instances_to_panoptic(overlapping)
+    problems = err.value.problems
+    assert len(problems) == MAX_LISTED + 1
+    assert problems[-1].message == "... and 6 more overlapping masks"  # 12 overlaps 11 too
 
 
 @pytest.mark.parametrize(("rule", "dog_pixels", "person_pixels"), [
