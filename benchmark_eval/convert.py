@@ -35,12 +35,8 @@ import numpy as np
 from benchmark_eval.errors import ConfigError, ConsistencyError, Problem
 from benchmark_eval.io.coco import load_coco_ground_truth, load_coco_results
 from benchmark_eval.io.jsonfile import write_json
-from benchmark_eval.io.panoptic import (
-    Source,
-    load_coco_panoptic,
-    read_frames,
-    write_coco_panoptic,
-)
+from benchmark_eval.io.panoptic import Source, load_coco_panoptic
+from benchmark_eval.io.panoptic_png import read_frames, write_coco_panoptic
 from benchmark_eval.io.png import write_png
 from benchmark_eval.io.records import MAX_LISTED
 from benchmark_eval.masks.panoptic import box_and_area, id_map_rles, runs_to_pixels
