@@ -117,7 +117,9 @@ def _plan(protocol: str, files_of: FilesOf, params: BaseModel, *, gt: Source, pr
     sums are then grouped per shard).
     """
     inputs = load_panoptic(files_of(gt, pred, gt_dir, pred_dir))
-    ctx = PanopticContext(inputs, decoder, getattr(params, "boundary_dilation_ratio", None))
+    ratio = (params.boundary_dilation_ratio if isinstance(params, PanopticBoundaryParams)
+             else None)
+    ctx = PanopticContext(inputs, decoder, ratio)
     n = len(inputs.gt.dataset)
     return Plan(task=score_shard, context=ctx, n_items=n,
                 empty=PanopticState.empty(inputs.gt.dataset.categories.ids),
