@@ -49,7 +49,8 @@ from benchmark_eval.io.converted import (
     write_label_pngs,
     write_panoptic_dataset,
 )
-from benchmark_eval.io.panoptic import Source, load_coco_panoptic, read_frames
+from benchmark_eval.io.panoptic import Source, load_coco_panoptic
+from benchmark_eval.io.panoptic_png import read_frames
 from benchmark_eval.masks.panoptic import box_and_area, id_map_rles, runs_to_pixels
 from benchmark_eval.masks.rle import decode_masks
 from benchmark_eval.schema import Images, InstanceDataset, MaskRuns

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmark_eval.io.jsonfile import write_json
-from benchmark_eval.io.panoptic import write_coco_panoptic
+from benchmark_eval.io.panoptic_png import write_coco_panoptic
 from benchmark_eval.io.png import write_png
 from benchmark_eval.schema import Images
 from benchmark_eval.schema.panoptic import PanopticCategories, PanopticDataset, PanopticFrame

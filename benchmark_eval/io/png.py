@@ -42,15 +42,24 @@ _SINGLE_CHANNEL = {
 _CHANNELS = {"LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4, "YCbCr": 3}
 
 
-def _open(path: Path) -> Image.Image:
+def _pillow(source: Path | bytes, path: str | Path) -> Image.Image:
+    """A file, or PNG bytes, decoded by Pillow."""
     try:
-        img = Image.open(path)
+        img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
         img.load()
     except FileNotFoundError as exc:
         raise FormatError(Problem(str(path), "file not found")) from exc
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise FormatError(Problem(str(path), f"not a readable PNG: {exc}")) from exc
     return img
+
+
+def _spng(data: bytes, path: str | Path) -> np.ndarray:
+    """PNG bytes decoded by libspng (pyspng must be installed)."""
+    try:
+        return np.asarray(pyspng.load(data))
+    except RuntimeError as exc:
+        raise FormatError(Problem(str(path), f"not a readable PNG: {exc}")) from exc
 
 
 def read_label_map(path: str | Path) -> np.ndarray:
@@ -64,7 +73,11 @@ def read_label_map(path: str | Path) -> np.ndarray:
         FormatError: Unreadable file, or more than one channel.
     """
     path = Path(path)
-    img = _open(path)
+    return _label_values(_pillow(path, path), path)
+
+
+def _label_values(img: Image.Image, path: str | Path) -> np.ndarray:
+    """The values of a decoded single-channel image (1-bit as 0/1 uint8)."""
     if img.mode not in _SINGLE_CHANNEL:
         n = _CHANNELS.get(img.mode, "several")
         raise FormatError(Problem(str(path), f"has {n} channels ({img.mode}), expected a"
@@ -148,17 +161,9 @@ def decode_rgb(data: bytes, path: str | Path, *, decoder: str | None = None) -> 
         if fast is not None:
             return fast
     if (decoder or PNG_DECODER) == "pyspng" and pyspng is not None:
-        try:
-            arr = pyspng.load(data)
-        except RuntimeError as exc:
-            raise FormatError(Problem(str(path), f"not a readable PNG: {exc}")) from exc
+        arr = _spng(data, path)
     else:
-        try:
-            img = Image.open(io.BytesIO(data))
-            img.load()
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            raise FormatError(Problem(str(path), f"not a readable PNG: {exc}")) from exc
-        arr = np.asarray(img)
+        arr = np.asarray(_pillow(data, path))
     if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.dtype != np.uint8:
         raise FormatError(Problem(str(path), f"decoded to shape {arr.shape} {arr.dtype},"
                                              " expected 8-bit RGB"))
@@ -212,23 +217,10 @@ def decode_gray(data: bytes, path: str | Path, *, decoder: str | None = None) ->
             return fast
     if (header.color_type == 0 and header.bit_depth == 8 and pyspng is not None
             and (decoder or PNG_DECODER) == "pyspng"):
-        try:
-            arr = pyspng.load(data)
-        except RuntimeError as exc:
-            raise FormatError(Problem(str(path), f"not a readable PNG: {exc}")) from exc
+        arr = _spng(data, path)
         if arr.ndim == 2:
             return arr
-    try:
-        img = Image.open(io.BytesIO(data))
-        img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise FormatError(Problem(str(path), f"not a readable PNG: {exc}")) from exc
-    if img.mode not in _SINGLE_CHANNEL:
-        n = _CHANNELS.get(img.mode, "several")
-        raise FormatError(Problem(str(path), f"has {n} channels ({img.mode}), expected a"
-                                             " single-channel label map"))
-    arr = np.asarray(img)
-    return arr.astype(np.uint8) if arr.dtype == bool else arr
+    return _label_values(_pillow(data, path), path)
 
 
 def read_gray(path: str | Path, *, decoder: str | None = None) -> np.ndarray:

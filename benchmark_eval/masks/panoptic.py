@@ -48,17 +48,13 @@ def rgb_to_ids(rgb: np.ndarray) -> np.ndarray:
         >>> int(rgb_to_ids(np.array([[[1, 2, 3]]], dtype=np.uint8))[0, 0])
         197121
     """
-    out = rgb[..., 2].astype(np.int64)
-    out <<= 8
-    out |= rgb[..., 1]
-    out <<= 8
-    out |= rgb[..., 0]
-    return out
+    return _pack(rgb, np.int64)
 
 
-def _ids32(rgb: np.ndarray) -> np.ndarray:
-    """:func:`rgb_to_ids` in uint32 (cheaper passes for the fallback pair counter)."""
-    out = rgb[..., 2].astype(np.uint32)
+def _pack(rgb: np.ndarray, dtype: type[np.integer]) -> np.ndarray:
+    """``R + 256 G + 256² B`` in ``dtype`` (uint32: cheaper passes for the fallback pair
+    counter)."""
+    out = rgb[..., 2].astype(dtype)
     out <<= 8
     out |= rgb[..., 1]
     out <<= 8
@@ -154,9 +150,9 @@ def segment_pairs_rgb(gt_rgb: np.ndarray, pred_rgb: np.ndarray) -> SegmentPairs:
     if gt_rgb.shape[:2] != pred_rgb.shape[:2]:
         raise ValueError(f"images differ in size: {gt_rgb.shape[:2]} vs {pred_rgb.shape[:2]}")
     if _panoptic is None:  # uint32 ids, one uint64 key per pixel, one np.unique
-        key = _ids32(gt_rgb).astype(np.uint64)
+        key = _pack(gt_rgb, np.uint32).astype(np.uint64)
         key <<= np.uint64(24)
-        key |= _ids32(pred_rgb)
+        key |= _pack(pred_rgb, np.uint32)
         keys, counts = np.unique(key.reshape(-1), return_counts=True)
         return SegmentPairs.from_keys(keys, counts)
     g = np.ascontiguousarray(gt_rgb, dtype=np.uint8)

@@ -23,31 +23,29 @@ from benchmark_eval.masks.panoptic import SegmentPairs, segment_pairs
 from benchmark_eval.schema.panoptic import VOID
 
 
-def _constant_window(ids: np.ndarray, d: int, axis: int) -> np.ndarray:
-    """``ids[i - d .. i + d]`` along ``axis`` lies inside the array and holds one value."""
-    n = ids.shape[axis]
-    out = np.zeros(ids.shape, dtype=bool)
+def _window_all(flags: np.ndarray, n: int, d: int, width: int) -> np.ndarray:
+    """Along axis 0, for each of ``n`` positions ``i``: ``flags[i - d : i - d + width]`` all
+    true; false where the window ``i - d .. i + d`` leaves the array."""
+    out = np.zeros((n, *flags.shape[1:]), dtype=bool)
     if n <= 2 * d:
         return out
-    a = np.moveaxis(ids, axis, 0)
-    same = (a[1:] == a[:-1]).astype(np.int32)  # same[k]: positions k and k + 1 agree
-    c = np.zeros((n, *a.shape[1:]), dtype=np.int32)
-    np.cumsum(same, axis=0, out=c[1:])  # c[k] = same[0] + ... + same[k - 1]
-    np.moveaxis(out, axis, 0)[d:n - d] = (c[2 * d:] - c[:n - 2 * d]) == 2 * d
+    c = np.zeros((len(flags) + 1, *flags.shape[1:]), dtype=np.int32)
+    np.cumsum(flags, axis=0, out=c[1:])  # c[k] = flags[0] + ... + flags[k - 1]
+    out[d:n - d] = (c[width:width + n - 2 * d] - c[:n - 2 * d]) == width
     return out
+
+
+def _constant_window(ids: np.ndarray, d: int, axis: int) -> np.ndarray:
+    """``ids[i - d .. i + d]`` along ``axis`` lies inside the array and holds one value."""
+    a = np.moveaxis(ids, axis, 0)
+    same = a[1:] == a[:-1]  # same[k]: positions k and k + 1 agree
+    return np.moveaxis(_window_all(same, len(a), d, 2 * d), 0, axis)
 
 
 def _all_in_window(a: np.ndarray, d: int, axis: int) -> np.ndarray:
     """``a[i - d .. i + d]`` along ``axis`` all true, the outside counting as false."""
-    n = a.shape[axis]
-    out = np.zeros(a.shape, dtype=bool)
-    if n <= 2 * d:
-        return out
     b = np.moveaxis(a, axis, 0)
-    c = np.zeros((n + 1, *b.shape[1:]), dtype=np.int32)
-    np.cumsum(b, axis=0, out=c[1:])
-    np.moveaxis(out, axis, 0)[d:n - d] = (c[2 * d + 1:] - c[:n - 2 * d]) == 2 * d + 1
-    return out
+    return np.moveaxis(_window_all(b, len(b), d, 2 * d + 1), 0, axis)
 
 
 def interior(id_map: np.ndarray, d: int) -> np.ndarray:

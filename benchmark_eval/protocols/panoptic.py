@@ -32,14 +32,16 @@ __all__ = [
     "ImageStats",
     "PanopticBoundaryParams",
     "PanopticMetrics",
+    "PanopticParams",
     "accumulate",
+    "area_notices",
     "compute",
     "frame_stats",
     "image_stats",
 ]
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import numpy as np
@@ -53,12 +55,23 @@ from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.schema.instances import lookup_rows
 from benchmark_eval.schema.panoptic import VOID, PanopticFrame, Segments
 
+_NO_MISMATCHES = np.zeros((0, 4), dtype=np.float64)  # rows of ImageStats.area_mismatches
+_NO_MISMATCHES.setflags(write=False)
+
 IOU_THRESHOLD = 0.5  # TP iff IoU > 0.5, strictly: the match is then unique
 IGNORE_FRACTION = 0.5  # an unmatched prediction is ignored iff its VOID + crowd share > 0.5
 # (suffix, isthing filter) of the averaged groups: All, Things, Stuff
 GROUPS: tuple[tuple[str, bool | None], ...] = (("", None), ("_th", True), ("_st", False))
 METRIC_KEYS = tuple(f"{m}{suffix}" for suffix, _ in GROUPS for m in ("PQ", "SQ", "RQ", "N"))
 _GROUP_NAMES = {"": ("All", ""), "_th": ("Things", "thing "), "_st": ("Stuff", "stuff ")}
+
+
+class PanopticParams(BaseModel):
+    """Parameters of ``coco-panoptic`` and ``cityscapes-panoptic``: none (panopticapi
+    ``pq_compute`` has no options); a model all the same, so presets and ``--config`` work
+    as for every protocol."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class PanopticBoundaryParams(BaseModel):
@@ -86,17 +99,21 @@ class ImageStats:
         tp_iou: IoU of each true positive, shape ``(T,)``, float64.
         fp_category: Category index of each false positive, int64.
         fn_category: Category index of each false negative, int64.
+        area_mismatches: Ground-truth segments whose JSON ``area`` differs from their pixel
+            count, rows ``(image id, segment id, JSON area, pixels)``, shape ``(M, 4)``,
+            float64 (panopticapi uses the JSON area in the union: a notice, not an error).
     """
 
     tp_category: np.ndarray
     tp_iou: np.ndarray
     fp_category: np.ndarray
     fn_category: np.ndarray
+    area_mismatches: np.ndarray = field(default_factory=lambda: _NO_MISMATCHES)
 
 
 def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
-                category_ids: np.ndarray, *,
-                boundary_pairs: SegmentPairs | None = None) -> ImageStats:
+                category_ids: np.ndarray, *, boundary_pairs: SegmentPairs | None = None,
+                image_id: int = 0) -> ImageStats:
     """Match one image's segments (panopticapi ``pq_compute_single_core``, one iteration).
 
     Args:
@@ -108,6 +125,7 @@ def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
             counts of the two band maps
             (:func:`benchmark_eval.masks.panoptic_boundary.boundary_pairs`). Each pair's IoU
             becomes ``min(mask IoU, boundary IoU)``, for the TP test and the IoU sum.
+        image_id: Names the image in :attr:`ImageStats.area_mismatches`.
 
     Inputs must be consistent (every non-VOID id in ``pairs`` listed, every listed
     prediction present, known categories): adapters check that first.
@@ -141,7 +159,25 @@ def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
     cat = lookup_rows(category_ids, gt.category_ids)
     return ImageStats(tp_category=cat[gr[tp]], tp_iou=iou[tp],
                       fp_category=lookup_rows(category_ids, pred.category_ids[fp]),
-                      fn_category=cat[fn])
+                      fn_category=cat[fn],
+                      area_mismatches=_area_mismatches(pairs, gt, image_id))
+
+
+def _area_mismatches(pairs: SegmentPairs, gt: Segments, image_id: int) -> np.ndarray:
+    """Rows ``(image id, segment id, JSON area, pixels)`` of the GT segments present in
+    ``pairs`` whose JSON area differs from their pixel count."""
+    ids, pixels = pairs.gt_areas()
+    pos = np.searchsorted(ids, gt.ids)
+    found = pos < len(ids)
+    found[found] = ids[pos[found]] == gt.ids[found]
+    counted = np.zeros(len(gt), dtype=np.int64)
+    counted[found] = pixels[pos[found]]
+    differ = np.flatnonzero(found & (counted != gt.areas))
+    if not len(differ):
+        return _NO_MISMATCHES
+    return np.stack([np.full(len(differ), image_id, dtype=np.float64),
+                     gt.ids[differ].astype(np.float64), gt.areas[differ],
+                     counted[differ].astype(np.float64)], axis=1)
 
 
 def _boundary_iou(bands: SegmentPairs, gt_ids: np.ndarray, pred_ids: np.ndarray
@@ -189,7 +225,7 @@ def frame_stats(gt: PanopticFrame, pred: PanopticFrame, category_ids: np.ndarray
     bands = (None if dilation_ratio is None
              else boundary_pairs(gt.id_map, pred.id_map, dilation_ratio))
     return image_stats(segment_pairs(gt.id_map, pred.id_map), gt.segments, pred.segments,
-                       category_ids, boundary_pairs=bands)
+                       category_ids, boundary_pairs=bands, image_id=gt.image_id)
 
 
 def accumulate(category_ids: np.ndarray, images: Iterable[ImageStats]) -> PanopticState:
@@ -202,14 +238,32 @@ def accumulate(category_ids: np.ndarray, images: Iterable[ImageStats]) -> Panopt
     iou = np.zeros(k, dtype=np.float64)
     tp, fp, fn = (np.zeros(k, dtype=np.int64) for _ in range(3))
     n = 0
+    mismatches = [_NO_MISMATCHES]
     for s in images:
         np.add.at(iou, s.tp_category, s.tp_iou)
         tp += np.bincount(s.tp_category, minlength=k)
         fp += np.bincount(s.fp_category, minlength=k)
         fn += np.bincount(s.fn_category, minlength=k)
+        if len(s.area_mismatches):
+            mismatches.append(s.area_mismatches)
         n += 1
     return PanopticState(category_ids=np.asarray(category_ids, dtype=np.int64), iou=iou,
-                         tp=tp, fp=fp, fn=fn, n_images=n)
+                         tp=tp, fp=fp, fn=fn, n_images=n,
+                         area_mismatches=np.concatenate(mismatches))
+
+
+def area_notices(mismatches: np.ndarray) -> list[Notice]:
+    """The ``gt-area-mismatch`` notice of :attr:`PanopticState.area_mismatches`, if any:
+    panopticapi takes a GT segment's area from the JSON, not from its PNG, so a wrong
+    ``area`` changes the IoU union. Reproduced, and reported."""
+    if not len(mismatches):
+        return []
+    image_id, segment, area, pixels = mismatches[0].tolist()
+    return [Notice("gt-area-mismatch", (
+        f"{len(mismatches)} ground-truth segment(s) have an 'area' that differs from their"
+        f" pixel count in the PNG (first: image_id={int(image_id)}, segment {int(segment)}:"
+        f" area {area:g}, {int(pixels)} pixels); panopticapi uses the JSON area in the IoU"
+        " union. Reproduced."))]
 
 
 @dataclass(frozen=True)
@@ -222,7 +276,8 @@ class PanopticMetrics:
             (panopticapi divides by zero there); ``N`` counts those categories.
         pq, sq, rq: Per category (state order), float64, NaN where ``tp + fp + fn = 0``
             (panopticapi reports 0.0 there and leaves the category out of the means).
-        notices: One ``empty-group`` notice per group that is ``None``.
+        notices: A ``gt-area-mismatch`` notice (:func:`area_notices`), then one
+            ``empty-group`` notice per group that is ``None``.
     """
 
     metrics: dict[str, float | int | None]
@@ -254,7 +309,7 @@ def compute(state: PanopticState, isthing: np.ndarray) -> PanopticMetrics:
         sq = np.where(defined, np.where(tp != 0, state.iou / tp, 0.0), np.nan)
         rq = np.where(defined, tp / denominator, np.nan)
     metrics: dict[str, float | int | None] = {}
-    notices = []
+    notices = area_notices(state.area_mismatches)
     thing = np.asarray(isthing, dtype=bool)
     for suffix, want in GROUPS:
         rows = np.flatnonzero(defined & (True if want is None else thing == want))

@@ -2,24 +2,29 @@
 
 panopticapi's ``PQStat`` holds exactly these four numbers per category and merges the
 per-process statistics with ``+=``. States of disjoint image sets merge by addition, in any
-order (the float ``iou`` sums can differ in the last bit with the grouping).
+order (the float ``iou`` sums can differ in the last bit with the grouping, so the runner
+merges shards in shard order and one process keeps one running sum).
 """
 
+# ruff: noqa: RUF009  (summed() / same() declare merge rules: dataclass fields, not defaults)
 from __future__ import annotations
 
 __all__ = ["PanopticState"]
 
-import io
 from dataclasses import dataclass
-from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
-from benchmark_eval.errors import ConfigError
+from benchmark_eval.protocols.state import MergeableState, concatenated, same, summed
 
 
-@dataclass(frozen=True)
-class PanopticState:
+def _no_mismatches() -> np.ndarray:
+    return np.zeros((0, 4), dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class PanopticState(MergeableState):
     """Sufficient statistics of a panoptic evaluation over some set of images.
 
     Attributes:
@@ -29,52 +34,25 @@ class PanopticState:
         fp: Unmatched predictions not ignored per category, ``(K,)``, int64.
         fn: Unmatched non-crowd ground-truth segments per category, ``(K,)``, int64.
         n_images: Images evaluated.
+        area_mismatches: Ground-truth segments whose JSON ``area`` differs from their pixel
+            count, rows ``(image id, segment id, JSON area, pixels)`` in image order,
+            ``(M, 4)`` float64 (for the ``gt-area-mismatch`` notice).
     """
 
-    category_ids: np.ndarray
-    iou: np.ndarray
-    tp: np.ndarray
-    fp: np.ndarray
-    fn: np.ndarray
-    n_images: int = 0
+    label: ClassVar[str] = "panoptic"
+
+    category_ids: np.ndarray = same()
+    iou: np.ndarray = summed()
+    tp: np.ndarray = summed()
+    fp: np.ndarray = summed()
+    fn: np.ndarray = summed()
+    n_images: int = summed(default=0)
+    area_mismatches: np.ndarray = concatenated(default_factory=_no_mismatches)
 
     @classmethod
     def empty(cls, category_ids: np.ndarray) -> PanopticState:
-        """The identity of :meth:`merge`."""
+        """The identity of :meth:`merge` on the category axis ``category_ids``."""
         k = len(category_ids)
-        z = np.zeros(k, dtype=np.int64)
         return cls(category_ids=np.asarray(category_ids, dtype=np.int64),
-                   iou=np.zeros(k, dtype=np.float64), tp=z, fp=z.copy(), fn=z.copy())
-
-    def merge(self, other: PanopticState) -> PanopticState:
-        """Combine the statistics of two disjoint image sets (associative, commutative)."""
-        if not np.array_equal(self.category_ids, other.category_ids):
-            raise ConfigError("cannot merge panoptic states built with different category lists")
-        return PanopticState(
-            category_ids=self.category_ids, iou=self.iou + other.iou, tp=self.tp + other.tp,
-            fp=self.fp + other.fp, fn=self.fn + other.fn,
-            n_images=self.n_images + other.n_images,
-        )
-
-    def save(self, path: str | Path) -> None:
-        """Write the state to an ``.npz`` file (for sharded or cluster runs)."""
-        buf = io.BytesIO()
-        np.savez_compressed(buf, category_ids=self.category_ids, iou=self.iou, tp=self.tp,
-                            fp=self.fp, fn=self.fn, n_images=np.int64(self.n_images))
-        Path(path).write_bytes(buf.getvalue())
-
-    @classmethod
-    def load(cls, path: str | Path) -> PanopticState:
-        """Read a state written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as z:
-            return cls(category_ids=z["category_ids"], iou=z["iou"], tp=z["tp"], fp=z["fp"],
-                       fn=z["fn"], n_images=int(z["n_images"]))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, PanopticState):
-            return NotImplemented
-        return (self.n_images == other.n_images
-                and all(np.array_equal(getattr(self, f), getattr(other, f))
-                        for f in ("category_ids", "iou", "tp", "fp", "fn")))
-
-    __hash__ = None  # type: ignore[assignment]
+                   iou=np.zeros(k, dtype=np.float64), tp=np.zeros(k, dtype=np.int64),
+                   fp=np.zeros(k, dtype=np.int64), fn=np.zeros(k, dtype=np.int64))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.panoptic import PanopticMetrics
 from benchmark_eval.protocols.panoptic_state import PanopticState
-from benchmark_eval.report.common import ReportMixin, package_versions
+from benchmark_eval.report.common import ReportMixin, TablesMixin, package_versions
 from benchmark_eval.schema.panoptic import PanopticCategories
 
 PER_CLASS_KEYS = ("PQ", "SQ", "RQ")
@@ -22,11 +22,11 @@ def _value(v: float) -> float | None:
 
 
 @dataclass(frozen=True)
-class PanopticResult(ReportMixin):
-    """Outcome of ``coco-panoptic``.
+class PanopticResult(TablesMixin, ReportMixin):
+    """Outcome of ``coco-panoptic``, ``coco-panoptic-boundary`` and ``cityscapes-panoptic``.
 
     Attributes:
-        protocol: ``"coco-panoptic"``.
+        protocol: The protocol name.
         metrics: ``PQ SQ RQ N``, ``PQ_th SQ_th RQ_th N_th``, ``PQ_st SQ_st RQ_st N_st``:
             fractions; ``None`` for a group with no category to average (panopticapi
             crashes there); ``N*`` count the categories averaged.
@@ -54,32 +54,30 @@ class PanopticResult(ReportMixin):
 
     @classmethod
     def build(cls, state: PanopticState, computed: PanopticMetrics,
-              categories: PanopticCategories, *, notices: list[Notice] | None = None,
+              categories: PanopticCategories, *, protocol: str = "coco-panoptic",
               counts: dict[str, int] | None = None) -> PanopticResult:
-        """Assemble the result of a computed state."""
+        """Assemble the result of a computed state (its notices are the result's warnings)."""
         ids = [int(c) for c in state.category_ids]
         per_class = {
             cid: {"PQ": _value(pq), "SQ": _value(sq), "RQ": _value(rq)}
             for cid, pq, sq, rq in zip(ids, computed.pq.tolist(), computed.sq.tolist(),
                                        computed.rq.tolist(), strict=True)
         }
-        return cls(protocol="coco-panoptic", metrics=dict(computed.metrics),
+        return cls(protocol=protocol, metrics=dict(computed.metrics),
                    per_class=per_class, state=state, category_ids=ids,
                    category_names=list(categories.names),
                    isthing=[bool(t) for t in categories.isthing],
-                   warnings=[*(notices or []), *computed.notices],
+                   warnings=list(computed.notices),
                    counts=dict(counts or {}, images=state.n_images),
                    versions=package_versions("pyspng"))
 
-    def render(self, *, per_class: bool = True) -> str:
-        """panopticapi's All / Things / Stuff table, then (optionally) a per-class table."""
-        lines = panoptic_summary_lines(self)
-        if per_class:
-            lines += ["", *panoptic_per_class_table(self)]
-        return "\n".join(lines)
+    def summary_lines(self) -> list[str]:
+        """panopticapi's All / Things / Stuff table."""
+        return panoptic_summary_lines(self)
 
-    def __str__(self) -> str:
-        return "\n".join(panoptic_summary_lines(self))
+    def per_class_lines(self) -> list[str]:
+        """PQ / SQ / RQ and TP / FP / FN per category."""
+        return panoptic_per_class_table(self)
 
 
 def _cell(v: float | int | None) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from functools import partial
 from pathlib import Path
 
+import benchmark_eval
 from benchmark_eval.cli import main
-from benchmark_eval.workflows.panoptic import evaluate_panoptic_boundary
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data_samples" / "panoptic"
+evaluate_panoptic_boundary = partial(benchmark_eval.evaluate, "coco-panoptic-boundary")
 
 
 def run(argv: list[object]) -> tuple[int, str, str]:

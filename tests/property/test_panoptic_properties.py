@@ -13,7 +13,8 @@ from PIL import Image
 from synth_panoptic import make_case, write_case
 
 import benchmark_eval
-from benchmark_eval.io.panoptic import load_coco_panoptic, read_frames
+from benchmark_eval.io.panoptic import load_coco_panoptic
+from benchmark_eval.io.panoptic_png import read_frames
 from benchmark_eval.protocols.panoptic import accumulate, compute, frame_stats
 from benchmark_eval.protocols.panoptic_state import PanopticState
 

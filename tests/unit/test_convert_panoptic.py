@@ -16,7 +16,8 @@ from synth_panoptic import make_case, write_case
 import benchmark_eval
 from benchmark_eval import convert
 from benchmark_eval.errors import MAX_LISTED, ConfigError, ConsistencyError
-from benchmark_eval.io.panoptic import load_coco_panoptic, read_frames, write_coco_panoptic
+from benchmark_eval.io.panoptic import load_coco_panoptic
+from benchmark_eval.io.panoptic_png import read_frames, write_coco_panoptic
 from benchmark_eval.io.png import read_label_map
 from benchmark_eval.masks.rle import decode_masks
 from benchmark_eval.schema.panoptic import PanopticCategories, PanopticFrame, Segments

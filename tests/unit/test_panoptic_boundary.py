@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import benchmark_eval
 from benchmark_eval.errors import ConfigError
 from benchmark_eval.masks.panoptic import segment_pairs
 from benchmark_eval.masks.panoptic_boundary import band_id_map, boundary_pairs, interior
@@ -21,11 +23,12 @@ from benchmark_eval.protocols.panoptic import (
     frame_stats,
 )
 from benchmark_eval.schema.panoptic import PanopticFrame, Segments
-from benchmark_eval.workflows.panoptic import evaluate_panoptic, evaluate_panoptic_boundary
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data_samples" / "panoptic"
 CATS = np.array([1, 2, 100])  # person, car (things), sky (stuff)
+evaluate_panoptic = partial(benchmark_eval.evaluate, "coco-panoptic")
+evaluate_panoptic_boundary = partial(benchmark_eval.evaluate, "coco-panoptic-boundary")
 
 
 def _frame(m: np.ndarray, ids: list[int], cats: list[int],

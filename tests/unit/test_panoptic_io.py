@@ -24,7 +24,8 @@ from benchmark_eval.errors import (
     Problem,
 )
 from benchmark_eval.io import png
-from benchmark_eval.io.panoptic import default_folder, load_coco_panoptic
+from benchmark_eval.io.panoptic import load_coco_panoptic
+from benchmark_eval.io.panoptic_png import default_folder
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "panopticapi_sample"
 
