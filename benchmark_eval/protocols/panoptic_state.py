@@ -6,7 +6,6 @@ order (the float ``iou`` sums can differ in the last bit with the grouping, so t
 merges shards in shard order and one process keeps one running sum).
 """
 
-# ruff: noqa: RUF009  (summed() / same() declare merge rules: dataclass fields, not defaults)
 from __future__ import annotations
 
 __all__ = ["PanopticState"]
