@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from benchmark_eval.errors import ConfigError, ConsistencyError, Problem
-from benchmark_eval.io.coco import load_coco_ground_truth, load_coco_results
+from benchmark_eval.io.coco_gt import load_coco_ground_truth
+from benchmark_eval.io.coco_results import load_coco_results
 from benchmark_eval.io.jsonfile import write_json
 from benchmark_eval.io.panoptic import (
     Source,
