@@ -7,6 +7,7 @@ merge by concatenation and addition, in any order: :func:`accumulate` restores t
 order pycocotools uses (category, score descending, image id, rank) before sorting on ties.
 """
 
+# ruff: noqa: RUF009  (summed() / concatenated() / same() return dataclasses.field objects)
 from __future__ import annotations
 
 __all__ = ["FP", "IGNORED", "TP", "CocoState"]

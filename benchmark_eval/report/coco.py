@@ -12,7 +12,12 @@ from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.coco import METRIC_KEYS, CocoMetrics
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
-from benchmark_eval.report.common import ReportMixin, package_versions, per_class_table
+from benchmark_eval.report.common import (
+    ReportMixin,
+    category_axis,
+    package_versions,
+    per_class_table,
+)
 from benchmark_eval.schema import InstanceDataset
 
 PER_CLASS_KEYS = ("AP", "AP50", "AP75", "AR100")
@@ -34,6 +39,7 @@ class CocoResult(ReportMixin):
         category_ids: The K axis.
         category_names: Name per entry of ``category_ids``.
         params: Parameters used.
+        state: The merged state the result was computed from.
         warnings: Reproduced quirks worth knowing about.
         counts: What was evaluated and what the protocol excluded.
     """
@@ -48,6 +54,7 @@ class CocoResult(ReportMixin):
     category_ids: list[int]
     category_names: list[str]
     params: CocoParams
+    state: CocoState = field(repr=False, compare=False)
     warnings: list[Notice] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
@@ -57,30 +64,25 @@ class CocoResult(ReportMixin):
               *, dataset: InstanceDataset | None = None, notices: list[Notice] | None = None,
               counts: dict[str, int] | None = None) -> CocoResult:
         """Assemble the result of a computed state (names from the dataset if given)."""
-        cat_ids = [int(c) for c in state.category_ids]
-        names = dict(zip(dataset.categories.ids.tolist(), dataset.categories.names,
-                         strict=True)) if dataset is not None else {}
+        cat_ids, names = category_axis(state.category_ids,
+                                       None if dataset is None else dataset.categories)
         acc = computed.accumulated
         return cls(
             protocol=protocol, stats=computed.stats, metrics=computed.metrics,
             per_class=dict(zip(cat_ids, computed.per_class, strict=True)),
             precision=acc.precision, recall=acc.recall, scores=acc.scores,
-            category_ids=cat_ids,
-            category_names=[names.get(c, "all" if c == -1 else "") for c in cat_ids],
-            params=params, warnings=list(notices or []),
-            counts=dict(counts or {}, images=state.n_images),
+            category_ids=cat_ids, category_names=names, params=params, state=state,
+            warnings=list(notices or []), counts=dict(counts or {}, images=state.n_images),
             versions=package_versions("pycocotools"),
         )
 
-    def render(self, *, per_class: bool = True) -> str:
-        """pycocotools' 12 summary lines, then (optionally) the per-class table."""
-        lines = coco_summary_lines(self)
-        if per_class:
-            lines += ["", *coco_per_class_table(self)]
-        return "\n".join(lines)
+    def summary_lines(self) -> list[str]:
+        """pycocotools' 12 summary lines."""
+        return coco_summary_lines(self)
 
-    def __str__(self) -> str:
-        return "\n".join(coco_summary_lines(self))
+    def per_class_lines(self) -> list[str]:
+        """The per-class table."""
+        return coco_per_class_table(self)
 
 
 def _fmt_value(v: float) -> str:

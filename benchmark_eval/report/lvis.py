@@ -13,6 +13,7 @@ from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.protocols.lvis import LvisMetrics, LvisParams
 from benchmark_eval.report.common import (
     ReportMixin,
+    category_axis,
     none_if_undefined,
     package_versions,
     per_class_table,
@@ -35,7 +36,7 @@ class LvisResult(ReportMixin):
         precision: ``(T, R, K, A)`` as ``LVISEval.eval["precision"]``.
         recall: ``(T, K, A)``.
         category_ids, category_names: The K axis.
-        params, warnings, counts, versions: As for the COCO result.
+        params, state, warnings, counts, versions: As for the COCO result.
     """
 
     protocol: str
@@ -47,6 +48,7 @@ class LvisResult(ReportMixin):
     category_ids: list[int]
     category_names: list[str]
     params: LvisParams
+    state: CocoState = field(repr=False, compare=False)
     warnings: list[Notice] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
@@ -56,9 +58,7 @@ class LvisResult(ReportMixin):
               params: LvisParams, *, dataset: InstanceDataset, notices: list[Notice],
               counts: dict[str, int]) -> LvisResult:
         """Assemble the result of a computed state."""
-        cat_ids = [int(c) for c in state.category_ids]
-        names = dict(zip(dataset.categories.ids.tolist(), dataset.categories.names,
-                         strict=True))
+        cat_ids, names = category_axis(state.category_ids, dataset.categories)
         acc = computed.accumulated
         return cls(
             protocol=protocol, results=computed.results,
@@ -66,20 +66,19 @@ class LvisResult(ReportMixin):
             per_class={c: {k: none_if_undefined(v) for k, v in d.items()}
                        for c, d in zip(cat_ids, computed.per_class, strict=True)},
             precision=acc.precision[..., 0], recall=acc.recall[..., 0], category_ids=cat_ids,
-            category_names=[names.get(c, "") for c in cat_ids], params=params,
-            warnings=list(notices), counts=dict(counts, images=state.n_images),
+            category_names=names, params=params, state=state, warnings=list(notices),
+            counts=dict(counts, images=state.n_images),
             versions=package_versions("pycocotools"),
         )
 
-    def render(self, *, per_class: bool = True) -> str:
-        """lvis-api's ``print_results`` lines, then (optionally) a per-class table of the
-        categories that occur in these images."""
-        lines = lvis_summary_lines(self)
-        if per_class:
-            lines += ["", *per_class_table(self.category_ids, self.category_names,
-                                           self.per_class, PER_CLASS_KEYS,
-                                           skip_undefined=True)]
-        return "\n".join(lines)
+    def summary_lines(self) -> list[str]:
+        """lvis-api's ``print_results`` lines."""
+        return lvis_summary_lines(self)
+
+    def per_class_lines(self) -> list[str]:
+        """A per-class table of the categories that occur in these images."""
+        return per_class_table(self.category_ids, self.category_names, self.per_class,
+                               PER_CLASS_KEYS, skip_undefined=True)
 
 
 def lvis_summary_lines(result: LvisResult) -> list[str]:
