@@ -31,6 +31,7 @@ _INT = frozenset({int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint1
                   np.uint64})
 _NUMBER = _INT | frozenset({float, np.float16, np.float32, np.float64})
 REQUIRED: Any = object()  # sentinel: the field must be present
+Records = Sequence[dict[str, Any]]  # a JSON array of objects
 _REQUIRED = REQUIRED
 
 
@@ -101,7 +102,7 @@ def _describe(value: Any) -> str:
 
 
 def _values(
-    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
+    records: Records, key: str, field: str, problems: ProblemList,
     default: Any,
 ) -> list[Any] | None:
     try:
@@ -120,7 +121,7 @@ def _values(
 
 
 def _typed_values(
-    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
+    records: Records, key: str, field: str, problems: ProblemList,
     default: Any, types: frozenset[type], what: str,
 ) -> list[Any] | None:
     """Field ``key`` of every record if each value's type is in ``types``; else ``None``
@@ -137,25 +138,19 @@ def _typed_values(
     return values
 
 
-def int_column(
-    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
-    default: Any = _REQUIRED,
-) -> np.ndarray | None:
+def int_column(records: Records, key: str, field: str, problems: ProblemList,
+               default: Any = _REQUIRED) -> np.ndarray | None:
     """Field ``key`` of every record as int64, or ``None`` after recording problems."""
     values = _typed_values(records, key, field, problems, default, _INT, "an integer")
-    if values is None:
-        return None
     try:
-        return np.array(values, dtype=np.int64)
+        return None if values is None else np.array(values, dtype=np.int64)
     except OverflowError:
         problems.add(f"'{key}' has integers outside the 64-bit range", None, field)
         return None
 
 
-def float_column(
-    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
-    default: Any = _REQUIRED,
-) -> np.ndarray | None:
+def float_column(records: Records, key: str, field: str, problems: ProblemList,
+                 default: Any = _REQUIRED) -> np.ndarray | None:
     """Field ``key`` of every record as finite float64, or ``None`` after recording problems."""
     values = _typed_values(records, key, field, problems, default, _NUMBER, "a number")
     if values is None:
@@ -168,7 +163,7 @@ def float_column(
 
 
 def vector_column(
-    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
+    records: Records, key: str, field: str, problems: ProblemList,
     length: int, rows: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Field ``key`` (a list of ``length`` finite numbers) as float64 ``(N, length)``.
