@@ -41,25 +41,28 @@ class ReportMixin:
     """``to_report()`` for result dataclasses with the standard fields ``protocol``,
     ``metrics``, ``per_class``, ``warnings``, ``counts`` and, when the protocol has them,
     ``params`` (pydantic) and ``versions``; :meth:`report_extra` adds protocol-specific keys
-    (a confusion matrix, per-category values...)."""
+    (a confusion matrix, per-category values...). :meth:`render` and ``str`` are built from
+    :meth:`summary_lines` and :meth:`per_class_lines`."""
 
     def report_extra(self) -> dict[str, Any]:
         """Protocol-specific keys of the report (none by default)."""
         return {}
 
     def summary_lines(self) -> list[str]:
-        """The official tool's summary, line by line (for :meth:`render` and ``str``)."""
-        raise NotImplementedError
+        """The official tool's summary, line by line (for :meth:`render` and ``str``;
+        the ``repr`` unless the result defines it)."""
+        return [repr(self)]
 
     def per_class_lines(self) -> list[str]:
-        """The per-class table, line by line (for :meth:`render`)."""
-        raise NotImplementedError
+        """The per-class table, line by line (for :meth:`render`; none by default)."""
+        return []
 
     def render(self, *, per_class: bool = True) -> str:
         """The summary, then (optionally) the per-class table."""
         lines = self.summary_lines()
-        if per_class:
-            lines += ["", *self.per_class_lines()]
+        per_class_lines = self.per_class_lines() if per_class else []
+        if per_class_lines:
+            lines += ["", *per_class_lines]
         return "\n".join(lines)
 
     def __str__(self) -> str:
