@@ -9,7 +9,7 @@ shards (``protocols.coco.coco_shard``) -> merged ``CocoState`` -> ``protocols.co
 
 from __future__ import annotations
 
-__all__ = ["SHARD_SIZE", "WORKFLOWS", "coco_plan", "json_arguments"]
+__all__ = ["SHARD_SIZE", "WORKFLOWS", "coco_plan", "json_arguments", "json_options"]
 
 import argparse
 from collections.abc import Callable
