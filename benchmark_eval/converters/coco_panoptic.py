@@ -43,7 +43,8 @@ from benchmark_eval.converters.base import (
     wrote_panoptic,
 )
 from benchmark_eval.errors import ConfigError, ConsistencyError, Problem, cut_problems
-from benchmark_eval.io.coco import load_coco_ground_truth, load_coco_results
+from benchmark_eval.io.coco_gt import load_coco_ground_truth
+from benchmark_eval.io.coco_results import load_coco_results
 from benchmark_eval.io.converted import (
     write_instances_dataset,
     write_label_pngs,

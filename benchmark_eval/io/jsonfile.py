@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["read_json", "write_json"]
+__all__ = ["Source", "open_source", "read_json", "write_json"]
 
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,16 @@ from typing import Any
 import orjson
 
 from benchmark_eval.errors import FormatError, Problem
+
+# A JSON input: a path, or the already-parsed object (a dict or a list).
+Source = str | Path | dict[str, Any] | list[Any]
+
+
+def open_source(source: Source, default_name: str) -> tuple[Any, str]:
+    """Parsed JSON and the name to use in messages (the path, or ``default_name``)."""
+    if isinstance(source, (str, Path)):
+        return read_json(source), str(source)
+    return source, default_name
 
 
 def read_json(path: str | Path) -> Any:

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from benchmark_eval.errors import InputError, Notice, Problem
-from benchmark_eval.io.coco import Source, open_source, parse_coco_ground_truth
+from benchmark_eval.io.coco_gt import parse_coco_ground_truth
+from benchmark_eval.io.jsonfile import Source, open_source
 from benchmark_eval.io.records import ProblemList
 from benchmark_eval.schema import InstanceDataset
 from benchmark_eval.schema.lvis import FREQUENCIES, FederatedLabels

@@ -17,24 +17,33 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.errors import ConsistencyError, FormatError, InputError, Problem
+from benchmark_eval.errors import (
+    MAX_LISTED,
+    ConsistencyError,
+    FormatError,
+    InputError,
+    Problem,
+    cut_problems,
+)
 
-MAX_LISTED = 20  # records listed per kind of problem before they are summarised
 # Python ints/floats as JSON gives them, and numpy scalars from in-memory inputs (not bool)
 _INT = frozenset({int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
                   np.uint64})
 _NUMBER = _INT | frozenset({float, np.float16, np.float32, np.float64})
 REQUIRED: Any = object()  # sentinel: the field must be present
+Records = Sequence[dict[str, Any]]  # a JSON array of objects
 _REQUIRED = REQUIRED
 
 
 class ProblemList:
-    """Problems of one file, each kind listed up to :data:`MAX_LISTED` times then counted."""
+    """Problems of one file, each kind listed up to :data:`MAX_LISTED` times then counted
+    (:func:`~benchmark_eval.errors.cut_problems` words the count)."""
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.items: list[Problem] = []
         self._per_kind: dict[str, int] = {}
+        self._first: dict[str, Problem] = {}
         self.has_format_problem = False
 
     def add(self, message: str, record: int | None = None, field: str | None = None,
@@ -50,7 +59,7 @@ class ProblemList:
         n = self._per_kind.get(kind, 0) + 1
         self._per_kind[kind] = n
         if n <= MAX_LISTED:
-            self.items.append(Problem(self.file, message, record, field))
+            self._list(kind, Problem(self.file, message, record, field))
 
     def add_where(self, bad: np.ndarray, field: str, kind: str,
                   message: Callable[[int], str], *, consistency: bool = False) -> None:
@@ -62,15 +71,19 @@ class ProblemList:
         seen = self._per_kind.get(kind, 0)
         self._per_kind[kind] = seen + len(rows)
         for i in rows[: max(0, MAX_LISTED - seen)].tolist():
-            self.items.append(Problem(self.file, message(i), i, field))
+            self._list(kind, Problem(self.file, message(i), i, field))
+
+    def _list(self, kind: str, problem: Problem) -> None:
+        self.items.append(problem)
+        self._first.setdefault(kind, problem)
 
     def summarise(self) -> list[Problem]:
         """The listed problems in record order, plus one line per kind that was cut short."""
         out = sorted(self.items, key=lambda p: (p.field or "", -1 if p.record is None
                                                   else p.record))
         for kind, n in self._per_kind.items():
-            if n > MAX_LISTED:
-                out.append(Problem(self.file, f"... {n - MAX_LISTED} more records: {kind}"))
+            if n > MAX_LISTED:  # only the first MAX_LISTED were kept: cut_problems counts
+                out += cut_problems([self._first[kind]] * n, kind=f"records: {kind}")[-1:]
         return out
 
     def error(self) -> InputError:
@@ -89,7 +102,7 @@ def _describe(value: Any) -> str:
 
 
 def _values(
-    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
+    records: Records, key: str, field: str, problems: ProblemList,
     default: Any,
 ) -> list[Any] | None:
     try:
@@ -107,43 +120,40 @@ def _values(
         return None
 
 
-
-
-
-def int_column(
-    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
-    default: Any = _REQUIRED,
-) -> np.ndarray | None:
-    """Field ``key`` of every record as int64, or ``None`` after recording problems."""
+def _typed_values(
+    records: Records, key: str, field: str, problems: ProblemList,
+    default: Any, types: frozenset[type], what: str,
+) -> list[Any] | None:
+    """Field ``key`` of every record if each value's type is in ``types``; else ``None``
+    after naming every record whose value is not ``what``."""
     values = _values(records, key, field, problems, default)
     if values is None:
         return None
-    if not set(map(type, values)) <= _INT:
+    if not set(map(type, values)) <= types:
         for i, v in enumerate(values):
-            if type(v) not in _INT:
-                problems.add(f"'{key}' must be an integer, got {_describe(v)}", i, field,
-                             kind=f"{field} '{key}' not an integer")
+            if type(v) not in types:
+                problems.add(f"'{key}' must be {what}, got {_describe(v)}", i, field,
+                             kind=f"{field} '{key}' not {what}")
         return None
+    return values
+
+
+def int_column(records: Records, key: str, field: str, problems: ProblemList,
+               default: Any = _REQUIRED) -> np.ndarray | None:
+    """Field ``key`` of every record as int64, or ``None`` after recording problems."""
+    values = _typed_values(records, key, field, problems, default, _INT, "an integer")
     try:
-        return np.array(values, dtype=np.int64)
+        return None if values is None else np.array(values, dtype=np.int64)
     except OverflowError:
         problems.add(f"'{key}' has integers outside the 64-bit range", None, field)
         return None
 
 
-def float_column(
-    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
-    default: Any = _REQUIRED,
-) -> np.ndarray | None:
+def float_column(records: Records, key: str, field: str, problems: ProblemList,
+                 default: Any = _REQUIRED) -> np.ndarray | None:
     """Field ``key`` of every record as finite float64, or ``None`` after recording problems."""
-    values = _values(records, key, field, problems, default)
+    values = _typed_values(records, key, field, problems, default, _NUMBER, "a number")
     if values is None:
-        return None
-    if not set(map(type, values)) <= _NUMBER:
-        for i, v in enumerate(values):
-            if type(v) not in _NUMBER:
-                problems.add(f"'{key}' must be a number, got {_describe(v)}", i, field,
-                             kind=f"{field} '{key}' not a number")
         return None
     out = np.array(values, dtype=np.float64)
     bad = ~np.isfinite(out)
@@ -153,7 +163,7 @@ def float_column(
 
 
 def vector_column(
-    records: Sequence[dict[str, Any]], key: str, field: str, problems: ProblemList,
+    records: Records, key: str, field: str, problems: ProblemList,
     length: int, rows: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Field ``key`` (a list of ``length`` finite numbers) as float64 ``(N, length)``.

@@ -2,20 +2,29 @@
 ``coco-boundary``: boundary-iou-api ``COCOeval(iouType="boundary")``, the same evaluation with
 the boundary similarity of ``coco_match`` (``docs/protocols/boundary.md``).
 
-Pure computation on the common schema: :func:`prepare` (evaluation order, ``maxDets``) ->
-per-image-shard :func:`evaluate_images` (overlaps + greedy matching; the caller may run
-the shards in parallel processes) -> :meth:`CocoState.merge` -> :func:`compute`
-(accumulate + summarize).
+Pure computation on the common schema: :func:`prepare_coco` (evaluation order, ``maxDets``)
+-> :func:`coco_shard` per image shard (overlaps + greedy matching; the runner may run the
+shards in other processes) -> :meth:`CocoState.merge` -> :func:`compute` (accumulate +
+summarize). :func:`coco_notices` and :func:`coco_counts` describe the run.
 """
 
 from __future__ import annotations
 
-__all__ = ["CocoMetrics", "compute", "evaluate_coco_state", "score_ties", "tie_notice"]
+__all__ = [
+    "METRIC_KEYS",
+    "CocoMetrics",
+    "CocoTask",
+    "coco_counts",
+    "coco_notices",
+    "coco_shard",
+    "compute",
+    "per_class_values",
+    "prepare_coco",
+    "score_ties",
+    "tie_notice",
+]
 
-import itertools
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -31,15 +40,13 @@ from benchmark_eval.protocols.coco_match import (
     PreparedInstances,
     evaluate_images,
     fingerprint,
+    prepare,
 )
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
-from benchmark_eval.schema import Predictions
+from benchmark_eval.protocols.undefined import mean_defined, none_if_undefined
+from benchmark_eval.schema import InstanceDataset, Predictions
 
-Progress = Callable[[int, int], None]
-ShardMapper = Callable[[Callable[[Any, int, int], CocoState], Any, list[tuple[int, int]]],
-                       Iterable[CocoState]]
-_SHARD_IMAGES = 250  # images per unit of work (progress granularity, load balance)
 # Keys of ``metrics``, in pycocotools' ``stats`` order.
 METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
                "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
@@ -63,53 +70,73 @@ class CocoMetrics:
     per_class: list[dict[str, float | None]]
 
 
-def _shard(context: tuple[PreparedInstances, CocoParams, IouType], start: int,
-           stop: int) -> CocoState:
-    prepared, params, iou_type = context
-    return evaluate_images(prepared, params, iou_type, start, stop)
+@dataclass(frozen=True)
+class CocoTask:
+    """What every image shard needs (COCO and LVIS): prepared instances and parameters."""
+
+    prepared: PreparedInstances
+    params: CocoParams
+    iou_type: IouType
+
+    @property
+    def n_images(self) -> int:
+        """Images to evaluate."""
+        return len(self.prepared.image_ids)
+
+    def empty(self) -> CocoState:
+        """The state of no images, with this run's axes and fingerprint."""
+        return CocoState.empty(self.prepared.category_ids, len(self.params.area_ranges),
+                               len(self.params.iou_thresholds),
+                               fingerprint(self.params, self.iou_type))
 
 
-def evaluate_coco_state(
-    prepared: PreparedInstances, params: CocoParams, iou_type: IouType, *,
-    mapper: ShardMapper | None = None, progress: Progress | None = None,
-) -> CocoState:
-    """Per-image stage over all images, in shards of :data:`_SHARD_IMAGES` images.
-
-    Args:
-        mapper: Runs ``task(context, start, stop)`` for each shard and yields the results in
-            shard order (the workflows pass a process pool); in this process if None.
-        progress: Called with (images done, images total) after each shard.
-    """
-    n = len(prepared.image_ids)
-    shards = list(itertools.pairwise([*range(0, n, _SHARD_IMAGES), n]))
-    state = CocoState.empty(prepared.category_ids, len(params.area_ranges),
-                            len(params.iou_thresholds), fingerprint(params, iou_type))
-    run = mapper or _serial
-    for (_, stop), part in zip(shards, run(_shard, (prepared, params, iou_type), shards),
-                               strict=True):
-        state = state.merge(part)
-        if progress is not None:
-            progress(stop, n)
-    return state
+def coco_shard(task: CocoTask, start: int, stop: int) -> CocoState:
+    """The state of image ranks ``start:stop`` (``COCOeval.evaluateImg`` on them)."""
+    return evaluate_images(task.prepared, task.params, task.iou_type, start, stop)
 
 
-def _serial(task: Callable[[Any, int, int], CocoState], context: Any,
-            shards: list[tuple[int, int]]) -> Iterator[CocoState]:
-    return (task(context, a, b) for a, b in shards)
+def prepare_coco(dataset: InstanceDataset, preds: Predictions, params: CocoParams,
+                 iou_type: IouType) -> PreparedInstances:
+    """:func:`~benchmark_eval.protocols.coco_match.prepare` with the GT ``ignore`` rule of
+    each tool: pycocotools replaces ``ignore`` by ``iscrowd``; boundary-iou-api's
+    ``_prepare`` keeps the file's flag, ``ignore = ignore or iscrowd``."""
+    inst = dataset.instances
+    gt_ignore = None
+    if iou_type == "boundary" and inst.ignore is not None:
+        gt_ignore = inst.ignore | inst.iscrowd
+    return prepare(dataset, preds, params, iou_type, gt_ignore=gt_ignore)
 
 
-def _none_if_undefined(v: float) -> float | None:
-    return None if v == -1 else float(v)
+def coco_notices(iou_type: IouType, gt_notices: list[Notice], pred_notices: list[Notice],
+                 preds: Predictions) -> list[Notice]:
+    """The notices of a run: the files' (boundary-iou-api honours ``ignore``, so the
+    ``ignore-overridden`` notice does not apply to ``coco-boundary``) and score ties."""
+    if iou_type == "boundary":
+        gt_notices = [n for n in gt_notices if n.code != "ignore-overridden"]
+    return [*gt_notices, *pred_notices, *tie_notice(preds)]
+
+
+def coco_counts(dataset: InstanceDataset, preds: Predictions,
+                prepared: PreparedInstances) -> dict[str, int]:
+    """What was evaluated and what ``maxDets`` left out."""
+    inst = dataset.instances
+    return {
+        "gt_instances": len(inst),
+        "gt_crowd": int(inst.iscrowd.sum()),
+        "detections": len(preds),
+        "detections_evaluated": len(prepared.det_score),
+        "detections_beyond_max_dets": prepared.n_dropped,
+    }
 
 
 def compute(state: CocoState, params: CocoParams) -> CocoMetrics:
     """Accumulate and summarise a merged state (``COCOeval.accumulate`` + ``summarize``)."""
     acc = accumulate(state, params)
     stats = summarize(acc, params)
-    metrics = {k: _none_if_undefined(v) for k, v in zip(METRIC_KEYS, stats, strict=True)}
+    metrics = {k: none_if_undefined(v) for k, v in zip(METRIC_KEYS, stats, strict=True)}
     # AP at the last maxDets (pycocotools' summary looks up maxDets=100, -1 if absent)
     last = params.max_detections[-1]
-    metrics["AP"] = _none_if_undefined(summary_value(acc, params, True, None, "all", last))
+    metrics["AP"] = none_if_undefined(summary_value(acc, params, True, None, "all", last))
     return CocoMetrics(accumulated=acc, stats=stats, metrics=metrics,
                        per_class=per_class_values(acc, params))
 
@@ -125,17 +152,12 @@ def per_class_values(acc: Accumulated, params: CocoParams) -> list[dict[str, flo
         p = acc.precision[:, :, k, 0, -1]  # (T, R)
         r = acc.recall[:, k, 0, -1]
         out.append({
-            "AP": _mean_defined(p),
-            "AP50": _mean_defined(p[t50]) if len(t50) else None,
-            "AP75": _mean_defined(p[t75]) if len(t75) else None,
-            "AR100": _mean_defined(r),
+            "AP": none_if_undefined(mean_defined(p)),
+            "AP50": none_if_undefined(mean_defined(p[t50])) if len(t50) else None,
+            "AP75": none_if_undefined(mean_defined(p[t75])) if len(t75) else None,
+            "AR100": none_if_undefined(mean_defined(r)),
         })
     return out
-
-
-def _mean_defined(s: np.ndarray) -> float | None:
-    valid = s[s > -1]
-    return None if len(valid) == 0 else float(np.mean(valid))
 
 
 def score_ties(preds: Predictions) -> int:
@@ -145,14 +167,20 @@ def score_ties(preds: Predictions) -> int:
     return int(((s[1:] == s[:-1]) & (c[1:] == c[:-1])).sum())
 
 
-def tie_notice(preds: Predictions) -> list[Notice]:
-    """Equal scores within a category make AP depend on image and file order."""
+def tie_notice(preds: Predictions, *, tool: str = "pycocotools", also: str = ""
+               ) -> list[Notice]:
+    """Equal scores within a category make AP depend on image and file order.
+
+    Args:
+        tool: The official tool whose tie-breaking is reproduced.
+        also: Where else the tool breaks ties the same way (after "file order").
+    """
     n = score_ties(preds)
     if not n:
         return []
     return [Notice(
         "score-ties",
         f"{n} detection(s) share their score with another detection of the same category;"
-        " pycocotools breaks such ties by image id, then results-file order, so AP can depend"
-        " on file order. Reproduced.",
+        f" {tool} breaks such ties by image id, then results-file order{also}, so AP can"
+        " depend on file order. Reproduced.",
     )]

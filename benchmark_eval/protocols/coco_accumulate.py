@@ -22,6 +22,7 @@ import numpy as np
 
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.protocols.coco_state import FP, TP, CocoState
+from benchmark_eval.protocols.undefined import mean_defined
 
 _EPS = np.spacing(1)  # pycocotools adds this to the precision denominator
 
@@ -167,5 +168,4 @@ def summary_value(acc: Accumulated, params: CocoParams, ap: bool, iou: float | N
     if category is not None:
         s = s[:, :, [category]] if ap else s[:, [category]]
     s = s[:, :, :, a, m] if ap else s[:, :, a, m]
-    valid = s[s > -1]
-    return -1.0 if len(valid) == 0 else float(np.mean(valid))
+    return mean_defined(s)

@@ -7,17 +7,17 @@ merge by concatenation and addition, in any order: :func:`accumulate` restores t
 order pycocotools uses (category, score descending, image id, rank) before sorting on ties.
 """
 
+
 from __future__ import annotations
 
 __all__ = ["FP", "IGNORED", "TP", "CocoState"]
 
-import io
 from dataclasses import dataclass
-from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
-from benchmark_eval.errors import ConfigError
+from benchmark_eval.protocols.state import MergeableState, concatenated, same, summed
 
 # Outcome codes per detection, area range and IoU threshold.
 FP = 0  # unmatched, not ignored
@@ -25,9 +25,9 @@ TP = 1  # matched to a non-ignored GT
 IGNORED = 2  # matched to an ignored GT, or unmatched and outside the area range
 
 
-@dataclass(frozen=True)
-class CocoState:
-    """Sufficient statistics of a COCO evaluation over some set of images.
+@dataclass(frozen=True, eq=False)
+class CocoState(MergeableState):
+    """Sufficient statistics of a COCO (or LVIS) evaluation over some set of images.
 
     Attributes:
         category_ids: The K axis (sorted GT category ids, or ``[-1]`` class-agnostic).
@@ -42,20 +42,22 @@ class CocoState:
         fingerprint: Identifies the parameters; states only merge with equal fingerprints.
     """
 
-    category_ids: np.ndarray
-    det_category: np.ndarray
-    det_image: np.ndarray
-    det_rank: np.ndarray
-    det_score: np.ndarray
-    det_outcome: np.ndarray
-    gt_count: np.ndarray
-    n_images: int
-    fingerprint: str
+    label: ClassVar[str] = "COCO"
+
+    category_ids: np.ndarray = same()
+    det_category: np.ndarray = concatenated()
+    det_image: np.ndarray = concatenated()
+    det_rank: np.ndarray = concatenated()
+    det_score: np.ndarray = concatenated()
+    det_outcome: np.ndarray = concatenated()
+    gt_count: np.ndarray = summed()
+    n_images: int = summed()
+    fingerprint: str = same()
 
     @classmethod
     def empty(cls, category_ids: np.ndarray, n_area: int, n_thr: int,
               fingerprint: str) -> CocoState:
-        """The identity of :meth:`merge`."""
+        """The identity of :meth:`merge` for these axes and parameters."""
         z = np.zeros(0, dtype=np.int64)
         return cls(
             category_ids=np.asarray(category_ids, dtype=np.int64), det_category=z,
@@ -64,44 +66,3 @@ class CocoState:
             gt_count=np.zeros((len(category_ids), n_area), dtype=np.int64), n_images=0,
             fingerprint=fingerprint,
         )
-
-    def merge(self, other: CocoState) -> CocoState:
-        """Combine the statistics of two disjoint image sets (associative, commutative)."""
-        if other.fingerprint != self.fingerprint or not np.array_equal(
-            other.category_ids, self.category_ids
-        ):
-            raise ConfigError("cannot merge COCO states built with different parameters or"
-                              " category lists")
-        return CocoState(
-            category_ids=self.category_ids,
-            det_category=np.concatenate([self.det_category, other.det_category]),
-            det_image=np.concatenate([self.det_image, other.det_image]),
-            det_rank=np.concatenate([self.det_rank, other.det_rank]),
-            det_score=np.concatenate([self.det_score, other.det_score]),
-            det_outcome=np.concatenate([self.det_outcome, other.det_outcome]),
-            gt_count=self.gt_count + other.gt_count,
-            n_images=self.n_images + other.n_images,
-            fingerprint=self.fingerprint,
-        )
-
-    def save(self, path: str | Path) -> None:
-        """Write the state to an ``.npz`` file (for sharded or cluster runs)."""
-        buf = io.BytesIO()
-        np.savez_compressed(
-            buf, category_ids=self.category_ids, det_category=self.det_category,
-            det_image=self.det_image, det_rank=self.det_rank, det_score=self.det_score,
-            det_outcome=self.det_outcome, gt_count=self.gt_count,
-            n_images=np.int64(self.n_images), fingerprint=np.str_(self.fingerprint),
-        )
-        Path(path).write_bytes(buf.getvalue())
-
-    @classmethod
-    def load(cls, path: str | Path) -> CocoState:
-        """Read a state written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as z:
-            return cls(
-                category_ids=z["category_ids"], det_category=z["det_category"],
-                det_image=z["det_image"], det_rank=z["det_rank"], det_score=z["det_score"],
-                det_outcome=z["det_outcome"], gt_count=z["gt_count"],
-                n_images=int(z["n_images"]), fingerprint=str(z["fingerprint"]),
-            )

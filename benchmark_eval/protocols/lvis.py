@@ -21,6 +21,8 @@ __all__ = [
     "LvisMetrics",
     "LvisParams",
     "compute_lvis",
+    "lvis_counts",
+    "lvis_notices",
     "lvis_survivors",
     "prepare_lvis",
 ]
@@ -31,7 +33,8 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from benchmark_eval.protocols.coco import per_class_values
+from benchmark_eval.errors import Notice
+from benchmark_eval.protocols.coco import per_class_values, tie_notice
 from benchmark_eval.protocols.coco_accumulate import Accumulated, accumulate
 from benchmark_eval.protocols.coco_match import IouType, PreparedInstances, prepare
 from benchmark_eval.protocols.coco_params import (
@@ -41,6 +44,7 @@ from benchmark_eval.protocols.coco_params import (
     official_recall_thresholds,
 )
 from benchmark_eval.protocols.coco_state import CocoState
+from benchmark_eval.protocols.undefined import mean_defined
 from benchmark_eval.schema import InstanceDataset, Predictions
 from benchmark_eval.schema.lvis import FederatedLabels
 
@@ -152,6 +156,28 @@ def prepare_lvis(gt: InstanceDataset, fed: FederatedLabels, ignore: np.ndarray,
                         zero_area_gt=int((~gt_keep).sum()))
 
 
+def lvis_counts(gt: InstanceDataset, ignore: np.ndarray, preds: Predictions,
+                lp: LvisPrepared) -> dict[str, int]:
+    """What was evaluated and what each of LVIS' rules left out."""
+    return {
+        "gt_instances": len(gt.instances),
+        "gt_ignored": int(ignore.sum()),
+        "detections": len(preds),
+        "detections_beyond_max_dets": lp.beyond_max_dets,
+        "detections_not_federated": lp.not_federated,
+        "detections_zero_area": lp.zero_area,
+        "gt_zero_area": lp.zero_area_gt,
+        "detections_evaluated": len(lp.prepared.det_score),
+    }
+
+
+def lvis_notices(gt_notices: list[Notice], pred_notices: list[Notice],
+                 preds: Predictions) -> list[Notice]:
+    """The files' notices and score ties (lvis-api also breaks them at its per-image cut)."""
+    ties = tie_notice(preds, tool="lvis-api", also=" (also at the 300-per-image cut)")
+    return [*gt_notices, *ties, *pred_notices]
+
+
 @dataclass(frozen=True)
 class LvisMetrics:
     """Accumulated arrays (M axis of length 1), ``results`` as lvis-api names them (-1
@@ -160,11 +186,6 @@ class LvisMetrics:
     accumulated: Accumulated
     results: dict[str, float]
     per_class: list[dict[str, float]]
-
-
-def _mean_defined(s: np.ndarray) -> float:
-    valid = s[s > -1]
-    return -1.0 if len(valid) == 0 else float(np.mean(valid))
 
 
 def _summary(acc: Accumulated, params: LvisParams, ap: bool, iou: float | None, area: str,
@@ -181,7 +202,7 @@ def _summary(acc: Accumulated, params: LvisParams, ap: bool, iou: float | None, 
         if iou is not None:
             s = s[np.where(iou == np.asarray(params.iou_thresholds))[0]]
         s = s[:, :, a]
-    return _mean_defined(s)
+    return mean_defined(s)
 
 
 def compute_lvis(state: CocoState, params: LvisParams, frequency: np.ndarray) -> LvisMetrics:

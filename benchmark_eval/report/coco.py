@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["METRIC_KEYS", "CocoResult", "coco_per_class_table", "coco_summary_lines"]
+__all__ = ["METRIC_KEYS", "CocoResult", "InstanceResult", "coco_per_class_table",
+           "coco_summary_lines"]
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -12,75 +14,97 @@ from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.coco import METRIC_KEYS, CocoMetrics
 from benchmark_eval.protocols.coco_params import CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
-from benchmark_eval.report.common import ReportMixin, package_versions, per_class_table
+from benchmark_eval.report.common import (
+    ReportMixin,
+    category_axis,
+    package_versions,
+    per_class_table,
+)
 from benchmark_eval.schema import InstanceDataset
 
 PER_CLASS_KEYS = ("AP", "AP50", "AP75", "AR100")
 
 
-@dataclass(frozen=True)
-class CocoResult(ReportMixin):
-    """Outcome of ``coco-bbox`` / ``coco-segm``.
+@dataclass(frozen=True, kw_only=True)
+class InstanceResult(ReportMixin):
+    """What the COCO and LVIS results share.
 
     Attributes:
         protocol: Protocol name.
-        stats: The 12 numbers of pycocotools ``COCOeval.stats``, -1 where undefined.
-        metrics: ``stats`` by name (:data:`METRIC_KEYS`), fractions in [0, 1], ``None``
-            where pycocotools reports -1. ``AP`` is taken at the last ``max_detections``.
-        per_class: Category id -> ``{"AP", "AP50", "AP75", "AR100"}`` (``None`` if undefined).
-        precision: ``(T, R, K, A, M)``, as ``COCOeval.eval["precision"]``.
-        recall: ``(T, K, A, M)``.
-        scores: ``(T, R, K, A, M)``.
+        metrics: The summary by name, fractions in [0, 1], ``None`` where the official tool
+            reports -1.
+        per_class: Category id -> per-class values (``None`` if undefined).
+        precision: As the official tool's ``eval["precision"]``, -1 where undefined.
+        recall: As its ``eval["recall"]``.
         category_ids: The K axis.
         category_names: Name per entry of ``category_ids``.
-        params: Parameters used.
+        state: The merged state the result was computed from.
         warnings: Reproduced quirks worth knowing about.
         counts: What was evaluated and what the protocol excluded.
+        versions: Package versions.
     """
 
     protocol: str
-    stats: np.ndarray
     metrics: dict[str, float | None]
     per_class: dict[int, dict[str, float | None]]
     precision: np.ndarray
     recall: np.ndarray
-    scores: np.ndarray
     category_ids: list[int]
     category_names: list[str]
-    params: CocoParams
+    state: CocoState = field(repr=False, compare=False)
     warnings: list[Notice] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def shared_fields(protocol: str, state: CocoState, dataset: InstanceDataset | None,
+                      notices: list[Notice] | None, counts: dict[str, int] | None
+                      ) -> dict[str, Any]:
+        """The fields every instance result takes from its state and inputs (category
+        names from the dataset if given)."""
+        ids, names = category_axis(state.category_ids,
+                                   None if dataset is None else dataset.categories)
+        return {"protocol": protocol, "category_ids": ids, "category_names": names,
+                "state": state, "warnings": list(notices or []),
+                "counts": dict(counts or {}, images=state.n_images),
+                "versions": package_versions("pycocotools")}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CocoResult(InstanceResult):
+    """Outcome of ``coco-bbox`` / ``coco-segm`` / ``coco-boundary``: :class:`InstanceResult`
+    (``metrics`` by :data:`METRIC_KEYS`, ``AP`` taken at the last ``max_detections``;
+    ``per_class``: ``{"AP", "AP50", "AP75", "AR100"}``; ``precision`` ``(T, R, K, A, M)`` and
+    ``recall`` ``(T, K, A, M)`` as ``COCOeval.eval``) and
+
+    Attributes:
+        stats: The 12 numbers of pycocotools ``COCOeval.stats``, -1 where undefined.
+        scores: ``(T, R, K, A, M)``.
+        params: Parameters used.
+    """
+
+    stats: np.ndarray
+    scores: np.ndarray
+    params: CocoParams
 
     @classmethod
     def build(cls, protocol: str, state: CocoState, computed: CocoMetrics, params: CocoParams,
               *, dataset: InstanceDataset | None = None, notices: list[Notice] | None = None,
               counts: dict[str, int] | None = None) -> CocoResult:
-        """Assemble the result of a computed state (names from the dataset if given)."""
-        cat_ids = [int(c) for c in state.category_ids]
-        names = dict(zip(dataset.categories.ids.tolist(), dataset.categories.names,
-                         strict=True)) if dataset is not None else {}
+        """Assemble the result of a computed state."""
+        shared = cls.shared_fields(protocol, state, dataset, notices, counts)
         acc = computed.accumulated
-        return cls(
-            protocol=protocol, stats=computed.stats, metrics=computed.metrics,
-            per_class=dict(zip(cat_ids, computed.per_class, strict=True)),
-            precision=acc.precision, recall=acc.recall, scores=acc.scores,
-            category_ids=cat_ids,
-            category_names=[names.get(c, "all" if c == -1 else "") for c in cat_ids],
-            params=params, warnings=list(notices or []),
-            counts=dict(counts or {}, images=state.n_images),
-            versions=package_versions("pycocotools"),
-        )
+        return cls(**shared, stats=computed.stats, metrics=computed.metrics,
+                   per_class=dict(zip(shared["category_ids"], computed.per_class, strict=True)),
+                   precision=acc.precision, recall=acc.recall, scores=acc.scores, params=params)
 
-    def render(self, *, per_class: bool = True) -> str:
-        """pycocotools' 12 summary lines, then (optionally) the per-class table."""
-        lines = coco_summary_lines(self)
-        if per_class:
-            lines += ["", *coco_per_class_table(self)]
-        return "\n".join(lines)
+    def summary_lines(self) -> list[str]:
+        """pycocotools' 12 summary lines."""
+        return coco_summary_lines(self)
 
-    def __str__(self) -> str:
-        return "\n".join(coco_summary_lines(self))
+    def per_class_lines(self) -> list[str]:
+        """The per-class table."""
+        return coco_per_class_table(self)
 
 
 def _fmt_value(v: float) -> str:

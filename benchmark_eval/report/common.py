@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["ReportMixin", "none_if_undefined", "package_versions", "per_class_table"]
+__all__ = ["ReportMixin", "category_axis", "none_if_undefined", "package_versions",
+           "per_class_table"]
 
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
+
+import numpy as np
+
+from benchmark_eval.protocols.undefined import none_if_undefined
+from benchmark_eval.schema import Categories
 
 
 def package_versions(*packages: str) -> dict[str, str]:
@@ -21,20 +27,46 @@ def package_versions(*packages: str) -> dict[str, str]:
     return {pkg: version(pkg) for pkg in ("benchmark-eval", "numpy", *packages)}
 
 
-def none_if_undefined(value: float) -> float | None:
-    """The official tools' -1 for "undefined" as ``None`` (``null`` in JSON)."""
-    return None if value == -1 else float(value)
+def category_axis(category_ids: np.ndarray, categories: Categories | None = None
+                  ) -> tuple[list[int], list[str]]:
+    """A state's K axis as ids and names (from ``categories``; ``"all"`` for the
+    class-agnostic ``-1``, ``""`` for an id without a name)."""
+    ids = [int(c) for c in category_ids]
+    names = dict(zip(categories.ids.tolist(), categories.names, strict=True)) if (
+        categories is not None) else {}
+    return ids, [names.get(c, "all" if c == -1 else "") for c in ids]
 
 
 class ReportMixin:
     """``to_report()`` for result dataclasses with the standard fields ``protocol``,
     ``metrics``, ``per_class``, ``warnings``, ``counts`` and, when the protocol has them,
     ``params`` (pydantic) and ``versions``; :meth:`report_extra` adds protocol-specific keys
-    (a confusion matrix, per-category values...)."""
+    (a confusion matrix, per-category values...). :meth:`render` and ``str`` are built from
+    :meth:`summary_lines` and :meth:`per_class_lines`."""
 
     def report_extra(self) -> dict[str, Any]:
         """Protocol-specific keys of the report (none by default)."""
         return {}
+
+    def summary_lines(self) -> list[str]:
+        """The official tool's summary, line by line (for :meth:`render` and ``str``;
+        the ``repr`` unless the result defines it)."""
+        return [repr(self)]
+
+    def per_class_lines(self) -> list[str]:
+        """The per-class table, line by line (for :meth:`render`; none by default)."""
+        return []
+
+    def render(self, *, per_class: bool = True) -> str:
+        """The summary, then (optionally) the per-class table."""
+        lines = self.summary_lines()
+        per_class_lines = self.per_class_lines() if per_class else []
+        if per_class_lines:
+            lines += ["", *per_class_lines]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return "\n".join(self.summary_lines())
 
     def to_report(self) -> dict[str, Any]:
         """The JSON report (fractions; ``null`` where the official tool reports -1/NaN)."""
@@ -75,26 +107,3 @@ def per_class_table(ids: Sequence[int], names: Sequence[str],
         text = "  ".join(f"{'-':>6}" if v is None else f"{100 * v:6.1f}" for v in cells)
         lines.append(f"{cid:>5}  {name:<{width}}  {text}")
     return lines
-
-
-class TablesMixin:
-    """``render()`` and ``str()`` for results printed as a summary table then a per-class
-    table: subclasses provide :meth:`summary_lines` and :meth:`per_class_lines`."""
-
-    def summary_lines(self) -> list[str]:
-        """The summary table, in the official tool's layout."""
-        raise NotImplementedError
-
-    def per_class_lines(self) -> list[str]:
-        """The per-class table."""
-        raise NotImplementedError
-
-    def render(self, *, per_class: bool = True) -> str:
-        """The summary table, then (optionally) the per-class table."""
-        lines = self.summary_lines()
-        if per_class:
-            lines += ["", *self.per_class_lines()]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return "\n".join(self.summary_lines())

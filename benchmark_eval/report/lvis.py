@@ -4,82 +4,55 @@ from __future__ import annotations
 
 __all__ = ["LvisResult", "lvis_summary_lines"]
 
-from dataclasses import dataclass, field
-
-import numpy as np
+from dataclasses import dataclass
 
 from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.protocols.lvis import LvisMetrics, LvisParams
-from benchmark_eval.report.common import (
-    ReportMixin,
-    none_if_undefined,
-    package_versions,
-    per_class_table,
-)
+from benchmark_eval.report.coco import InstanceResult
+from benchmark_eval.report.common import none_if_undefined, per_class_table
 from benchmark_eval.schema import InstanceDataset
 
 PER_CLASS_KEYS = ("AP", "AP50", "AP75")
 
 
-@dataclass(frozen=True)
-class LvisResult(ReportMixin):
-    """Outcome of ``lvis-bbox`` / ``lvis-segm``.
+@dataclass(frozen=True, kw_only=True)
+class LvisResult(InstanceResult):
+    """Outcome of ``lvis-bbox`` / ``lvis-segm``: :class:`~benchmark_eval.report.coco.
+    InstanceResult` (``per_class``: ``{"AP", "AP50", "AP75"}``; ``precision`` ``(T, R, K, A)``
+    and ``recall`` ``(T, K, A)`` as ``LVISEval.eval``) and
 
     Attributes:
-        protocol: Protocol name.
         results: lvis-api's ``LVISEval.results`` (``AP`` ... ``ARl@300``), -1 where
-            undefined.
-        metrics: The same as fractions, ``None`` where lvis-api reports -1.
-        per_class: Category id -> ``{"AP", "AP50", "AP75"}`` (``None`` if undefined).
-        precision: ``(T, R, K, A)`` as ``LVISEval.eval["precision"]``.
-        recall: ``(T, K, A)``.
-        category_ids, category_names: The K axis.
-        params, warnings, counts, versions: As for the COCO result.
+            undefined; ``metrics`` holds the same as fractions, ``None`` for -1.
+        params: Parameters used.
     """
 
-    protocol: str
     results: dict[str, float]
-    metrics: dict[str, float | None]
-    per_class: dict[int, dict[str, float | None]]
-    precision: np.ndarray
-    recall: np.ndarray
-    category_ids: list[int]
-    category_names: list[str]
     params: LvisParams
-    warnings: list[Notice] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, protocol: str, state: CocoState, computed: LvisMetrics,
               params: LvisParams, *, dataset: InstanceDataset, notices: list[Notice],
               counts: dict[str, int]) -> LvisResult:
         """Assemble the result of a computed state."""
-        cat_ids = [int(c) for c in state.category_ids]
-        names = dict(zip(dataset.categories.ids.tolist(), dataset.categories.names,
-                         strict=True))
+        shared = cls.shared_fields(protocol, state, dataset, notices, counts)
         acc = computed.accumulated
         return cls(
-            protocol=protocol, results=computed.results,
+            **shared, results=computed.results,
             metrics={k: none_if_undefined(v) for k, v in computed.results.items()},
             per_class={c: {k: none_if_undefined(v) for k, v in d.items()}
-                       for c, d in zip(cat_ids, computed.per_class, strict=True)},
-            precision=acc.precision[..., 0], recall=acc.recall[..., 0], category_ids=cat_ids,
-            category_names=[names.get(c, "") for c in cat_ids], params=params,
-            warnings=list(notices), counts=dict(counts, images=state.n_images),
-            versions=package_versions("pycocotools"),
-        )
+                       for c, d in zip(shared["category_ids"], computed.per_class, strict=True)},
+            precision=acc.precision[..., 0], recall=acc.recall[..., 0], params=params)
 
-    def render(self, *, per_class: bool = True) -> str:
-        """lvis-api's ``print_results`` lines, then (optionally) a per-class table of the
-        categories that occur in these images."""
-        lines = lvis_summary_lines(self)
-        if per_class:
-            lines += ["", *per_class_table(self.category_ids, self.category_names,
-                                           self.per_class, PER_CLASS_KEYS,
-                                           skip_undefined=True)]
-        return "\n".join(lines)
+    def summary_lines(self) -> list[str]:
+        """lvis-api's ``print_results`` lines."""
+        return lvis_summary_lines(self)
+
+    def per_class_lines(self) -> list[str]:
+        """A per-class table of the categories that occur in these images."""
+        return per_class_table(self.category_ids, self.category_names, self.per_class,
+                               PER_CLASS_KEYS, skip_undefined=True)
 
 
 def lvis_summary_lines(result: LvisResult) -> list[str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.panoptic import PanopticMetrics
 from benchmark_eval.protocols.panoptic_state import PanopticState
-from benchmark_eval.report.common import ReportMixin, TablesMixin, package_versions
+from benchmark_eval.report.common import ReportMixin, package_versions
 from benchmark_eval.schema.panoptic import PanopticCategories
 
 PER_CLASS_KEYS = ("PQ", "SQ", "RQ")
@@ -22,7 +22,7 @@ def _value(v: float) -> float | None:
 
 
 @dataclass(frozen=True)
-class PanopticResult(TablesMixin, ReportMixin):
+class PanopticResult(ReportMixin):
     """Outcome of ``coco-panoptic``, ``coco-panoptic-boundary`` and ``cityscapes-panoptic``.
 
     Attributes:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 __all__ = [
     "Categories",
+    "IdTable",
     "Images",
     "InstanceDataset",
     "Instances",
     "MaskRuns",
+    "ObjectColumns",
     "Predictions",
     "lookup_rows",
 ]
@@ -22,8 +24,21 @@ from typing import Any
 import numpy as np
 
 
+class IdTable:
+    """A table whose rows are keyed by unique ``ids`` (images, categories)."""
+
+    ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def lookup(self, ids: np.ndarray) -> np.ndarray:
+        """Row index of each id in ``ids``; -1 for ids not in the table."""
+        return lookup_rows(self.ids, ids)
+
+
 @dataclass(frozen=True)
-class Images:
+class Images(IdTable):
     """Image table.
 
     Attributes:
@@ -38,16 +53,9 @@ class Images:
     widths: np.ndarray
     file_names: tuple[str, ...] = ()
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def lookup(self, image_ids: np.ndarray) -> np.ndarray:
-        """Row index of each id in ``image_ids``; -1 for ids not in the table."""
-        return lookup_rows(self.ids, image_ids)
-
 
 @dataclass(frozen=True)
-class Categories:
+class Categories(IdTable):
     """Category table.
 
     Attributes:
@@ -59,13 +67,6 @@ class Categories:
     ids: np.ndarray
     names: tuple[str, ...]
     records: tuple[dict[str, Any], ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def lookup(self, category_ids: np.ndarray) -> np.ndarray:
-        """Row index of each id in ``category_ids``; -1 for ids not in the table."""
-        return lookup_rows(self.ids, category_ids)
 
 
 @dataclass(frozen=True)
@@ -89,69 +90,64 @@ class MaskRuns:
     boxes: np.ndarray
 
     def __len__(self) -> int:
+        """Masks in the buffer."""
         return len(self.areas)
 
 
-@dataclass(frozen=True)
-class Instances:
-    """Ground-truth objects.
+@dataclass(frozen=True, kw_only=True)
+class ObjectColumns:
+    """The columns ground-truth objects and detections share, one row per object.
+
+    Attributes:
+        image_ids: Image id per object, int64.
+        category_ids: Category id per object, int64.
+        areas: Area used for size buckets (pixels), float64.
+        boxes: ``[x, y, w, h]``, shape ``(N, 4)``, float64, or ``None`` if not loaded.
+        masks: Compressed RLE per object, or ``None`` if not loaded.
+        mask_runs: The masks decoded (when the C kernel is available), aligned with rows.
+    """
+
+    image_ids: np.ndarray
+    category_ids: np.ndarray
+    areas: np.ndarray
+    boxes: np.ndarray | None = None
+    masks: list[dict[str, Any]] | None = None
+    mask_runs: MaskRuns | None = None
+
+    def __len__(self) -> int:
+        return len(self.image_ids)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Instances(ObjectColumns):
+    """Ground-truth objects: :class:`ObjectColumns` (``areas``: the ``area`` field) and
 
     Attributes:
         ids: Annotation ids, shape ``(N,)``, int64.
-        image_ids: Image id per object, int64.
-        category_ids: Category id per object, int64.
-        areas: The ``area`` field (pixels), float64; size buckets use it.
         iscrowd: Crowd flag, bool.
-        boxes: ``[x, y, w, h]``, shape ``(N, 4)``, float64, or ``None`` if not loaded.
-        masks: Compressed RLE per object, or ``None`` if not loaded.
         has_ignore: Whether the record carried an ``ignore`` field, bool.
         ignore: The ``ignore`` field's value (False when absent), bool. pycocotools replaces
             it by ``iscrowd``; lvis-api and boundary-iou-api honour it.
-        mask_runs: The masks decoded (when the C kernel is available), aligned with rows.
     """
 
     ids: np.ndarray
-    image_ids: np.ndarray
-    category_ids: np.ndarray
-    areas: np.ndarray
     iscrowd: np.ndarray
-    boxes: np.ndarray | None = None
-    masks: list[dict[str, Any]] | None = None
     has_ignore: np.ndarray | None = None
     ignore: np.ndarray | None = None
-    mask_runs: MaskRuns | None = None
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
-@dataclass(frozen=True)
-class Predictions:
-    """Detections, in results-file order.
+@dataclass(frozen=True, kw_only=True)
+class Predictions(ObjectColumns):
+    """Detections, in results-file order: :class:`ObjectColumns` (``areas``: box or mask
+    area, as pycocotools ``loadRes`` decides from the first record) and
 
     Attributes:
-        image_ids: Image id per detection, int64.
-        category_ids: Category id per detection, int64.
         scores: Confidence, float64.
-        areas: Area used for size buckets, float64 (box or mask area, as pycocotools
-            ``loadRes`` decides from the first record).
-        boxes: ``[x, y, w, h]``, shape ``(N, 4)``, float64, or ``None``.
-        masks: Compressed RLE per detection, or ``None``.
         area_from_box: True when ``areas`` came from the boxes.
-        mask_runs: The masks decoded (when the C kernel is available), aligned with rows.
     """
 
-    image_ids: np.ndarray
-    category_ids: np.ndarray
     scores: np.ndarray
-    areas: np.ndarray
-    boxes: np.ndarray | None = None
-    masks: list[dict[str, Any]] | None = None
     area_from_box: bool = False
-    mask_runs: MaskRuns | None = None
-
-    def __len__(self) -> int:
-        return len(self.scores)
 
 
 @dataclass(frozen=True)

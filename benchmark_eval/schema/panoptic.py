@@ -21,14 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.schema.instances import Images, lookup_rows
+from benchmark_eval.schema.instances import IdTable, Images, lookup_rows
 
 VOID = 0  # segment id of unlabelled pixels (RGB 0, 0, 0 in COCO panoptic PNGs)
 MAX_SEGMENT_ID = 256**3 - 1  # largest id an RGB pixel can encode (R + 256 G + 256² B)
 
 
 @dataclass(frozen=True)
-class PanopticCategories:
+class PanopticCategories(IdTable):
     """Category table of a panoptic dataset.
 
     Attributes:
@@ -42,13 +42,6 @@ class PanopticCategories:
     names: tuple[str, ...]
     isthing: np.ndarray
     records: tuple[dict[str, Any], ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def lookup(self, category_ids: np.ndarray) -> np.ndarray:
-        """Row index of each id in ``category_ids``; -1 for ids not in the table."""
-        return lookup_rows(self.ids, category_ids)
 
 
 @dataclass(frozen=True)

@@ -1,121 +1,116 @@
 """Workflows ``coco-bbox``, ``coco-segm`` and ``coco-boundary``: COCO instance JSON in,
 COCOeval numbers out (``coco-boundary``: boundary-iou-api's ``iouType='boundary'``).
 
-Data flow: files -> ``io.coco`` (checked once) -> ``protocols.coco_match.prepare`` ->
-per-image-shard matching -> merged ``CocoState`` -> ``protocols.coco.compute`` ->
-``report.coco.CocoResult``.
+Data flow: files -> ``io.coco_gt`` / ``io.coco_results`` (checked once) ->
+``protocols.coco.prepare_coco`` -> a :class:`~benchmark_eval.workflows.pool.Plan` of image
+shards (``protocols.coco.coco_shard``) -> merged ``CocoState`` -> ``protocols.coco.compute``
+-> ``report.coco.CocoResult``.
 """
 
 from __future__ import annotations
 
-__all__ = ["WORKFLOWS", "evaluate_coco", "validate_coco"]
+__all__ = ["SHARD_SIZE", "WORKFLOWS", "coco_plan", "json_arguments", "json_options"]
 
+import argparse
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from benchmark_eval.errors import ConfigError, Notice, Problem
-from benchmark_eval.io.coco import (
-    RawResults,
-    Source,
-    attach_coco_results,
-    check_coco_ground_truth,
-    check_coco_results,
-    load_coco_ground_truth,
-    open_source,
-    read_coco_results,
+from pydantic import BaseModel
+
+from benchmark_eval.errors import Notice, Problem
+from benchmark_eval.io.coco_gt import check_coco_ground_truth, load_coco_ground_truth
+from benchmark_eval.io.coco_results import (
+    attach_or_raise,
+    check_results_against,
+    read_results_source,
 )
-from benchmark_eval.protocols.coco import compute, evaluate_coco_state, tie_notice
-from benchmark_eval.protocols.coco_match import IouType, prepare
+from benchmark_eval.io.jsonfile import Source
+from benchmark_eval.protocols.coco import (
+    METRIC_KEYS,
+    CocoTask,
+    coco_counts,
+    coco_notices,
+    coco_shard,
+    compute,
+    prepare_coco,
+)
+from benchmark_eval.protocols.coco_match import IouType, PreparedInstances
 from benchmark_eval.protocols.coco_params import BoundaryParams, CocoParams
+from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
-from benchmark_eval.workflows.base import LegacyWorkflow, Progress, json_inputs, read_both
-from benchmark_eval.workflows.pool import fork_map
+from benchmark_eval.workflows.base import Workflow, read_both
+from benchmark_eval.workflows.pool import Plan
+
+ResultT = TypeVar("ResultT")
+SHARD_SIZE = 250  # images per shard of COCO / LVIS matching (progress, load balance)
 
 
-def _params_model(iou_type: IouType) -> type[CocoParams]:
-    return BoundaryParams if iou_type == "boundary" else CocoParams
-
-
-def _params(params: CocoParams | dict[str, Any] | None,
-            model: type[CocoParams] = CocoParams) -> CocoParams:
-    """``params`` as ``model`` (``CocoParams`` given to ``coco-boundary`` get the default
-    dilation ratio; ``BoundaryParams`` given to ``coco-bbox``/``coco-segm`` are refused)."""
-    if params is None:
-        return model()
-    if type(params) is model:
-        return params
-    try:
-        return model(**(params.model_dump() if isinstance(params, CocoParams) else params))
-    except ValueError as exc:
-        raise ConfigError(f"invalid parameters for COCO: {exc}") from exc
+def coco_plan(prepared: PreparedInstances, params: CocoParams, iou_type: IouType,
+              finish: Callable[[CocoState], ResultT]) -> Plan[CocoTask, CocoState, ResultT]:
+    """The shard plan of the COCO matching engine (shared by ``coco-*`` and ``lvis-*``)."""
+    task = CocoTask(prepared=prepared, params=params, iou_type=iou_type)
+    return Plan(task=coco_shard, context=task, n_items=task.n_images, empty=task.empty(),
+                finish=finish, shard_size=SHARD_SIZE)
 
 
 def _load_gt(gt: Source, iou_type: IouType) -> tuple[InstanceDataset, list[Notice]]:
     return load_coco_ground_truth(gt, boxes=iou_type == "bbox", masks=iou_type != "bbox")
 
 
-def evaluate_coco(
-    iou_type: IouType, *, gt: Source, pred: Source,
-    params: CocoParams | dict[str, Any] | None = None, workers: int = 1,
-    progress: Progress | None = None,
-) -> CocoResult:
-    """Evaluate COCO results against COCO instance ground truth (pycocotools COCOeval).
+def _result(protocol: str, params: CocoParams, dataset: InstanceDataset,
+            notices: list[Notice], counts: dict[str, int], state: CocoState) -> CocoResult:
+    return CocoResult.build(protocol, state, compute(state, params), params, dataset=dataset,
+                            notices=notices, counts=counts)
 
-    Args:
-        iou_type: ``"bbox"``, ``"segm"`` or ``"boundary"``.
-        gt: Ground-truth JSON path or loaded dict.
-        pred: Results JSON path or loaded list.
-        params: :class:`CocoParams` (``"boundary"``: :class:`BoundaryParams`), or a dict of
-            its fields; the official preset if None.
-        workers: Processes; 0 = all cores. With more than one, the GT is read in a child
-            process while the results are parsed, and matching runs in a pool.
-        progress: Called with (images done, images total).
+
+def _plan(iou_type: IouType, params: CocoParams, *, gt: Source, pred: Source,
+          workers: int = 1) -> Plan[CocoTask, CocoState, CocoResult]:
+    """Read and check both files, prepare the instances and plan the image shards.
+
+    With ``workers != 1`` the (larger) results are read and decoded in this process while a
+    child process reads the GT.
     """
-    p = _params(params, _params_model(iou_type))
     boxes, masks = iou_type == "bbox", iou_type != "bbox"
-    # with workers != 1 the (larger) results are read and decoded here while a child
-    # process reads the GT
-    (dataset, notices), raw = read_both(
+    (dataset, gt_notices), raw = read_both(
         partial(_load_gt, gt, iou_type),
-        partial(_read_results, pred, boxes=boxes, masks=masks), workers=workers)
-    preds, problems, pred_notices = attach_coco_results(raw, dataset, boxes=boxes, masks=masks)
-    if problems or preds is None:
-        raise problems.error()
-    gt_ignore = None
-    if iou_type == "boundary" and dataset.instances.ignore is not None:
-        # boundary-iou-api's _prepare keeps the file's flag: ignore = ignore or iscrowd
-        # (pycocotools, and faster-coco-eval after it, replace it by iscrowd)
-        gt_ignore = dataset.instances.ignore | dataset.instances.iscrowd
-        notices = [n for n in notices if n.code != "ignore-overridden"]
-    prepared = prepare(dataset, preds, p, iou_type, gt_ignore=gt_ignore)
-    state = evaluate_coco_state(prepared, p, iou_type, mapper=partial(fork_map, workers=workers),
-                                progress=progress)
-    inst = dataset.instances
-    counts = {
-        "gt_instances": len(inst),
-        "gt_crowd": int(inst.iscrowd.sum()),
-        "detections": len(preds),
-        "detections_evaluated": len(prepared.det_score),
-        "detections_beyond_max_dets": prepared.n_dropped,
-    }
-    return CocoResult.build(f"coco-{iou_type}", state, compute(state, p), p, dataset=dataset,
-                            notices=notices + pred_notices + tie_notice(preds), counts=counts)
+        partial(read_results_source, pred, boxes=boxes, masks=masks), workers=workers)
+    preds, pred_notices = attach_or_raise(raw, dataset, boxes=boxes, masks=masks)
+    prepared = prepare_coco(dataset, preds, params, iou_type)
+    finish = partial(_result, f"coco-{iou_type}", params, dataset,
+                     coco_notices(iou_type, gt_notices, pred_notices, preds),
+                     coco_counts(dataset, preds, prepared))
+    return coco_plan(prepared, params, iou_type, finish)
 
 
-def _read_results(pred: Source, *, boxes: bool, masks: bool) -> RawResults:
-    return read_coco_results(*open_source(pred, "<pred>"), boxes=boxes, masks=masks)
-
-
-def validate_coco(iou_type: IouType, *, gt: Source, pred: Source) -> list[Problem]:
+def _check(iou_type: IouType, params: CocoParams, *, gt: Source, pred: Source,
+           workers: int = 1) -> list[Problem]:
     """Every problem of a COCO ground truth and results file; empty when clean."""
     boxes, masks = iou_type == "bbox", iou_type != "bbox"
     dataset, problems = check_coco_ground_truth(gt, boxes=boxes, masks=masks)
-    if dataset is None:
-        where = str(pred) if isinstance(pred, (str, Path)) else "<pred>"
-        return [*problems, Problem(where, "not checked: the ground truth has problems")]
-    return problems + check_coco_results(pred, dataset, boxes=boxes, masks=masks)
+    return check_results_against(dataset, problems, pred, boxes=boxes, masks=masks)
+
+
+def json_arguments(gt_help: str, pred_help: str, params_model: type[BaseModel]
+                   ) -> Callable[[argparse.ArgumentParser, bool], None]:
+    """``--gt GT.json`` and ``--pred RESULTS.json``, and the parameter fields a
+    ``--config`` file may set (the CLI adds ``--config`` and ``--workers``)."""
+    fields = ", ".join(params_model.model_fields)
+
+    def add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
+        parser.epilog = f"--config parameters: {fields}; the official preset by default"
+        parser.add_argument("--gt", required=True, type=Path, metavar="GT.json", help=gt_help)
+        parser.add_argument("--pred", required=True, type=Path, metavar="RESULTS.json",
+                            help=pred_help)
+
+    return add_arguments
+
+
+def json_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
+    """The ``--gt`` and ``--pred`` paths as keyword arguments."""
+    return {"gt": args.gt, "pred": args.pred}
 
 
 _SUMMARIES = {
@@ -125,24 +120,22 @@ _SUMMARIES = {
 }
 
 
-def _workflow(iou_type: IouType) -> LegacyWorkflow:
-    add_arguments, cli_options = json_inputs(
-        gt_help="COCO instance ground truth (instances_*.json)",
-        pred_help="COCO results file: a JSON list of detections"
-                  + (" with segmentation masks" if iou_type == "boundary" else ""),
-        config_help="parameters (IoU/recall thresholds, maxDets, area ranges, class_agnostic"
-                    + (", boundary_dilation_ratio" if iou_type == "boundary" else "")
-                    + "; see configs/); official preset by default",
-        params_model=_params_model(iou_type),
-    )
+def _workflow(iou_type: IouType) -> Workflow:
     pred = "segm" if iou_type == "boundary" else iou_type
-    return LegacyWorkflow(
+    model = BoundaryParams if iou_type == "boundary" else CocoParams
+    return Workflow(
         name=f"coco-{iou_type}",
         summary=_SUMMARIES[iou_type],
-        evaluate=partial(evaluate_coco, iou_type),
-        validate=partial(validate_coco, iou_type),
-        add_arguments=add_arguments,
-        cli_options=cli_options,
+        params_model=model,
+        plan=partial(_plan, iou_type),
+        check=partial(_check, iou_type),
+        add_arguments=json_arguments(
+            "COCO instance ground truth (instances_*.json)",
+            "COCO results file: a JSON list of detections"
+            + (" with segmentation masks" if iou_type == "boundary" else ""), model),
+        cli_options=json_options,
+        state_type=CocoState,
+        metric_keys=METRIC_KEYS,
         example=f"--gt instances_val2017.json --pred {pred}_results.json",
     )
 

@@ -115,8 +115,6 @@ USAGE_ERRORS = {
     "missing --pred": ["validate", "coco-bbox", "--gt", "{gt}"],
     "workers not a number": ["evaluate", "coco-bbox", "--gt", "{gt}", "--pred", "{bbox}",
                              "--workers", "many"],
-    "validate takes no --config": ["validate", "coco-bbox", "--gt", "{gt}", "--pred",
-                                   "{bbox}", "--config", "{gt}"],
 }
 
 
@@ -131,6 +129,19 @@ def test_usage_errors_exit_2(name: str, files: dict[str, Path],
     text = err + capsys.readouterr().err
     assert code == 2
     assert "usage:" in text
+    assert out == ""
+
+
+def test_validate_takes_the_contract_options(files: dict[str, Path]) -> None:
+    # every contract workflow takes --config and --workers in validate too
+    code, out, _ = run(["validate", "coco-bbox", "--gt", files["gt"], "--pred", files["bbox"],
+                        "--config", "coco-bbox", "--workers", "1"])
+    assert code == 0
+    assert "valid coco-bbox submission" in out
+    code, out, err = run(["validate", "coco-bbox", "--gt", files["gt"], "--pred",
+                          files["bbox"], "--config", files["gt"]])
+    assert code == 2
+    assert "invalid parameters" in err
     assert out == ""
 
 

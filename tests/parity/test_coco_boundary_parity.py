@@ -47,7 +47,7 @@ from official_coco import OfficialResult, ParamSpec, run_faster_coco_eval
 import benchmark_eval
 from benchmark_eval import AreaRange, CocoParams
 from benchmark_eval.errors import BenchmarkEvalWarning
-from benchmark_eval.io import coco as coco_io
+from benchmark_eval.io import coco_segm as coco_io
 from benchmark_eval.masks import boundary, rle
 from benchmark_eval.masks.boundary import boundary_dilation, mask_boundaries
 from benchmark_eval.protocols import coco_match

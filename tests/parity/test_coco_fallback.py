@@ -15,7 +15,7 @@ from coco_generators import CASE_NAMES, make_case
 from official_coco import run_pycocotools
 
 import benchmark_eval
-from benchmark_eval.io import coco as coco_io
+from benchmark_eval.io import coco_segm as coco_io
 from benchmark_eval.masks import rle
 from benchmark_eval.protocols import coco_match
 

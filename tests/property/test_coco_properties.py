@@ -24,9 +24,9 @@ from synth_coco import Case, make_case, perfect_results
 import benchmark_eval
 from benchmark_eval import CocoParams, CocoResult, CocoState
 from benchmark_eval.io import load_coco_ground_truth, load_coco_results
-from benchmark_eval.protocols import coco as coco_protocol
 from benchmark_eval.protocols.coco_accumulate import accumulate
 from benchmark_eval.protocols.coco_match import PreparedInstances, evaluate_images, prepare
+from benchmark_eval.workflows import coco as coco_workflow
 
 IOU_TYPES = ["bbox", "segm"]
 SEEDS = [0, 3, 5, 7]
@@ -178,7 +178,7 @@ def test_shards_merged_equal_one_run(seed: int, iou_type: str) -> None:
 @pytest.mark.parametrize("iou_type", IOU_TYPES)
 def test_workers_two_equals_one_process(iou_type: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Small shards so that 7 images make 4 units of work and the process pool really runs.
-    monkeypatch.setattr(coco_protocol, "_SHARD_IMAGES", 2)
+    monkeypatch.setattr(coco_workflow, "SHARD_SIZE", 2)
     case = make_case(9, n_images=7)
     calls: list[tuple[int, int]] = []
     parallel = benchmark_eval.evaluate(f"coco-{iou_type}", gt=case.gt,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from synth_coco import encode_mask, uncompressed_counts
 
-from benchmark_eval.errors import ConsistencyError, FormatError, InputError, Problem
+from benchmark_eval.errors import MAX_LISTED, ConsistencyError, FormatError, InputError, Problem
 from benchmark_eval.io import (
     check_coco_ground_truth,
     check_coco_results,
@@ -21,7 +21,6 @@ from benchmark_eval.io import (
     load_coco_results,
     read_json,
 )
-from benchmark_eval.io.records import MAX_LISTED
 
 Json = Any
 
@@ -482,7 +481,7 @@ def test_problems_beyond_the_cap_are_summarised(tmp_path: Path) -> None:
     assert [p.record for p in unknown] == list(range(MAX_LISTED))
     summary = [p for p in problems if p.message.startswith("...")]
     assert len(summary) == 1
-    assert summary[0].message == "... 5 more records: unknown image_id"
+    assert summary[0].message == "... and 5 more records: unknown image_id"
     assert summary[0].record is None
     _find(problems, str(path), len(data) - 1, "category_id 42 is not a ground-truth category")
     assert len(problems) == MAX_LISTED + 2

@@ -365,3 +365,13 @@ def test_zero_area_gt_does_not_make_its_category_present() -> None:
     r = _evaluate("bbox", gt, _dets("bbox", [(1, APPLE, A, 0.9), (1, BAGEL, B, 0.8)]))
     assert r.results["APc"] == -1
     assert r.counts["detections_not_federated"] == 1
+
+
+def test_params_from_the_lvis_preset_and_the_result_state() -> None:
+    gt = _gt([_image(1)], [(1, APPLE, A)])
+    dets = _dets("bbox", [(1, APPLE, A, 0.5)])
+    r = _evaluate("bbox", gt, dets, params="lvis")
+    assert r.params == LvisParams()
+    assert r.metrics == _evaluate("bbox", gt, dets).metrics
+    assert r.state.n_images == 1
+    assert "state" not in r.to_report()

@@ -202,3 +202,22 @@ def test_evaluate_turns_bad_params_into_config_error() -> None:
                                 params={"iou_thresholds": [2.0]})
     with pytest.raises(ConfigError, match="unknown protocol"):
         benchmark_eval.evaluate("coco-keypoints", gt=case.gt, pred=case.results("bbox"))
+
+
+def test_params_from_a_preset_name_or_file_and_the_result_state() -> None:
+    case = make_case(0)
+    default = benchmark_eval.evaluate("coco-bbox", gt=case.gt, pred=case.results("bbox"))
+    preset = Path(benchmark_eval.__file__).parent / "presets" / "coco-bbox.json"
+    for params in ("coco-bbox", preset, str(preset)):
+        r = benchmark_eval.evaluate("coco-bbox", gt=case.gt, pred=case.results("bbox"),
+                                    params=params)
+        assert r.params == CocoParams()
+        assert np.array_equal(r.precision, default.precision)
+    # the result keeps the merged state it was computed from, outside the report
+    assert r.state.n_images == r.counts["images"]
+    assert np.array_equal(accumulate(r.state, r.params).precision, r.precision)
+    assert "state" not in r.to_report()
+    agnostic = benchmark_eval.evaluate("coco-bbox", gt=case.gt, pred=case.results("bbox"),
+                                       params="coco-class-agnostic")
+    assert agnostic.params.class_agnostic
+    assert agnostic.category_ids == [-1]

@@ -1,0 +1,235 @@
+"""COCO instance ground truth <-> the common schema (:class:`InstanceDataset`).
+
+Reproduces what pycocotools 2.0.11 ``COCO`` makes of an instances file, and refuses what it
+would silently mis-score: unknown or duplicate ids, negative sizes and areas, flags that are
+not 0/1, malformed segmentations (:mod:`benchmark_eval.io.coco_segm`).
+"""
+
+from __future__ import annotations
+
+__all__ = ["check_coco_ground_truth", "load_coco_ground_truth", "parse_coco_ground_truth"]
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benchmark_eval.errors import InputError, Notice, Problem
+from benchmark_eval.io.coco_segm import gt_masks
+from benchmark_eval.io.jsonfile import Source, open_source
+from benchmark_eval.io.records import REQUIRED, ProblemList, float_column, int_column, vector_column
+from benchmark_eval.schema import Categories, Images, InstanceDataset, Instances
+
+
+def load_coco_ground_truth(
+    source: Source, *, boxes: bool = True, masks: bool = False, name: str | None = None
+) -> tuple[InstanceDataset, list[Notice]]:
+    """Read a COCO instance ground-truth file (or an already-loaded dict).
+
+    Args:
+        source: Path to the JSON file, or the parsed dict.
+        boxes: Require and load each annotation's ``bbox``.
+        masks: Require and load each annotation's ``segmentation`` as compressed RLE
+            (polygons rasterised by pycocotools, as ``COCO.annToRLE`` does).
+        name: How to call the source in messages (default: its path, or ``"<gt>"``).
+
+    Raises:
+        InputError: Listing every problem found, each with file and record index.
+    """
+    data, name = open_source(source, name or "<gt>")
+    dataset, problems, notices = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
+    if problems or dataset is None:
+        raise problems.error()
+    return dataset, notices
+
+
+def check_coco_ground_truth(
+    source: Source, *, boxes: bool = True, masks: bool = False
+) -> tuple[InstanceDataset | None, list[Problem]]:
+    """Like :func:`load_coco_ground_truth` but returns the problems instead of raising."""
+    try:
+        data, name = open_source(source, "<gt>")
+    except InputError as exc:
+        return None, exc.problems
+    dataset, problems, _ = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
+    return (dataset if not problems else None), problems.summarise()
+
+
+def _top_level_list(data: Any, key: str, problems: ProblemList) -> list[Any] | None:
+    value = data.get(key)
+    if not isinstance(value, list):
+        got = "missing" if value is None else type(value).__name__
+        problems.add(f"'{key}' must be a list, got {got}")
+        return None
+    if not all(isinstance(r, dict) for r in value):
+        for i, r in enumerate(value):
+            if not isinstance(r, dict):
+                problems.add(f"record is {type(r).__name__}, expected an object", i, key,
+                             kind=f"{key} record not an object")
+        return None
+    return value
+
+
+def _unique(ids: np.ndarray, field: str, problems: ProblemList) -> None:
+    order = np.argsort(ids, kind="stable")
+    dup = order[1:][ids[order[1:]] == ids[order[:-1]]]
+    for i in dup:
+        problems.add(f"duplicate id {int(ids[i])}", int(i), field, kind=f"duplicate {field} id",
+                     consistency=True)
+
+
+def _parse_images(data: dict[str, Any], problems: ProblemList, sizes: bool) -> Images | None:
+    records = _top_level_list(data, "images", problems)
+    if records is None:
+        return None
+    ids = int_column(records, "id", "images", problems)
+    h = int_column(records, "height", "images", problems, default=REQUIRED if sizes else None)
+    w = int_column(records, "width", "images", problems, default=REQUIRED if sizes else None)
+    if ids is not None:
+        _unique(ids, "images", problems)
+    if sizes and h is not None and w is not None:
+        for i in np.flatnonzero((h <= 0) | (w <= 0)):
+            problems.add(f"height and width must be positive, got {int(h[i])}x{int(w[i])}",
+                         int(i), "images", kind="image size not positive")
+    if ids is None or (sizes and (h is None or w is None)):
+        return None
+    zeros = np.zeros(len(ids), dtype=np.int64)
+    names = tuple(str(r.get("file_name", "")) for r in records)
+    return Images(ids=ids, heights=h if h is not None else zeros,
+                  widths=w if w is not None else zeros, file_names=names)
+
+
+def _parse_categories(data: dict[str, Any], problems: ProblemList) -> Categories | None:
+    records = _top_level_list(data, "categories", problems)
+    if records is None:
+        return None
+    ids = int_column(records, "id", "categories", problems)
+    if ids is None:
+        return None
+    _unique(ids, "categories", problems)
+    names = tuple(str(r.get("name", "")) for r in records)
+    return Categories(ids=ids, names=names, records=tuple(records))
+
+
+@dataclass
+class _AnnotationColumns:
+    """Annotation fields as arrays; ``None`` where the field had problems."""
+
+    ids: np.ndarray | None
+    image_ids: np.ndarray | None
+    category_ids: np.ndarray | None
+    areas: np.ndarray | None
+    iscrowd: np.ndarray
+    ignore: np.ndarray
+    boxes: np.ndarray | None
+
+
+def _flag_column(anns: list[dict[str, Any]], key: str, problems: ProblemList) -> np.ndarray:
+    """A 0/1 flag (JSON int or bool, absent = 0) of every annotation, as bool."""
+    raw = [a.get(key, 0) for a in anns]
+    if not set(map(type, raw)) <= {int, bool} or not set(raw) <= {0, 1}:
+        bad = np.array([type(v) not in (int, bool) or v not in (0, 1) for v in raw])
+        problems.add_where(bad, "annotations", f"{key} not 0/1",
+                           lambda i: f"'{key}' must be 0 or 1, got {raw[i]!r}")
+        return np.zeros(len(anns), dtype=bool)
+    return np.array(raw, dtype=bool)
+
+
+def _annotation_columns(anns: list[dict[str, Any]], problems: ProblemList,
+                        boxes: bool) -> _AnnotationColumns:
+    field = "annotations"
+    ids = int_column(anns, "id", field, problems)
+    image_ids = int_column(anns, "image_id", field, problems)
+    category_ids = int_column(anns, "category_id", field, problems)
+    areas = float_column(anns, "area", field, problems)
+    iscrowd = _flag_column(anns, "iscrowd", problems)
+    ignore = _flag_column(anns, "ignore", problems)
+    box_arr = vector_column(anns, "bbox", field, problems, 4) if boxes else None
+    if box_arr is not None:
+        problems.add_where(
+            (box_arr[:, 2] < 0) | (box_arr[:, 3] < 0), field, "negative bbox size",
+            lambda i: f"bbox width and height must be >= 0, got {box_arr[i].tolist()}")
+    if areas is not None:
+        problems.add_where(areas < 0, field, "negative area",
+                           lambda i: f"'area' is negative ({areas[i]})")
+    return _AnnotationColumns(ids=ids, image_ids=image_ids, category_ids=category_ids,
+                              areas=areas, iscrowd=iscrowd, ignore=ignore, boxes=box_arr)
+
+
+def _check_references(cols: _AnnotationColumns, images: Images, categories: Categories,
+                      problems: ProblemList) -> np.ndarray | None:
+    """Duplicate ids and ids that point nowhere; returns the image row per annotation.
+
+    Runs on whichever columns parsed, so one malformed field does not hide these problems.
+    """
+    field = "annotations"
+    ids, image_ids, category_ids = cols.ids, cols.image_ids, cols.category_ids
+    if ids is not None:
+        _unique(ids, field, problems)
+    if category_ids is not None:
+        problems.add_where(
+            categories.lookup(category_ids) < 0, field, "unknown category_id",
+            lambda i: f"category_id {int(category_ids[i])} is not in 'categories'",
+            consistency=True)
+    if image_ids is None:
+        return None
+    row = images.lookup(image_ids)
+    problems.add_where(row < 0, field, "unknown image_id",
+                       lambda i: f"image_id {int(image_ids[i])} is not in 'images'",
+                       consistency=True)
+    return row
+
+
+def parse_coco_ground_truth(
+    data: Any, name: str, *, boxes: bool, masks: bool
+) -> tuple[InstanceDataset | None, ProblemList, list[Notice]]:
+    """Check and convert parsed COCO GT; the dataset is None when there are problems."""
+    problems = ProblemList(name)
+    if not isinstance(data, dict):
+        problems.add(f"expected a COCO ground-truth object, got {type(data).__name__}")
+        return None, problems, []
+    images = _parse_images(data, problems, sizes=masks)
+    categories = _parse_categories(data, problems)
+    anns = _top_level_list(data, "annotations", problems)
+    if images is None or categories is None or anns is None:
+        return None, problems, []
+    cols = _annotation_columns(anns, problems, boxes)
+    row = _check_references(cols, images, categories, problems)
+    if (problems or row is None or cols.ids is None or cols.image_ids is None
+            or cols.category_ids is None or cols.areas is None):
+        return None, problems, []
+    mask_list, mask_runs = gt_masks(anns, row, images, problems) if masks else (None, None)
+    if problems:
+        return None, problems, []
+    has_ignore = np.fromiter(("ignore" in a for a in anns), dtype=bool, count=len(anns))
+    instances = Instances(ids=cols.ids, image_ids=cols.image_ids,
+                          category_ids=cols.category_ids, areas=cols.areas,
+                          iscrowd=cols.iscrowd, boxes=cols.boxes, masks=mask_list,
+                          has_ignore=has_ignore, ignore=cols.ignore, mask_runs=mask_runs)
+    dataset = InstanceDataset(images=images, categories=categories, instances=instances,
+                              source=name, info=dict(data.get("info") or {}))
+    return dataset, problems, _gt_notices(cols.ids, has_ignore, cols.iscrowd, anns)
+
+
+def _gt_notices(
+    ids: np.ndarray, has_ignore: np.ndarray, iscrowd: np.ndarray, anns: list[dict[str, Any]]
+) -> list[Notice]:
+    notices = []
+    zero = np.flatnonzero(ids == 0)
+    if len(zero):
+        notices.append(Notice(
+            "annotation-id-zero",
+            f"{len(zero)} ground-truth annotation(s) have id 0 (first at annotations[{zero[0]}]);"
+            " pycocotools records matches by id, so a detection matched to id 0 counts as a"
+            " false positive. Reproduced; renumber the annotations to avoid it.",
+        ))
+    if has_ignore.any():
+        idx = np.flatnonzero(has_ignore)
+        differ = [int(i) for i in idx if bool(anns[i]["ignore"]) != bool(iscrowd[i])]
+        notices.append(Notice(
+            "ignore-overridden",
+            f"{len(idx)} annotation(s) carry an 'ignore' field; pycocotools replaces it by"
+            f" 'iscrowd', so it has no effect ({len(differ)} differ from iscrowd"
+            + (f", first at annotations[{differ[0]}]" if differ else "") + "). Reproduced.",
+        ))
+    return notices
