@@ -78,8 +78,8 @@ def per_class_table(ids: Sequence[int], names: Sequence[str],
 
 
 class TablesMixin:
-    """``render()`` and ``str()`` for results printed as a summary table, then (optionally)
-    a per-class table: subclasses give :meth:`summary_lines` and :meth:`per_class_lines`."""
+    """``render()`` and ``str()`` for results printed as a summary table then a per-class
+    table: subclasses provide :meth:`summary_lines` and :meth:`per_class_lines`."""
 
     def summary_lines(self) -> list[str]:
         """The summary table, in the official tool's layout."""
@@ -98,6 +98,3 @@ class TablesMixin:
 
     def __str__(self) -> str:
         return "\n".join(self.summary_lines())
-
-
-__all__ += ["TablesMixin"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 __all__ = ["SemanticResult", "semantic_per_class_table", "semantic_summary_table"]
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,17 +13,14 @@ from benchmark_eval.errors import Notice
 from benchmark_eval.protocols import semantic as sp
 from benchmark_eval.protocols.semantic_params import SemanticParams
 from benchmark_eval.protocols.semantic_state import SemanticState
-from benchmark_eval.report.common import ReportMixin, TablesMixin, package_versions
+from benchmark_eval.report.common import TablesMixin, package_versions
+from benchmark_eval.report.fields import ResultFields, none_if_nan
 
 PER_CLASS_KEYS = sp.PER_CLASS_KEYS
 
 
-def _value(v: float) -> float | None:
-    return None if math.isnan(v) else float(v)
-
-
 @dataclass(frozen=True)
-class SemanticResult(TablesMixin, ReportMixin):
+class SemanticResult(TablesMixin, ResultFields):
     """Outcome of ``semantic`` / ``semantic-binary``.
 
     Attributes:
@@ -44,17 +40,11 @@ class SemanticResult(TablesMixin, ReportMixin):
         counts: Images and pixels counted.
     """
 
-    protocol: str
-    metrics: dict[str, float | None]
-    per_class: dict[str, dict[str, float | None]]
     confusion: np.ndarray
     class_names: list[str]
     computed: sp.SemanticMetrics
     params: SemanticParams
     state: SemanticState
-    warnings: list[Notice] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, protocol: str, state: SemanticState, computed: sp.SemanticMetrics,
@@ -65,7 +55,7 @@ class SemanticResult(TablesMixin, ReportMixin):
         names = params.names()
         arrays = dict(zip(PER_CLASS_KEYS, (computed.iou, computed.acc, computed.dice,
                                            computed.precision), strict=True))
-        per_class = {name: {k: _value(float(arrays[k][i])) for k in PER_CLASS_KEYS}
+        per_class = {name: {k: none_if_nan(float(arrays[k][i])) for k in PER_CLASS_KEYS}
                      for i, name in enumerate(names)}
         conf = state.confusion
         counts = {
@@ -76,7 +66,7 @@ class SemanticResult(TablesMixin, ReportMixin):
             "classes_with_gt": int((conf[:c].sum(axis=1) > 0).sum()),
         }
         return cls(protocol=protocol,
-                   metrics={k: _value(v) for k, v in computed.metrics.items()},
+                   metrics={k: none_if_nan(v) for k, v in computed.metrics.items()},
                    per_class=per_class, confusion=conf, class_names=names, computed=computed,
                    params=params, state=state, warnings=list(notices or []), counts=counts,
                    versions=package_versions("Pillow"))

@@ -14,19 +14,15 @@ loader}`` as ``gt`` and ``pred`` to ``benchmark_eval.evaluate("semantic", ...)``
 
 from __future__ import annotations
 
-__all__ = ["BINARY_DEFAULTS", "WORKFLOWS", "each_image", "evaluate_label_maps", "label_map_plan",
-           "refuse_options"]
+__all__ = ["BINARY_DEFAULTS", "WORKFLOWS", "evaluate_label_maps", "label_map_plan"]
 
 import argparse
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
-
-from benchmark_eval.errors import ConfigError, ConsistencyError, FormatError, InputError, Problem
+from benchmark_eval.errors import ConsistencyError, FormatError, Problem
 from benchmark_eval.io.labelmaps import LabelMapPair, Maps, load_label_map, pair_label_maps
 from benchmark_eval.protocols.semantic import BINARY_KEYS, METRIC_KEYS, compute, notices
 from benchmark_eval.protocols.semantic_count import PairCounter, shape_problem
@@ -39,8 +35,17 @@ from benchmark_eval.protocols.semantic_params import (
 from benchmark_eval.protocols.semantic_state import SemanticState
 from benchmark_eval.report.semantic import SemanticResult
 from benchmark_eval.workflows.base import Progress, Workflow
-from benchmark_eval.workflows.options import coerce_params
-from benchmark_eval.workflows.pool import Plan, run_plan, run_shards
+from benchmark_eval.workflows.images import (
+    ImageWork,
+    Paired,
+    add_folder_arguments,
+    check_paired,
+    each_image,
+    image_plan,
+    plan_paired,
+    refuse_options,
+)
+from benchmark_eval.workflows.pool import Plan, run_plan
 
 SHARD_IMAGES = 32  # images per shard (progress granularity, load balance)
 BINARY_DEFAULTS: dict[str, Any] = {
@@ -49,47 +54,7 @@ BINARY_DEFAULTS: dict[str, Any] = {
 }
 """``semantic-binary``: the parameters it sets before the given ones."""
 
-T = TypeVar("T")
-
-
-# ------------------------------------------------------------------- shared by the families
-
-
-def each_image(step: Callable[[T], None], items: Iterable[T],
-               problems: list[Problem] | None) -> None:
-    """``step(item)`` for every item; an item's :class:`InputError` is raised, or, with a
-    ``problems`` list (``validate``), its problems are added and the next item follows."""
-    for item in items:
-        _attempt(step, item, problems)
-
-
-def _attempt(step: Callable[[T], None], item: T, problems: list[Problem] | None) -> None:
-    try:
-        step(item)
-    except InputError as exc:
-        if problems is None:
-            raise
-        problems += exc.problems
-
-
-def refuse_options(params: BaseModel, options: dict[str, Any], protocol: str) -> None:
-    """Raise for keyword arguments that are neither inputs nor parameter fields, with the
-    parameter model's own message (``Extra inputs are not permitted``)."""
-    if options:
-        coerce_params(type(params), params, protocol=protocol, overrides=options)
-        raise ConfigError(f"{protocol}: unknown options {', '.join(options)}")
-
-
-# ------------------------------------------------------------------------ per-image work
-
-
-@dataclass(frozen=True)
-class _Context:
-    """What every shard reads: the pairs, the value tables and the parameters."""
-
-    pairs: Sequence[LabelMapPair]
-    tables: ValueTables
-    params: SemanticParams
+_Work = ImageWork[LabelMapPair, tuple[ValueTables, SemanticParams], SemanticState]
 
 
 def _count_pair(counter: PairCounter, pair: LabelMapPair) -> None:
@@ -107,25 +72,13 @@ def _count_pair(counter: PairCounter, pair: LabelMapPair) -> None:
         raise ConsistencyError([Problem(pair.where(side), m) for side, m in problems])
 
 
-def _shard(context: _Context, start: int, stop: int, problems: list[Problem] | None
-           ) -> SemanticState:
-    p = context.params
-    counter = PairCounter(context.tables, p.counting_fingerprint(),
+def _count(options: tuple[ValueTables, SemanticParams], pairs: Sequence[LabelMapPair],
+           problems: list[Problem] | None) -> SemanticState:
+    tables, p = options
+    counter = PairCounter(tables, p.counting_fingerprint(),
                           per_image=p.dice_averaging == "per-image")
-    each_image(partial(_count_pair, counter), context.pairs[start:stop], problems)
+    each_image(partial(_count_pair, counter), pairs, problems)
     return counter.state()
-
-
-def _count_task(context: _Context, start: int, stop: int) -> SemanticState:
-    """The state of pairs ``[start, stop)`` (raises the first problem)."""
-    return _shard(context, start, stop, None)
-
-
-def _check_task(context: _Context, start: int, stop: int) -> list[Problem]:
-    """Every problem of pairs ``[start, stop)``."""
-    problems: list[Problem] = []
-    _shard(context, start, stop, problems)
-    return problems
 
 
 def _finish(protocol: str, params: SemanticParams, state: SemanticState) -> SemanticResult:
@@ -135,13 +88,12 @@ def _finish(protocol: str, params: SemanticParams, state: SemanticState) -> Sema
 
 
 def label_map_plan(pairs: Iterable[LabelMapPair], params: SemanticParams, *,
-                   protocol: str = "semantic") -> Plan[_Context, SemanticState, SemanticResult]:
+                   protocol: str = "semantic") -> Plan[_Work, SemanticState, SemanticResult]:
     """The shard plan of already-paired label maps (files, arrays or loaders)."""
-    pairs = list(pairs)
-    return Plan(task=_count_task, context=_Context(pairs, build_tables(params), params),
-                n_items=len(pairs),
-                empty=SemanticState.empty(params.num_classes, params.counting_fingerprint()),
-                finish=partial(_finish, protocol, params), shard_size=SHARD_IMAGES)
+    work: _Work = ImageWork(_count, list(pairs), (build_tables(params), params))
+    empty = SemanticState.empty(params.num_classes, params.counting_fingerprint())
+    return image_plan(work, empty=empty, finish=partial(_finish, protocol, params),
+                      shard_size=SHARD_IMAGES)
 
 
 def evaluate_label_maps(pairs: Iterable[LabelMapPair], params: SemanticParams, *,
@@ -152,33 +104,15 @@ def evaluate_label_maps(pairs: Iterable[LabelMapPair], params: SemanticParams, *
                     progress=progress)
 
 
-def _plan(params: SemanticParams, *, gt: Maps, pred: Maps, workers: int, protocol: str,
-          list_file: str | Path | None = None, **options: Any
-          ) -> Plan[_Context, SemanticState, SemanticResult]:
-    """Pair the maps (``list_file``: by a list instead of by name) and plan the counting.
-
-    Raises:
-        MissingPredictionError: A GT map has no prediction.
-        InputError: Any other pairing problem, naming the file.
-    """
+def _paired(protocol: str, params: SemanticParams, gt: Maps, pred: Maps,
+            options: dict[str, Any]) -> Paired[SemanticState, SemanticResult]:
+    """The maps paired by name, or by ``options["list_file"]`` (see
+    :func:`~benchmark_eval.io.labelmaps.pair_label_maps`)."""
+    list_file = options.pop("list_file", None)
     refuse_options(params, options, protocol)
     pairing = pair_label_maps(gt, pred, list_file=list_file)
-    if pairing.missing or pairing.problems:
-        raise pairing.error()
-    return label_map_plan(pairing.pairs, params, protocol=protocol)
-
-
-def _check(params: SemanticParams, *, gt: Maps, pred: Maps, workers: int, protocol: str,
-           list_file: str | Path | None = None, **options: Any) -> list[Problem]:
-    """Every problem of a label-map submission (reads every map); empty when clean."""
-    refuse_options(params, options, protocol)
-    pairing = pair_label_maps(gt, pred, list_file=list_file)
-    problems = pairing.all_problems()
-    context = _Context(pairing.pairs, build_tables(params), params)
-    for found in run_shards(_check_task, context, len(pairing.pairs),
-                            shard_size=SHARD_IMAGES, workers=workers):
-        problems += found
-    return problems
+    plan = label_map_plan(pairing.pairs, params, protocol=protocol)
+    return Paired(pairing, plan.context, plan.empty, plan.finish)
 
 
 # ------------------------------------------------------------------------------------ CLI
@@ -199,10 +133,10 @@ def _ignore_index(text: str) -> int | None:
 
 
 def _add_arguments(binary: bool, parser: argparse.ArgumentParser, evaluate: bool) -> None:
-    parser.add_argument("--gt", required=True, type=Path, metavar="GT_DIR",
-                        help="folder of GT label maps (single-channel .png or .npy)")
-    parser.add_argument("--pred", required=True, type=Path, metavar="PRED_DIR",
-                        help="folder of predicted label maps, matched to GT by file name")
+    add_folder_arguments(parser, gt_metavar="GT_DIR",
+                         gt_help="folder of GT label maps (single-channel .png or .npy)",
+                         pred_help="folder of predicted label maps, matched to GT by file"
+                                   " name")
     parser.add_argument("--list", type=Path, metavar="LIST.txt", dest="list_file",
                         help="pair by this list: one NAME, or 'GT_FILE PRED_FILE', per line")
     given = argparse.SUPPRESS  # absent unless given: --config values stay otherwise
@@ -238,7 +172,8 @@ def _workflow(binary: bool) -> Workflow:
                else "--gt gt_dir/ --pred pred_dir/ --num-classes 150 --reduce-zero-label")
     return Workflow(
         name=name, summary=summary, params_model=SemanticParams,
-        plan=partial(_plan, protocol=name), check=partial(_check, protocol=name),
+        plan=partial(plan_paired, partial(_paired, name), SHARD_IMAGES),
+        check=partial(check_paired, partial(_paired, name), SHARD_IMAGES),
         add_arguments=partial(_add_arguments, binary), cli_options=_cli_options,
         state_type=SemanticState, example=example,
         metric_keys=(*METRIC_KEYS, *BINARY_KEYS) if binary else METRIC_KEYS,
