@@ -116,11 +116,11 @@ class CityscapesInstanceState(MergeableState):
 
     label: ClassVar[str] = "cityscapes-instance"
 
-    pred_class: np.ndarray = concatenated()  # noqa: RUF009 (a field declaration, not a default)
-    pred_score: np.ndarray = concatenated()  # noqa: RUF009
-    pred_outcome: np.ndarray = concatenated()  # noqa: RUF009
-    gt_count: np.ndarray = summed()  # noqa: RUF009
-    pred_count: np.ndarray = summed()  # noqa: RUF009
+    pred_class: np.ndarray = concatenated()
+    pred_score: np.ndarray = concatenated()
+    pred_outcome: np.ndarray = concatenated()
+    gt_count: np.ndarray = summed()
+    pred_count: np.ndarray = summed()
     n_images: int = summed()
     skipped: int = summed(default=0)
     empty_masks: int = summed(default=0)

@@ -86,13 +86,13 @@ class CityscapesSemanticState(MergeableState):
 
     label: ClassVar[str] = "cityscapes-semantic"
 
-    confusion: np.ndarray = summed()  # noqa: RUF009 (a field declaration, not a default)
+    confusion: np.ndarray = summed()
     image_names: tuple[str, ...] = concatenated()
-    image_instances: np.ndarray = concatenated()  # noqa: RUF009
-    inst_id: np.ndarray = concatenated()  # noqa: RUF009
-    inst_size: np.ndarray = concatenated()  # noqa: RUF009
-    inst_tp: np.ndarray = concatenated()  # noqa: RUF009
-    inst_cat_tp: np.ndarray = concatenated()  # noqa: RUF009
+    image_instances: np.ndarray = concatenated()
+    inst_id: np.ndarray = concatenated()
+    inst_size: np.ndarray = concatenated()
+    inst_tp: np.ndarray = concatenated()
+    inst_cat_tp: np.ndarray = concatenated()
 
     @property
     def inst_image(self) -> np.ndarray:

@@ -46,10 +46,10 @@ class SemanticState(MergeableState):
     label: ClassVar[str] = "semantic"
 
     fingerprint: str = same()  # first: checked before the matrices are added
-    confusion: np.ndarray = summed()  # noqa: RUF009 (a field declaration, not a default)
+    confusion: np.ndarray = summed()
     n_images: int = summed()
     image_names: tuple[str, ...] = concatenated()
-    image_stats: np.ndarray = concatenated()  # noqa: RUF009
+    image_stats: np.ndarray = concatenated()
 
     @property
     def num_classes(self) -> int:

@@ -107,26 +107,3 @@ def per_class_table(ids: Sequence[int], names: Sequence[str],
         text = "  ".join(f"{'-':>6}" if v is None else f"{100 * v:6.1f}" for v in cells)
         lines.append(f"{cid:>5}  {name:<{width}}  {text}")
     return lines
-
-
-class TablesMixin:
-    """``render()`` and ``str()`` for results printed as a summary table then a per-class
-    table: subclasses provide :meth:`summary_lines` and :meth:`per_class_lines`."""
-
-    def summary_lines(self) -> list[str]:
-        """The summary table, in the official tool's layout."""
-        raise NotImplementedError
-
-    def per_class_lines(self) -> list[str]:
-        """The per-class table."""
-        raise NotImplementedError
-
-    def render(self, *, per_class: bool = True) -> str:
-        """The summary table, then (optionally) the per-class table."""
-        lines = self.summary_lines()
-        if per_class:
-            lines += ["", *self.per_class_lines()]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return "\n".join(self.summary_lines())

@@ -13,14 +13,14 @@ from benchmark_eval.errors import Notice
 from benchmark_eval.protocols import semantic as sp
 from benchmark_eval.protocols.semantic_params import SemanticParams
 from benchmark_eval.protocols.semantic_state import SemanticState
-from benchmark_eval.report.common import TablesMixin, package_versions
+from benchmark_eval.report.common import package_versions
 from benchmark_eval.report.fields import ResultFields, none_if_nan
 
 PER_CLASS_KEYS = sp.PER_CLASS_KEYS
 
 
 @dataclass(frozen=True)
-class SemanticResult(TablesMixin, ResultFields):
+class SemanticResult(ResultFields):
     """Outcome of ``semantic`` / ``semantic-binary``.
 
     Attributes:
