@@ -30,7 +30,7 @@ from benchmark_eval.errors import (
     cut_problems,
 )
 from benchmark_eval.io.jsonfile import write_json
-from benchmark_eval.workflows import WORKFLOWS, LegacyWorkflow, Workflow
+from benchmark_eval.workflows import WORKFLOWS, Workflow
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         for w in WORKFLOWS.values():
             p = protocols.add_parser(w.name, help=w.summary, description=w.summary)
             w.add_arguments(p, evaluate)
-            _common_arguments(p, evaluate, isinstance(w, Workflow))
+            _common_arguments(p, evaluate)
     cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic,"
                                         " semantic label PNGs and Cityscapes gtFine",
                         description="Convert annotations or predictions between formats."
@@ -112,19 +112,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _common_arguments(p: argparse.ArgumentParser, evaluate: bool, contract: bool) -> None:
-    if contract:  # the options layer: every protocol takes a preset and a worker count
-        p.add_argument("--config", metavar="PRESET",
-                       help="parameters: a bundled preset's name or a JSON file; the"
-                            " official preset by default")
-        p.add_argument("--workers", type=int, default=0, metavar="N",
-                       help="processes to use (default 0: all cores)")
+def _common_arguments(p: argparse.ArgumentParser, evaluate: bool) -> None:
+    # the options layer: every protocol takes a preset and a worker count
+    p.add_argument("--config", metavar="PRESET",
+                   help="parameters: a bundled preset's name or a JSON file; the official"
+                        " preset by default")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="processes to use (default 0: all cores)")
     if evaluate:
         p.add_argument("--out", type=Path, metavar="REPORT.json",
                        help="also write the JSON report (fractions, null where undefined)")
-        if not contract:
-            p.add_argument("--workers", type=int, default=0, metavar="N",
-                           help="processes to use (default 0: all cores)")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--no-per-class", action="store_true", help="omit per-class tables")
     else:
@@ -160,18 +157,16 @@ def _print_problems(problems: Sequence[Problem], stream: TextIO) -> None:
         print(f"  {p}", file=stream)
 
 
-def _contract_options(w: Workflow | LegacyWorkflow, args: argparse.Namespace,
-                      evaluate: bool) -> dict[str, Any]:
+def _contract_options(w: Workflow, args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
     options = w.cli_options(args, evaluate)
-    if isinstance(w, Workflow):
-        if args.config is not None:
-            options["params"] = args.config
-        if not evaluate:
-            options["workers"] = args.workers
+    if args.config is not None:
+        options["params"] = args.config
+    if not evaluate:
+        options["workers"] = args.workers
     return options
 
 
-def _evaluate(w: Workflow | LegacyWorkflow, args: argparse.Namespace, out: TextIO,
+def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
               err: TextIO) -> int:
     options = _contract_options(w, args, True)
     bar = None if args.quiet or not err.isatty() else _ProgressBar(err, w.name)
@@ -188,7 +183,7 @@ def _evaluate(w: Workflow | LegacyWorkflow, args: argparse.Namespace, out: TextI
     return EXIT_OK
 
 
-def _validate(w: Workflow | LegacyWorkflow, args: argparse.Namespace, out: TextIO) -> int:
+def _validate(w: Workflow, args: argparse.Namespace, out: TextIO) -> int:
     problems = w.validate(**_contract_options(w, args, False))
     if args.out is not None:
         write_json(args.out, [

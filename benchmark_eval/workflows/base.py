@@ -8,12 +8,9 @@ only dispatch by protocol name through :data:`benchmark_eval.workflows.WORKFLOWS
 from __future__ import annotations
 
 __all__ = [
-    "LegacyWorkflow",
     "Progress",
     "Result",
     "Workflow",
-    "json_inputs",
-    "params_from_file",
     "read_both",
 ]
 
@@ -22,13 +19,11 @@ import multiprocessing
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from benchmark_eval.errors import ConfigError, InputError, Notice, Problem
-from benchmark_eval.io.jsonfile import read_json
+from benchmark_eval.errors import Notice, Problem
 from benchmark_eval.protocols.state import MergeableState
 from benchmark_eval.workflows.options import coerce_params
 from benchmark_eval.workflows.pool import Plan, run_plan
@@ -118,62 +113,6 @@ class Workflow:
         """Every problem of the inputs (see :func:`benchmark_eval.validate`)."""
         p = self._split(params, options)
         return self.check(p, gt=gt, pred=pred, workers=workers, **options)
-
-
-@dataclass(frozen=True)
-class LegacyWorkflow:
-    """Transitional: a family not yet on the :class:`Workflow` contract."""
-
-    name: str
-    summary: str
-    evaluate: Callable[..., Result]
-    validate: Callable[..., list[Problem]]
-    add_arguments: Callable[[argparse.ArgumentParser, bool], None]
-    cli_options: Callable[[argparse.Namespace, bool], dict[str, Any]]
-    example: str = ""
-
-
-def params_from_file(path: Path, model: type[ParamsT]) -> ParamsT:
-    """Parameters from a JSON preset (``configs/*.json``); ``protocol`` and
-    ``description`` keys are documentation and ignored.
-
-    Raises:
-        ConfigError: Unreadable file, not an object, or invalid parameters.
-    """
-    try:
-        data = read_json(path)
-    except InputError as exc:
-        raise ConfigError(f"cannot use --config {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a JSON object of parameters")
-    data = {k: v for k, v in data.items() if k not in ("protocol", "description")}
-    try:
-        return model(**data)
-    except ValueError as exc:
-        raise ConfigError(f"{path}: invalid parameters: {exc}") from exc
-
-
-def json_inputs(
-    *, gt_help: str, pred_help: str, config_help: str, params_model: type[BaseModel],
-) -> tuple[Callable[[argparse.ArgumentParser, bool], None],
-           Callable[[argparse.Namespace, bool], dict[str, Any]]]:
-    """CLI hooks for protocols reading a GT JSON file and a predictions JSON file:
-    ``--gt``, ``--pred`` and (``evaluate`` only) ``--config PARAMS.json``."""
-
-    def add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
-        parser.add_argument("--gt", required=True, type=Path, metavar="GT.json", help=gt_help)
-        parser.add_argument("--pred", required=True, type=Path, metavar="RESULTS.json",
-                            help=pred_help)
-        if evaluate:
-            parser.add_argument("--config", type=Path, metavar="PARAMS.json", help=config_help)
-
-    def cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
-        options: dict[str, Any] = {"gt": args.gt, "pred": args.pred}
-        if evaluate and args.config is not None:
-            options["params"] = params_from_file(args.config, params_model)
-        return options
-
-    return add_arguments, cli_options
 
 
 GtT = TypeVar("GtT")
