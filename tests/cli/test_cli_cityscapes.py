@@ -3,25 +3,18 @@ exit codes, the official tables, reports, and that nothing else is written."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
+from helpers import run_cli as run
 from PIL import Image
 
 import benchmark_eval
-from benchmark_eval.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "cityscapes"
 GT, RESULTS = SAMPLE / "gtFine", SAMPLE / "results"
-
-
-def run(argv: list[object]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _files(root: Path) -> set[Path]:

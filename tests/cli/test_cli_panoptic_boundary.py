@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-from benchmark_eval.cli import main
+from helpers import run_cli as run
+
 from benchmark_eval.workflows.panoptic import evaluate_panoptic_boundary
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data_samples" / "panoptic"
-
-
-def run(argv: list[object]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_help_lists_the_protocol_and_its_option() -> None:

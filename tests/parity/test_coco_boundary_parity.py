@@ -102,7 +102,7 @@ def inputs(case: str, seed: int) -> tuple[dict[str, Any], list[Any]]:
 @functools.cache
 def faster(case: str, seed: int, variant: str) -> OfficialResult:
     gt, results = inputs(case, seed)
-    return run_faster_coco_eval("boundary", gt, results, VARIANTS[variant])
+    return run_faster_coco_eval(gt, results, "boundary", VARIANTS[variant])
 
 
 def ours(gt: Any, results: Any, params: CocoParams | None = None) -> Any:
@@ -181,7 +181,7 @@ def test_boundary_differs_from_segm() -> None:
 
 def test_real_coco_data_matches_faster_coco_eval() -> None:
     gt, results = json.loads(REAL_GT.read_text()), json.loads(REAL_RESULTS.read_text())
-    ref = run_faster_coco_eval("boundary", gt, results)
+    ref = run_faster_coco_eval(gt, results, "boundary")
     result = ours(gt, results)
     found = problems(result, ref)
     assert not found, "\n".join(found)

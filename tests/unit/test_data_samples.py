@@ -9,7 +9,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from live_pycocotools import run_pycocotools
+from official_coco import run_pycocotools
 
 import benchmark_eval
 from benchmark_eval import validate

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from types import ModuleType
 
-import synth_panoptic  # noqa: F401  (puts tests/parity on sys.path)
 from official_panoptic import run_official
 
 import benchmark_eval
