@@ -93,16 +93,14 @@ def test_panoptic_problems_name_the_string_image_id(tmp_path: Path) -> None:
     doc = json.loads((RESULTS / "panoptic.json").read_text())
     doc["annotations"][0]["segments_info"].pop(0)
     (tmp_path / "p.json").write_text(json.dumps(doc))
-    code, out, _ = run(["validate", "cityscapes-panoptic", "--gt",
-                        GT / "cityscapes_panoptic_val.json", "--pred", tmp_path / "p.json",
-                        "--pred-dir", RESULTS / "panoptic"])
+    files = ["--gt", GT / "cityscapes_panoptic_val.json", "--pred", tmp_path / "p.json",
+             "--pred-dir", RESULTS / "panoptic"]
+    code, out, _ = run(["validate", "cityscapes-panoptic", *files])
     assert code == 1
     assert "image_id='samplecity_000000_000019'" in out
     doc["annotations"][0]["image_id"] = "elsewhere_000000_000000"
     (tmp_path / "p.json").write_text(json.dumps(doc))
-    code, _, err = run(["evaluate", "cityscapes-panoptic", "--gt",
-                        GT / "cityscapes_panoptic_val.json", "--pred", tmp_path / "p.json",
-                        "--pred-dir", RESULTS / "panoptic"])
+    code, _, err = run(["evaluate", "cityscapes-panoptic", *files])
     assert code == 1
     assert "image_id 'elsewhere_000000_000000' is not in the ground truth" in err
 

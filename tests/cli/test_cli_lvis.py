@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import assert_help_lists, sample_script
 from helpers import run_cli as run
-from helpers import sample_script
 from official_lvis import run_lvis_api
 
 from benchmark_eval.protocols.lvis import LVIS_METRIC_KEYS
@@ -60,14 +60,8 @@ def test_sample_is_what_the_script_writes(tmp_path: Path) -> None:
 
 
 def test_help_lists_the_lvis_protocols() -> None:
-    code, out, _ = run(["--help"])
-    assert code == 0
-    assert "lvis-bbox" in out
-    assert "lvis-segm" in out
-    code, out, _ = run(["evaluate", "lvis-segm", "--help"])
-    assert code == 0
-    for option in ("--gt", "--pred", "--config", "--out", "--workers"):
-        assert option in out
+    assert_help_lists(("lvis-bbox", "lvis-segm"), ["evaluate", "lvis-segm"],
+                      ("--gt", "--pred", "--config", "--out", "--workers"))
 
 
 # -------------------------------------------------------------------------------- evaluate

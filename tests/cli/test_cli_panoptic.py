@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import assert_help_lists
 from helpers import run_cli as run
 from PIL import Image
 from synth_panoptic import make_case, write_case
@@ -27,14 +28,8 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_help_lists_the_protocol_and_convert() -> None:
-    code, out, _ = run(["--help"])
-    assert code == 0
-    assert "coco-panoptic" in out
-    assert "convert" in out
-    code, out, _ = run(["evaluate", "coco-panoptic", "--help"])
-    assert code == 0
-    for option in ("--gt", "--gt-dir", "--pred", "--pred-dir", "--out", "--workers"):
-        assert option in out
+    assert_help_lists(("coco-panoptic", "convert"), ["evaluate", "coco-panoptic"],
+                      ("--gt", "--gt-dir", "--pred", "--pred-dir", "--out", "--workers"))
     code, out, _ = run(["convert", "--help"])
     assert code == 0
     for name in ("instances-to-panoptic", "panoptic-to-instances", "panoptic-to-semantic"):

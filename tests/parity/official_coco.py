@@ -24,9 +24,11 @@ import copy
 import io
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+
+_P = TypeVar("_P")
 
 DEFAULT_AREA_RANGES: tuple[tuple[str, float, float], ...] = (
     ("all", 0.0**2, 1e5**2),
@@ -53,6 +55,20 @@ class ParamSpec:
     max_detections: tuple[int, ...] | None = None
     area_ranges: tuple[tuple[str, float, float], ...] | None = None
     class_agnostic: bool = False
+
+    def to_params(self, model: type[_P]) -> _P:
+        """The same parameters as one of benchmark_eval's params models (``CocoParams``,
+        ``BoundaryParams``); ``None`` fields keep the model's defaults."""
+        from benchmark_eval import AreaRange
+
+        fields: dict[str, Any] = {"class_agnostic": self.class_agnostic}
+        for name in ("iou_thresholds", "recall_thresholds", "max_detections"):
+            if getattr(self, name) is not None:
+                fields[name] = getattr(self, name)
+        if self.area_ranges is not None:
+            fields["area_ranges"] = tuple(AreaRange(label=label, lo=lo, hi=hi)
+                                          for label, lo, hi in self.area_ranges)
+        return model(**fields)
 
 
 @dataclass(frozen=True)
@@ -120,12 +136,8 @@ def _evaluated(coco_gt: Any, evaluator_type: Any, results: list[dict[str, Any]],
     return evaluator
 
 
-def run_pycocotools(
-    gt: dict[str, Any],
-    results: list[dict[str, Any]],
-    iou_type: str,
-    spec: Any = None,
-) -> OfficialResult:
+def run_pycocotools(gt: dict[str, Any], results: list[dict[str, Any]], iou_type: str,
+                    spec: Any = None) -> OfficialResult:
     """``COCOeval(iouType)``: evaluate, accumulate, summarize, on deep copies of the inputs."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -141,13 +153,8 @@ def run_pycocotools(
     return _collect(evaluator, 12, summary.getvalue().splitlines())
 
 
-def run_faster_coco_eval(
-    gt: dict[str, Any],
-    results: list[dict[str, Any]],
-    iou_type: str,
-    spec: Any = None,
-    **options: Any,
-) -> OfficialResult:
+def run_faster_coco_eval(gt: dict[str, Any], results: list[dict[str, Any]], iou_type: str,
+                         spec: Any = None, **options: Any) -> OfficialResult:
     """faster-coco-eval's ``COCOeval_faster`` (C++ matching/accumulation), on deep copies;
     ``options`` go to its constructor (e.g. ``boundary_dilation_ratio``).
 

@@ -41,7 +41,7 @@ from official_coco import (
 )
 
 import benchmark_eval
-from benchmark_eval import AreaRange, CocoParams
+from benchmark_eval import CocoParams
 from benchmark_eval.errors import BenchmarkEvalWarning
 
 TOL = 1e-12
@@ -122,18 +122,7 @@ def _scenarios(pairs: list[tuple[str, int]]) -> list[Any]:
 
 
 def to_coco_params(spec: ParamSpec) -> CocoParams:
-    kwargs: dict[str, Any] = {"class_agnostic": spec.class_agnostic}
-    if spec.iou_thresholds is not None:
-        kwargs["iou_thresholds"] = spec.iou_thresholds
-    if spec.recall_thresholds is not None:
-        kwargs["recall_thresholds"] = spec.recall_thresholds
-    if spec.max_detections is not None:
-        kwargs["max_detections"] = spec.max_detections
-    if spec.area_ranges is not None:
-        kwargs["area_ranges"] = tuple(
-            AreaRange(label=label, lo=lo, hi=hi) for label, lo, hi in spec.area_ranges
-        )
-    return CocoParams(**kwargs)
+    return spec.to_params(CocoParams)
 
 
 @functools.cache
