@@ -22,11 +22,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from synth import (  # noqa: E402
+    dataset,
     mask_annotation,
     object_parts,
     polygons_mask,
     rect_mask,
     results_from_masks,
+    roll_mask,
     uncompressed_counts,
     write_json_files,
 )
@@ -84,19 +86,8 @@ def _ground_truth(rng: np.random.Generator) -> tuple[dict[str, Any], list[np.nda
         masks.append(mask)
     images = [{"id": i, "file_name": f"{i:012d}.jpg", "height": h, "width": w}
               for i, h, w in IMAGES]
-    gt = {
-        "info": {"description": "benchmark_eval tiny COCO sample (synthetic)",
-                 "version": "1.0", "year": 2024},
-        "licenses": [],
-        "images": images,
-        "annotations": annotations,
-        "categories": CATEGORIES,
-    }
-    return gt, masks
-
-
-def _shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    return np.roll(np.roll(mask, dy, axis=0), dx, axis=1)
+    return dataset("benchmark_eval tiny COCO sample (synthetic)", images, annotations,
+                   CATEGORIES), masks
 
 
 def _detections(rng: np.random.Generator, gt: dict[str, Any],
@@ -108,9 +99,9 @@ def _detections(rng: np.random.Generator, gt: dict[str, Any],
             continue
         dx, dy = (int(v) for v in rng.integers(-3, 4, size=2))
         score = round(float(rng.uniform(0.3, 0.95)), 3)
-        dets.append((ann["image_id"], ann["category_id"], _shift(mask, dx, dy), score))
+        dets.append((ann["image_id"], ann["category_id"], roll_mask(mask, dx, dy), score))
     # a duplicate of the first person, lower score (a false positive once the first matched)
-    dets.append((1, 1, _shift(masks[0], 5, 4), 0.25))
+    dets.append((1, 1, roll_mask(masks[0], 5, 4), 0.25))
     # a tie: a second detection with exactly the score of the car on image 3
     car_score = next(d[3] for d in dets if d[0] == 3 and d[1] == 3)
     dets.append((3, 3, rect_mask(200, 150, 20, 150, 40, 40), car_score))
@@ -118,7 +109,7 @@ def _detections(rng: np.random.Generator, gt: dict[str, Any],
     empty = np.zeros((80, 100), dtype=bool)
     empty[20:45, 30:70] = True
     dets.append((6, 18, empty, 0.6))
-    dets.append((4, 1, _shift(masks[7], 1, 0), 0.4))
+    dets.append((4, 1, roll_mask(masks[7], 1, 0), 0.4))
     order = rng.permutation(len(dets))
     return [dets[i] for i in order]
 

@@ -8,7 +8,13 @@ Every function is deterministic; those that draw take the caller's
 ``numpy.random.Generator`` and draw in a fixed order, so seeded outputs stay bit-identical.
 """
 
-from synth.coco import mask_annotation, object_parts, results_from_masks, write_json_files
+from synth.coco import (
+    dataset,
+    mask_annotation,
+    object_parts,
+    results_from_masks,
+    write_json_files,
+)
 from synth.panoptic import ColorIds, ids_to_rgb
 from synth.rle import (
     compressed_rle,
@@ -25,6 +31,7 @@ from synth.shapes import (
     pixel_box,
     rect_mask,
     rect_polygon,
+    roll_mask,
     shift_mask,
     star_points,
     star_polygon,
@@ -34,6 +41,7 @@ from synth.shapes import (
 __all__ = [
     "ColorIds",
     "compressed_rle",
+    "dataset",
     "decode_rle",
     "ellipse_mask",
     "encode_mask",
@@ -47,6 +55,7 @@ __all__ = [
     "results_from_masks",
     "rle_areas",
     "rle_string",
+    "roll_mask",
     "shift_mask",
     "star_points",
     "star_polygon",

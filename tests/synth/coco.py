@@ -3,7 +3,8 @@ the compact JSON files the samples are written as."""
 
 from __future__ import annotations
 
-__all__ = ["mask_annotation", "object_parts", "results_from_masks", "write_json_files"]
+__all__ = ["dataset", "mask_annotation", "object_parts", "results_from_masks",
+           "write_json_files"]
 
 import json
 from collections.abc import Iterable, Mapping
@@ -14,6 +15,19 @@ import numpy as np
 
 from synth.rle import encode_mask
 from synth.shapes import rect_polygon, star_polygon
+
+
+def dataset(description: str, images: list[dict[str, Any]],
+            annotations: list[dict[str, Any]], categories: list[dict[str, Any]]
+            ) -> dict[str, Any]:
+    """A ground-truth file of the samples: ``info`` (version 1.0, 2024), no licenses."""
+    return {
+        "info": {"description": description, "version": "1.0", "year": 2024},
+        "licenses": [],
+        "images": images,
+        "annotations": annotations,
+        "categories": categories,
+    }
 
 
 def object_parts(rng: np.random.Generator, kind: str, geometry: tuple[Any, ...]

@@ -8,6 +8,7 @@ __all__ = [
     "pixel_box",
     "rect_mask",
     "rect_polygon",
+    "roll_mask",
     "shift_mask",
     "star_points",
     "star_polygon",
@@ -59,6 +60,11 @@ def shift_mask(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
     src = mask[max(-dy, 0) : height - max(dy, 0), max(-dx, 0) : width - max(dx, 0)]
     out[max(dy, 0) : max(dy, 0) + src.shape[0], max(dx, 0) : max(dx, 0) + src.shape[1]] = src
     return out
+
+
+def roll_mask(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """Move a mask by whole pixels, wrapping around the image edges (``np.roll``)."""
+    return np.roll(np.roll(mask, dy, axis=0), dx, axis=1)
 
 
 def pixel_box(mask: np.ndarray) -> list[int]:
