@@ -15,21 +15,31 @@ _T_START = time.perf_counter()  # the worker's clock starts before any heavy imp
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
+from _harness import (  # noqa: E402
+    BUSY_WARN,
+    CORES,
+    Record,
+    add_common_arguments,
+    generated,
+    max_diff,
+    merge_cached,
+    parsed,
+    peak_text,
+    ratio,
+    row_name,
+    worker_record,
+    write_results,
+)
+from _harness import measure as measure_worker  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MAX_DETS = 100
-CORES = os.cpu_count() or 1
-BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,11 +185,7 @@ def _floor_segm(gt_data: Record, dts: list[Record]) -> int:
 
 def _run_floor(iou: str, gt: str, pred: str, workers: int) -> list[float]:
     """Parse both files with orjson and compute every overlap COCOeval needs; no matching."""
-    import orjson
-
-    gt_data = orjson.loads(Path(gt).read_bytes())
-    dts = orjson.loads(Path(pred).read_bytes())
-    (_floor_segm if iou == "segm" else _floor_bbox)(gt_data, dts)
+    (_floor_segm if iou == "segm" else _floor_bbox)(*parsed(gt, pred))
     return []
 
 
@@ -193,9 +199,7 @@ RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
 
 def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
     """Run one measurement in this process and describe it."""
-    with stdout_silenced():
-        stats = RUNNERS[tool](iou, gt, pred, workers)
-    return {**usage(_T_START), "stats": stats}
+    return worker_record(lambda: RUNNERS[tool](iou, gt, pred, workers), _T_START)
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,6 +207,7 @@ def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
 # --------------------------------------------------------------------------------------------
 
 OFFICIAL = ("pycocotools", "faster-coco-eval")
+PACKAGES = ("numpy", "orjson", "pycocotools", "faster-coco-eval", "benchmark-eval")
 
 
 def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
@@ -216,38 +221,14 @@ def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
     return out
 
 
-def _measure_once(tool: str, iou: str, gt: Path, pred: Path, workers: int) -> Record:
-    """One fresh subprocess; returns its record or an ``error``."""
-    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--iou-type", iou, "--gt",
-                                                 str(gt), "--pred", str(pred), "--workers",
-                                                 str(workers)], REPO)
-
-
 def measure(
     label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int, repeat: int
 ) -> Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs."""
-    best, _ = best_of(lambda: _measure_once(tool, iou, gt, pred, workers), repeat)
-    best.update(label=label, tool=tool, workers=workers)
-    print(
-        f"  {label:<28} " + (f"{best['seconds']:.2f} s" if "seconds" in best else "n/a"),
-        file=sys.stderr,
-        flush=True,
-    )
-    return best
-
-
-def _cache_file(root: Path, iou: str) -> Path:
-    """Where the official tools' last measurements on this dataset are kept."""
-    return root / f"official-{iou}.json"
-
-
-def _fmt_diff(stats: list[float], ref: list[float] | None) -> str:
-    """Max abs difference of two stats vectors."""
-    if not stats or not ref:
-        return "-"
-    diff = max(abs(a - b) for a, b in zip(stats, ref, strict=True))
-    return "0" if diff == 0 else f"{diff:.1e}"
+    args = ["--worker", tool, "--iou-type", iou, "--gt", str(gt), "--pred", str(pred),
+            "--workers", str(workers)]
+    return measure_worker(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+                          workers=workers)
 
 
 def _table(iou: str, records: list[Record], meta: Record) -> str:
@@ -267,27 +248,18 @@ def _table(iou: str, records: list[Record], meta: Record) -> str:
     )
     cols += f"{'x floor':>9}{'above floor':>13}{'max|dstats|':>13}"
     lines = [head, cols, "-" * len(cols)]
-    noisy = False
     for r in records:
-        name = r["label"] + (" (cached)" if r.get("cached") else "")
-        if r.get("background_cores", 0) > BUSY_WARN:
-            name += " *"
-            noisy = True
         if "seconds" not in r:
-            lines.append(f"{name:<30}{'n/a':>9}   ({r.get('error', '')})")
+            lines.append(f"{row_name(r):<30}{'n/a':>9}   ({r.get('error', '')})")
             continue
         t = r["seconds"]
         above = f"{t - t_floor:+.2f} s" if t_floor else "-"
-        peak = f"{r['peak_mb']:.0f}"
-        if r.get("children_peak_mb", 0) >= 1:
-            peak += f"+{r['children_peak_mb']:.0f}"
         lines.append(
-            f"{name:<30}{t:>9.2f}{r.get('cpu_seconds', 0):>8.2f}{peak:>10}"
-            f"{ratio(t_pyc, t):>11}"
-            f"{ratio(t_fce, t):>11}{ratio(t, t_floor):>9}{above:>13}"
-            f"{_fmt_diff(r['stats'], ref):>13}"
+            f"{row_name(r):<30}{t:>9.2f}{r.get('cpu_seconds', 0):>8.2f}{peak_text(r):>10}"
+            f"{ratio(t_pyc, t):>11}{ratio(t_fce, t):>11}{ratio(t, t_floor):>9}{above:>13}"
+            f"{max_diff(r['stats'], ref):>13}"
         )
-    if noisy:
+    if any(r.get("background_cores", 0) > BUSY_WARN for r in records):
         lines.append(f"* other processes used > {BUSY_WARN} cores meanwhile: timing is noisy")
     if ref_rec and ref:
         lines.append(f"reference stats ({ref_rec['label']}): " + " ".join(f"{v:.4f}" for v in ref))
@@ -302,67 +274,22 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> lis
         measure(label, tool, iou, gt, pred, workers, args.repeat)
         for label, tool, workers in _entries(args.skip_official)
     ]
-    cache = _cache_file(root, iou)
-    if args.skip_official:
-        if cache.exists():
-            cached = json.loads(cache.read_text())
-            for rec in cached:
-                rec["cached"] = True
-            records[1:1] = cached
-    else:
-        official = [r for r in records if r["label"] in OFFICIAL and "seconds" in r]
-        cache.write_text(json.dumps(official, indent=1))
+    merge_cached(records, root / f"official-{iou}.json", args.skip_official,
+                 lambda r: r["label"] in OFFICIAL)
     print(_table(iou, records, meta), flush=True)
     print(flush=True)
     return records
 
 
-def _version(pkg: str) -> str | None:
-    """Installed version of a distribution, or None."""
-    from importlib import metadata
-
-    try:
-        return metadata.version(pkg)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _dataset(images: int, seed: int, det_scale: float) -> Path:
-    """Generate (or find cached) data in a subprocess, keeping this driver process small.
-
-    A child's ``ru_maxrss`` starts from its parent's RSS at exec time, so the driver must not
-    hold the data in memory itself.
-    """
-    cmd = [sys.executable, str(HERE / "coco_data.py"), "--images", str(images)]
-    cmd += ["--seed", str(seed), "--det-scale", str(det_scale)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return Path(proc.stdout.splitlines()[0])
-
-
-def _versions() -> Record:
-    """Versions of the interpreter and the measured packages."""
-    out: Record = {"python": platform.python_version(), "machine": platform.machine()}
-    for pkg in ("numpy", "orjson", "pycocotools", "faster-coco-eval", "benchmark-eval"):
-        out[pkg] = _version(pkg)
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=5000)
-    ap.add_argument("--seed", type=int, default=0)
+    add_common_arguments(ap, 5000, RUNNERS)
     ap.add_argument("--det-scale", type=float, default=0.4,
                     help="generator detection scale (0.4: the issue's ~190k detections;"
                          " 1.0: ~430k, ~86 per image)")
     ap.add_argument("--iou-type", choices=("segm", "bbox", "both"), default="both")
-    ap.add_argument("--repeat", type=int, default=1, help="best of K runs per tool")
     ap.add_argument("--skip-official", action="store_true", help="reuse cached official runs")
-    ap.add_argument("--json", type=Path, default=None, help="write all results here")
-    ap.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
-    ap.add_argument("--gt", help=argparse.SUPPRESS)
-    ap.add_argument("--pred", help=argparse.SUPPRESS)
-    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
@@ -370,14 +297,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     t0 = time.perf_counter()
-    root = _dataset(args.images, args.seed, args.det_scale)
+    root = generated(HERE / "coco_data.py", "--images", args.images, "--seed", args.seed,
+                     "--det-scale", args.det_scale)
     meta = json.loads((root / "meta.json").read_text())
     print(f"dataset {root} ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     ious = ("segm", "bbox") if args.iou_type == "both" else (args.iou_type,)
     results = {iou: run_iou(iou, root, args, meta) for iou in ious}
-    if args.json:
-        doc = {"dataset": meta, "cores": CORES, "versions": _versions(), "repeat": args.repeat}
-        args.json.write_text(json.dumps({**doc, "results": results}, indent=1))
+    write_results(args.json, meta, PACKAGES, args.repeat, results)
     return 0
 
 

@@ -17,21 +17,31 @@ _T_START = time.perf_counter()  # the worker's clock starts before any heavy imp
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
+from _harness import (  # noqa: E402
+    BUSY_WARN,
+    CORES,
+    Record,
+    add_common_arguments,
+    generated,
+    max_diff,
+    parsed,
+    peak_text,
+    ratio,
+    row_name,
+    worker_record,
+    write_results,
+)
+from _harness import measure as measure_worker  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MAX_DETS = 300  # LVIS' per-image cap
-CORES = os.cpu_count() or 1
-BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
+PACKAGES = ("numpy", "orjson", "pycocotools", "lvis", "benchmark-eval")
 KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf",
         "AR@300", "ARs@300", "ARm@300", "ARl@300")
 
@@ -168,11 +178,7 @@ def _floor_segm(gt_data: Record, dts: list[Record]) -> int:
 
 def _run_floor(iou: str, gt: str, pred: str, workers: int) -> list[float]:
     """Parse both files with orjson and compute every overlap LVISEval needs; no matching."""
-    import orjson
-
-    gt_data = orjson.loads(Path(gt).read_bytes())
-    dts = orjson.loads(Path(pred).read_bytes())
-    (_floor_segm if iou == "segm" else _floor_bbox)(gt_data, dts)
+    (_floor_segm if iou == "segm" else _floor_bbox)(*parsed(gt, pred))
     return []
 
 
@@ -185,9 +191,7 @@ RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
 
 def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
     """Run one measurement in this process and describe it."""
-    with stdout_silenced():
-        stats = RUNNERS[tool](iou, gt, pred, workers)
-    return {**usage(_T_START), "stats": stats}
+    return worker_record(lambda: RUNNERS[tool](iou, gt, pred, workers), _T_START)
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,32 +199,13 @@ def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
 # --------------------------------------------------------------------------------------------
 
 
-def _measure_once(tool: str, iou: str, gt: Path, pred: Path, workers: int) -> Record:
-    """One fresh subprocess; returns its record or an ``error``."""
-    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--iou-type", iou, "--gt",
-                                                 str(gt), "--pred", str(pred), "--workers",
-                                                 str(workers)], REPO)
-
-
 def measure(label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int,
             repeat: int, images: int) -> Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs."""
-    best, _ = best_of(lambda: _measure_once(tool, iou, gt, pred, workers), repeat)
-    best.update(label=label, tool=tool, workers=workers, images=images)
-    print(f"  {label:<34} " + (f"{best['seconds']:.2f} s" if "seconds" in best else "n/a"),
-          file=sys.stderr, flush=True)
-    return best
-
-
-def _max_diff(stats: list[float], ref: list[float] | None) -> float | None:
-    """Max abs difference of two results vectors (None if either is missing)."""
-    if not stats or not ref:
-        return None
-    return max(abs(a - b) for a, b in zip(stats, ref, strict=True))
-
-
-def _fmt_diff(diff: float | None) -> str:
-    return "-" if diff is None else "0" if diff == 0 else f"{diff:.1e}"
+    args = ["--worker", tool, "--iou-type", iou, "--gt", str(gt), "--pred", str(pred),
+            "--workers", str(workers)]
+    return measure_worker(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+                          workers=workers, images=images)
 
 
 def _official_seconds(records: list[Record], images: int) -> tuple[float | None, str]:
@@ -245,18 +230,13 @@ def _reference(records: list[Record], images: int) -> Record | None:
 
 def _row(r: Record, t_api: float | None, t_floor: float | None, ref: Record | None) -> str:
     """One line of the table."""
-    name = r["label"] + (" (cached)" if r.get("cached") else "")
-    if r.get("background_cores", 0) > BUSY_WARN:
-        name += " *"
+    name = row_name(r)
     if "seconds" not in r:
         return f"{name:<40}{'n/a':>9}   ({r.get('error', '')})"
     t = r["seconds"]
-    peak = f"{r['peak_mb']:.0f}"
-    if r.get("children_peak_mb", 0) >= 1:
-        peak += f"+{r['children_peak_mb']:.0f}"
     same_scale = r is not ref and ref is not None and ref.get("images") == r.get("images")
-    diff = _fmt_diff(_max_diff(r["stats"], ref["stats"])) if same_scale and ref else "-"
-    return (f"{name:<40}{t:>9.2f}{r.get('cpu_seconds', 0):>9.2f}{peak:>11}"
+    diff = max_diff(r["stats"], ref["stats"]) if same_scale and ref else "-"
+    return (f"{name:<40}{t:>9.2f}{r.get('cpu_seconds', 0):>9.2f}{peak_text(r):>11}"
             f"{ratio(t_api, t):>10}{ratio(t, t_floor):>9}{diff:>12}")
 
 
@@ -342,56 +322,17 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> lis
     return records
 
 
-def _version(pkg: str) -> str | None:
-    """Installed version of a distribution, or None."""
-    from importlib import metadata
-
-    try:
-        return metadata.version(pkg)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _dataset(images: int, seed: int, subset: int | None) -> Path:
-    """Generate (or find cached) data in a subprocess, keeping this driver process small.
-
-    A child's ``ru_maxrss`` starts from its parent's RSS at exec time, so the driver must not
-    hold the data in memory itself.
-    """
-    cmd = [sys.executable, str(HERE / "lvis_data.py"), "--images", str(images)]
-    cmd += ["--seed", str(seed)]
-    if subset is not None:
-        cmd += ["--subset", str(subset)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return Path(proc.stdout.splitlines()[0])
-
-
-def _versions() -> Record:
-    """Versions of the interpreter and the measured packages."""
-    out: Record = {"python": platform.python_version(), "machine": platform.machine()}
-    for pkg in ("numpy", "orjson", "pycocotools", "lvis", "benchmark-eval"):
-        out[pkg] = _version(pkg)
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=5000)
-    ap.add_argument("--seed", type=int, default=0)
+    add_common_arguments(ap, 5000, RUNNERS)
     ap.add_argument("--iou-type", choices=("segm", "bbox", "both"), default="both")
     ap.add_argument("--official-images", type=int, default=None, metavar="M",
                     help="time lvis-api on the first M images only (and benchmark_eval there"
                          " too, for the agreement check); its full-scale time is extrapolated"
                          " per image and labelled as such")
-    ap.add_argument("--repeat", type=int, default=1, help="best of K runs per tool")
     ap.add_argument("--skip-official", action="store_true",
                     help="do not run lvis-api; reuse its cached measurements")
-    ap.add_argument("--json", type=Path, default=None, help="write all results here")
-    ap.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
-    ap.add_argument("--gt", help=argparse.SUPPRESS)
-    ap.add_argument("--pred", help=argparse.SUPPRESS)
-    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
@@ -401,14 +342,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("--official-images must be between 1 and --images - 1")
 
     t0 = time.perf_counter()
-    root = _dataset(args.images, args.seed, args.official_images)
+    subset = [] if args.official_images is None else ["--subset", args.official_images]
+    root = generated(HERE / "lvis_data.py", "--images", args.images, "--seed", args.seed,
+                     *subset)
     meta = json.loads((root / "meta.json").read_text())
     print(f"dataset {root} ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     ious = ("segm", "bbox") if args.iou_type == "both" else (args.iou_type,)
     results = {iou: run_iou(iou, root, args, meta) for iou in ious}
-    if args.json:
-        doc = {"dataset": meta, "cores": CORES, "versions": _versions(), "repeat": args.repeat}
-        args.json.write_text(json.dumps({**doc, "results": results}, indent=1))
+    write_results(args.json, meta, PACKAGES, args.repeat, results)
     return 0
 
 

@@ -26,22 +26,27 @@ import time
 _T_START = time.perf_counter()  # the worker's clock starts before any heavy import
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
+from _harness import (  # noqa: E402
+    BUSY_WARN,
+    CORES,
+    Record,
+    add_common_arguments,
+    generated,
+    ratio,
+    worker_record,
+    write_results,
+)
+from _harness import measure as measure_worker  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-CORES = os.cpu_count() or 1
-BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
+PACKAGES = ("numpy", "pillow", "pyspng", "cityscapesScripts", "benchmark-eval")
 METRICS = ("PQ", "SQ", "RQ", "PQ_th", "SQ_th", "RQ_th", "PQ_st", "SQ_st", "RQ_st")
 
 
@@ -138,9 +143,7 @@ RUNNERS: dict[str, Callable[[Path, int], dict[str, float]]] = {
 
 def worker(tool: str, root: Path, workers: int) -> Record:
     """Run one measurement in this process and describe it."""
-    with stdout_silenced():
-        metrics = RUNNERS[tool](root, workers)
-    return {**usage(_T_START), "metrics": metrics}
+    return worker_record(lambda: RUNNERS[tool](root, workers), _T_START, key="metrics")
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,20 +151,11 @@ def worker(tool: str, root: Path, workers: int) -> Record:
 # --------------------------------------------------------------------------------------------
 
 
-def _measure_once(tool: str, root: Path, workers: int) -> Record:
-    """One fresh subprocess; returns its record or an ``error``."""
-    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--root", str(root),
-                                                 "--workers", str(workers)], REPO)
-
-
 def measure(label: str, tool: str, root: Path, workers: int, repeat: int) -> Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs; every run's time is kept."""
-    best, seconds = best_of(lambda: _measure_once(tool, root, workers), repeat)
-    times = [round(t, 2) for t in seconds]
-    best.update(label=label, tool=tool, workers=workers, all_seconds=times)
-    shown = ", ".join(f"{t:.2f}" for t in times) if times else "n/a " + best.get("error", "")
-    print(f"  {label:<34} {shown}", file=sys.stderr, flush=True)
-    return best
+    args = ["--worker", tool, "--root", str(root), "--workers", str(workers)]
+    return measure_worker(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+                          workers=workers)
 
 
 def _table(records: list[Record], meta: Record) -> str:
@@ -202,41 +196,18 @@ def _table(records: list[Record], meta: Record) -> str:
     return "\n".join(lines)
 
 
-def _dataset(images: int, seed: int, source: str) -> Path:
-    """Generate (or find cached) data in a subprocess, keeping this driver process small."""
-    cmd = [sys.executable, str(HERE / "panoptic_data.py"), "--images", str(images),
-           "--seed", str(seed), "--source", source]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return Path(proc.stdout.splitlines()[0])
-
-
-def _versions() -> Record:
-    from importlib import metadata
-
-    out: Record = {"python": platform.python_version(), "machine": platform.machine()}
-    for pkg in ("numpy", "pillow", "pyspng", "cityscapesScripts", "benchmark-eval"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[pkg] = metadata.version(pkg)
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--images", type=int, default=2000)
-    ap.add_argument("--seed", type=int, default=0)
+    add_common_arguments(ap, 2000, RUNNERS, files=())
+    ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--source", choices=("synthetic", "real-sample"), default="synthetic",
                     help="synthetic COCO-like scenes (default), or variations of the two real"
                          " COCO val2017 images of panopticapi's sample (real PNG encoding)")
-    ap.add_argument("--repeat", type=int, default=1, help="best of K runs per row")
     ap.add_argument("--procs", type=int, nargs="*", default=sorted({1, CORES}),
                     help="process counts to measure (default: 1 and all cores)")
     ap.add_argument("--skip", nargs="*", default=[], choices=sorted(RUNNERS),
                     help="rows to leave out")
-    ap.add_argument("--json", type=Path, default=None, help="write all results here")
-    ap.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
-    ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
@@ -244,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     t0 = time.perf_counter()
-    root = _dataset(args.images, args.seed, args.source)
+    root = generated(HERE / "panoptic_data.py", "--images", args.images, "--seed", args.seed,
+                     "--source", args.source)
     meta = json.loads((root / "meta.json").read_text())
     print(f"dataset {root} ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     labels = {"decode-pillow": "decode only (Pillow)", "decode-pyspng": "decode only (pyspng)",
@@ -255,9 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = [measure(label, tool, root, n, args.repeat)
                for n in args.procs for tool, label in labels.items() if tool not in args.skip]
     print(_table(records, meta))
-    if args.json:
-        doc = {"dataset": meta, "cores": CORES, "versions": _versions(), "repeat": args.repeat}
-        args.json.write_text(json.dumps({**doc, "results": records}, indent=1))
+    write_results(args.json, meta, PACKAGES, args.repeat, records)
     return 0
 
 
