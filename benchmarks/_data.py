@@ -10,7 +10,9 @@ from __future__ import annotations
 
 __all__ = [
     "DATA_ROOT",
+    "CocoSetFiles",
     "add_data_arguments",
+    "cached",
     "coco_images",
     "is_current",
     "print_dataset",
@@ -22,13 +24,15 @@ __all__ = [
 import argparse
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import orjson
 
+_P = TypeVar("_P")
 HERE = Path(__file__).resolve().parent
 DATA_ROOT = HERE / ".data"
 if str(HERE.parent / "tests") not in sys.path:
@@ -97,6 +101,31 @@ def write_meta(meta: Path, version: int, cfg: Any, summary: dict[str, Any], star
     return doc
 
 
+@dataclass(frozen=True)
+class CocoSetFiles:
+    """Files of one generated instance set: ``gt.json``, ``segm.json`` (compressed RLE, no
+    ``bbox``), ``bbox.json`` and ``meta.json`` under ``root``."""
+
+    root: Path
+    gt: Path = field(init=False)
+    segm: Path = field(init=False)
+    bbox: Path = field(init=False)
+    meta: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Derive the file names from the root folder."""
+        for name in ("gt", "segm", "bbox", "meta"):
+            object.__setattr__(self, name, self.root / f"{name}.json")
+
+    def pred(self, iou_type: str) -> Path:
+        """Results file for ``segm`` or ``bbox``."""
+        return {"segm": self.segm, "bbox": self.bbox}[iou_type]
+
+    def current(self, version: int, cfg: Any) -> bool:
+        """True when all files exist and were made by generator ``version`` with ``cfg``."""
+        return is_current(self.meta, (self.gt, self.segm, self.bbox), version, cfg)
+
+
 def add_data_arguments(ap: argparse.ArgumentParser, images: int) -> None:
     """``--images --seed --out --force``."""
     ap.add_argument("--images", type=int, default=images)
@@ -105,8 +134,15 @@ def add_data_arguments(ap: argparse.ArgumentParser, images: int) -> None:
     ap.add_argument("--force", action="store_true", help="regenerate even if cached")
 
 
-def print_dataset(root: Path, meta: Path) -> int:
+def cached(paths: _P, cfg: Any, force: bool, generate: Callable[[Any, Path], Any]) -> _P:
+    """``paths``, after ``generate(cfg, paths.root)`` unless they are complete for ``cfg``."""
+    if force or not paths.complete(cfg):
+        generate(cfg, paths.root)
+    return paths
+
+
+def print_dataset(paths: Any) -> int:
     """What the drivers read back: the folder on the first line, then the metadata."""
-    print(root)
-    print(meta.read_text())
+    print(paths.root)
+    print(paths.meta.read_text())
     return 0

@@ -18,6 +18,7 @@ __all__ = [
     "best_of",
     "best_time",
     "cpu_busy",
+    "floor",
     "generated",
     "max_diff",
     "measure",
@@ -195,13 +196,16 @@ def measure(script: Path, args: Sequence[str], repo: Path, repeat: int, label: s
     return best
 
 
-def generated(script: Path, *args: object) -> Path:
-    """Generate (or find cached) data with a generator script in a subprocess and return
-    the folder it prints first. A child's ``ru_maxrss`` starts from its parent's RSS at exec
-    time, so the driver must not hold the data in memory itself."""
+def generated(script: Path, *args: object) -> tuple[Path, Record]:
+    """Generate (or find cached) data with a generator script in a subprocess; returns the
+    folder it prints first and its ``meta.json``. A child's ``ru_maxrss`` starts from its
+    parent's RSS at exec time, so the driver must not hold the data in memory itself."""
+    start = time.perf_counter()
     cmd = [sys.executable, str(script), *(str(a) for a in args)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return Path(proc.stdout.splitlines()[0])
+    root = Path(proc.stdout.splitlines()[0])
+    print(f"dataset {root} ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return root, json.loads((root / "meta.json").read_text())
 
 
 def merge_cached(records: list[Record], cache: Path, skip_official: bool,
@@ -283,3 +287,15 @@ def parsed(gt: str, pred: str) -> tuple[Any, Any]:
     import orjson
 
     return orjson.loads(Path(gt).read_bytes()), orjson.loads(Path(pred).read_bytes())
+
+
+def floor(segm: Callable[[Any, Any], Any], bbox: Callable[[Any, Any], Any]
+          ) -> Callable[[str, str, str, int], list[float]]:
+    """The ``floor`` runner of an iou-type benchmark: parse both files with orjson and
+    compute every overlap the evaluator needs (``segm`` or ``bbox`` of the parsed ground
+    truth and detections); no matching, no numbers."""
+    def run(iou: str, gt: str, pred: str, workers: int) -> list[float]:
+        (segm if iou == "segm" else bbox)(*parsed(gt, pred))
+        return []
+
+    return run

@@ -20,22 +20,7 @@ from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from _harness import (  # noqa: E402
-    BUSY_WARN,
-    CORES,
-    Record,
-    add_common_arguments,
-    generated,
-    max_diff,
-    merge_cached,
-    parsed,
-    peak_text,
-    ratio,
-    row_name,
-    worker_record,
-    write_results,
-)
-from _harness import measure as measure_worker  # noqa: E402
+import _harness as bench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -83,7 +68,7 @@ def _run_benchmark_eval(iou: str, gt: str, pred: str, workers: int) -> list[floa
 
 
 def _group(
-    items: list[Record], img_index: dict[int, int], ncat: int, cat_index: dict[int, int]
+    items: list[bench.Record], img_index: dict[int, int], ncat: int, cat_index: dict[int, int]
 ) -> Any:
     """Integer (image, category) key of every record as a numpy array."""
     import numpy as np
@@ -95,7 +80,7 @@ def _group(
     )
 
 
-def _floor_bbox(gt_data: Record, dts: list[Record]) -> int:
+def _floor_bbox(gt_data: bench.Record, dts: list[bench.Record]) -> int:
     """All (top-100 dt) x gt box IoUs of every (image, category), in one vectorised shot."""
     import numpy as np
 
@@ -133,7 +118,7 @@ def _floor_bbox(gt_data: Record, dts: list[Record]) -> int:
     return int(iou.size)
 
 
-def _gt_rles(anns: list[Record], h: int, w: int) -> list[Any]:
+def _gt_rles(anns: list[bench.Record], h: int, w: int) -> list[Any]:
     """Compressed RLEs of ground-truth polygons / uncompressed RLEs (polygons in one batch)."""
     from pycocotools import mask as mask_utils
 
@@ -158,15 +143,15 @@ def _gt_rles(anns: list[Record], h: int, w: int) -> list[Any]:
     return out
 
 
-def _floor_segm(gt_data: Record, dts: list[Record]) -> int:
+def _floor_segm(gt_data: bench.Record, dts: list[bench.Record]) -> int:
     """GT to RLE and all (top-100 dt) x gt mask IoUs per (image, category) with mask.iou."""
     from pycocotools import mask as mask_utils
 
     size = {im["id"]: (im["height"], im["width"]) for im in gt_data["images"]}
-    gts: dict[tuple[int, int], list[Record]] = {}
+    gts: dict[tuple[int, int], list[bench.Record]] = {}
     for ann in gt_data["annotations"]:
         gts.setdefault((ann["image_id"], ann["category_id"]), []).append(ann)
-    groups: dict[tuple[int, int], list[Record]] = {}
+    groups: dict[tuple[int, int], list[bench.Record]] = {}
     for d in dts:
         groups.setdefault((d["image_id"], d["category_id"]), []).append(d)
     pairs = 0
@@ -183,23 +168,17 @@ def _floor_segm(gt_data: Record, dts: list[Record]) -> int:
     return pairs
 
 
-def _run_floor(iou: str, gt: str, pred: str, workers: int) -> list[float]:
-    """Parse both files with orjson and compute every overlap COCOeval needs; no matching."""
-    (_floor_segm if iou == "segm" else _floor_bbox)(*parsed(gt, pred))
-    return []
-
-
 RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
-    "floor": _run_floor,
+    "floor": bench.floor(_floor_segm, _floor_bbox),  # every overlap COCOeval needs
     "pycocotools": _run_pycocotools,
     "faster-coco-eval": _run_faster_coco_eval,
     "benchmark_eval": _run_benchmark_eval,
 }
 
 
-def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
+def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> bench.Record:
     """Run one measurement in this process and describe it."""
-    return worker_record(lambda: RUNNERS[tool](iou, gt, pred, workers), _T_START)
+    return bench.worker_record(lambda: RUNNERS[tool](iou, gt, pred, workers), _T_START)
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,22 +195,22 @@ def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
     if not skip_official:
         out += [("pycocotools", "pycocotools", 1), ("faster-coco-eval", "faster-coco-eval", 1)]
     out.append(("benchmark_eval (1 worker)", "benchmark_eval", 1))
-    if CORES > 1:
-        out.append((f"benchmark_eval ({CORES} workers)", "benchmark_eval", CORES))
+    if bench.CORES > 1:
+        out.append((f"benchmark_eval ({bench.CORES} workers)", "benchmark_eval", bench.CORES))
     return out
 
 
 def measure(
     label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int, repeat: int
-) -> Record:
+) -> bench.Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs."""
     args = ["--worker", tool, "--iou-type", iou, "--gt", str(gt), "--pred", str(pred),
             "--workers", str(workers)]
-    return measure_worker(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
                           workers=workers)
 
 
-def _table(iou: str, records: list[Record], meta: Record) -> str:
+def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
     """Human-readable result table of one iou type."""
     by_tool = {r["label"]: r for r in records if "seconds" in r}
     t_pyc = by_tool.get("pycocotools", {}).get("seconds")
@@ -241,7 +220,7 @@ def _table(iou: str, records: list[Record], meta: Record) -> str:
     ref = ref_rec["stats"] if ref_rec else None
     head = (
         f"COCO {iou}: {meta['images']} images, {meta['gt_instances']:,} GT, "
-        f"{meta['detections']:,} detections; {CORES} cores"
+        f"{meta['detections']:,} detections; {bench.CORES} cores"
     )
     cols = (
         f"{'tool':<30}{'seconds':>9}{'cpu s':>8}{'peak MB':>10}{'vs pycoco':>11}{'vs faster':>11}"
@@ -250,23 +229,24 @@ def _table(iou: str, records: list[Record], meta: Record) -> str:
     lines = [head, cols, "-" * len(cols)]
     for r in records:
         if "seconds" not in r:
-            lines.append(f"{row_name(r):<30}{'n/a':>9}   ({r.get('error', '')})")
+            lines.append(f"{bench.row_name(r):<30}{'n/a':>9}   ({r.get('error', '')})")
             continue
         t = r["seconds"]
         above = f"{t - t_floor:+.2f} s" if t_floor else "-"
         lines.append(
-            f"{row_name(r):<30}{t:>9.2f}{r.get('cpu_seconds', 0):>8.2f}{peak_text(r):>10}"
-            f"{ratio(t_pyc, t):>11}{ratio(t_fce, t):>11}{ratio(t, t_floor):>9}{above:>13}"
-            f"{max_diff(r['stats'], ref):>13}"
+            f"{bench.row_name(r):<30}{t:>9.2f}{r.get('cpu_seconds', 0):>8.2f}"
+            f"{bench.peak_text(r):>10}{bench.ratio(t_pyc, t):>11}{bench.ratio(t_fce, t):>11}"
+            f"{bench.ratio(t, t_floor):>9}{above:>13}{bench.max_diff(r['stats'], ref):>13}"
         )
-    if any(r.get("background_cores", 0) > BUSY_WARN for r in records):
-        lines.append(f"* other processes used > {BUSY_WARN} cores meanwhile: timing is noisy")
+    if any(r.get("background_cores", 0) > bench.BUSY_WARN for r in records):
+        lines.append(f"* other processes used > {bench.BUSY_WARN} cores meanwhile: timing is noisy")
     if ref_rec and ref:
         lines.append(f"reference stats ({ref_rec['label']}): " + " ".join(f"{v:.4f}" for v in ref))
     return "\n".join(lines)
 
 
-def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> list[Record]:
+def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: bench.Record
+            ) -> list[bench.Record]:
     """All measurements of one iou type; prints its table."""
     gt, pred = root / "gt.json", root / f"{iou}.json"
     print(f"[{iou}] measuring ...", file=sys.stderr, flush=True)
@@ -274,7 +254,7 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> lis
         measure(label, tool, iou, gt, pred, workers, args.repeat)
         for label, tool, workers in _entries(args.skip_official)
     ]
-    merge_cached(records, root / f"official-{iou}.json", args.skip_official,
+    bench.merge_cached(records, root / f"official-{iou}.json", args.skip_official,
                  lambda r: r["label"] in OFFICIAL)
     print(_table(iou, records, meta), flush=True)
     print(flush=True)
@@ -284,7 +264,7 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> lis
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_arguments(ap, 5000, RUNNERS)
+    bench.add_common_arguments(ap, 5000, RUNNERS)
     ap.add_argument("--det-scale", type=float, default=0.4,
                     help="generator detection scale (0.4: the issue's ~190k detections;"
                          " 1.0: ~430k, ~86 per image)")
@@ -296,14 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(worker(args.worker, args.iou_type, args.gt, args.pred, args.workers)))
         return 0
 
-    t0 = time.perf_counter()
-    root = generated(HERE / "coco_data.py", "--images", args.images, "--seed", args.seed,
-                     "--det-scale", args.det_scale)
-    meta = json.loads((root / "meta.json").read_text())
-    print(f"dataset {root} ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    root, meta = bench.generated(HERE / "coco_data.py", "--images", args.images, "--seed",
+                                 args.seed, "--det-scale", args.det_scale)
     ious = ("segm", "bbox") if args.iou_type == "both" else (args.iou_type,)
     results = {iou: run_iou(iou, root, args, meta) for iou in ious}
-    write_results(args.json, meta, PACKAGES, args.repeat, results)
+    bench.write_results(args.json, meta, PACKAGES, args.repeat, results)
     return 0
 
 

@@ -18,27 +18,11 @@ _T_START = time.perf_counter()  # the worker's clock starts before any heavy imp
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import _harness as bench  # noqa: E402
 import numpy as np  # noqa: E402
-from _harness import (  # noqa: E402
-    BUSY_WARN,
-    CORES,
-    Record,
-    add_common_arguments,
-    generated,
-    max_diff,
-    merge_cached,
-    parsed,
-    peak_text,
-    ratio,
-    row_name,
-    worker_record,
-    write_results,
-)
-from _harness import measure as measure_worker  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -74,13 +58,13 @@ def _run_benchmark_eval(gt: str, pred: str, workers: int) -> list[float]:
     return [float(v) for v in result.stats]
 
 
-def _gt_counts(gt_data: Record) -> tuple[list[bytes], list[int], list[int], list[int]]:
+def _gt_counts(gt_data: bench.Record) -> tuple[list[bytes], list[int], list[int], list[int]]:
     """Compressed RLE strings, (height, width) and (image, category) key of every GT mask
     (all polygon parts of an image rasterised by pycocotools in one call)."""
     from pycocotools import mask as mask_utils
 
     size = {im["id"]: (im["height"], im["width"]) for im in gt_data["images"]}
-    by_image: dict[int, list[Record]] = {}
+    by_image: dict[int, list[bench.Record]] = {}
     for ann in gt_data["annotations"]:
         by_image.setdefault(ann["image_id"], []).append(ann)
     counts: list[bytes] = []
@@ -133,7 +117,7 @@ def _run_floor(gt: str, pred: str, workers: int) -> list[float]:
     from benchmark_eval.masks import check_compressed_rles, pair_mask_iou
     from benchmark_eval.masks.boundary import boundary_dilation, mask_boundaries
 
-    gt_data, dts = parsed(gt, pred)
+    gt_data, dts = bench.parsed(gt, pred)
     g_counts, g_h, g_w, g_keys = _gt_counts(gt_data)
     d_key = np.array([d["image_id"] * 1000 + d["category_id"] for d in dts], dtype=np.int64)
     d_score = np.array([d["score"] for d in dts], dtype=np.float64)
@@ -171,9 +155,9 @@ RUNNERS: dict[str, Callable[[str, str, int], list[float]]] = {
 }
 
 
-def worker(tool: str, gt: str, pred: str, workers: int) -> Record:
+def worker(tool: str, gt: str, pred: str, workers: int) -> bench.Record:
     """Run one measurement in this process and describe it."""
-    return worker_record(lambda: RUNNERS[tool](gt, pred, workers), _T_START)
+    return bench.worker_record(lambda: RUNNERS[tool](gt, pred, workers), _T_START)
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,14 +175,14 @@ def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
     return out
 
 
-def measure(label: str, tool: str, gt: Path, pred: Path, workers: int, repeat: int) -> Record:
+def measure(label: str, tool: str, gt: Path, pred: Path, workers: int, repeat: int) -> bench.Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs."""
     args = ["--worker", tool, "--gt", str(gt), "--pred", str(pred), "--workers", str(workers)]
-    return measure_worker(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
                           workers=workers)
 
 
-def _table(records: list[Record], meta: Record) -> str:
+def _table(records: list[bench.Record], meta: bench.Record) -> str:
     """Human-readable result table."""
     by_label = {r["label"]: r for r in records if "seconds" in r}
     t_fce = by_label.get("faster-coco-eval", {}).get("seconds")
@@ -206,21 +190,21 @@ def _table(records: list[Record], meta: Record) -> str:
     ref = by_label.get("faster-coco-eval", {}).get("stats")
     lines = [
         f"COCO boundary (ratio {RATIO}): {meta['images']} images, {meta['gt_instances']:,} GT,"
-        f" {meta['detections']:,} detections; {CORES} cores",
+        f" {meta['detections']:,} detections; {bench.CORES} cores",
         f"{'tool':<32}{'seconds':>9}{'cpu s':>8}{'peak MB':>10}{'vs faster':>11}"
         f"{'x floor':>9}{'max|dstats|':>13}{'load':>6}",
     ]
     lines.append("-" * len(lines[1]))
     for r in records:
         if "seconds" not in r:
-            lines.append(f"{row_name(r):<32}{'n/a':>9}   ({r.get('error', '')})")
+            lines.append(f"{bench.row_name(r):<32}{'n/a':>9}   ({r.get('error', '')})")
             continue
-        lines.append(f"{row_name(r):<32}{r['seconds']:>9.2f}{r['cpu_seconds']:>8.2f}"
-                     f"{peak_text(r):>10}{ratio(t_fce, r['seconds']):>11}"
-                     f"{ratio(r['seconds'], t_floor):>9}{max_diff(r['stats'], ref):>13}"
+        lines.append(f"{bench.row_name(r):<32}{r['seconds']:>9.2f}{r['cpu_seconds']:>8.2f}"
+                     f"{bench.peak_text(r):>10}{bench.ratio(t_fce, r['seconds']):>11}"
+                     f"{bench.ratio(r['seconds'], t_floor):>9}{bench.max_diff(r['stats'], ref):>13}"
                      f"{r.get('load_before', 0):>6.1f}")
-    if any(r.get("background_cores", 0) > BUSY_WARN for r in records):
-        lines.append(f"* other processes used > {BUSY_WARN} cores meanwhile: timing is noisy")
+    if any(r.get("background_cores", 0) > bench.BUSY_WARN for r in records):
+        lines.append(f"* other processes used > {bench.BUSY_WARN} cores meanwhile: timing is noisy")
     if ref:
         lines.append("faster-coco-eval stats: " + " ".join(f"{v:.4f}" for v in ref))
     return "\n".join(lines)
@@ -229,7 +213,7 @@ def _table(records: list[Record], meta: Record) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_arguments(ap, 5000, RUNNERS)
+    bench.add_common_arguments(ap, 5000, RUNNERS)
     ap.add_argument("--det-scale", type=float, default=0.4,
                     help="generator detection scale (0.4: the issue's ~190k detections)")
     ap.add_argument("--skip-official", action="store_true",
@@ -240,16 +224,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(worker(args.worker, args.gt, args.pred, args.workers)))
         return 0
 
-    root = generated(HERE / "coco_data.py", "--images", args.images, "--seed", args.seed,
-                     "--det-scale", args.det_scale)
-    meta = json.loads((root / "meta.json").read_text())
-    print(f"dataset {root}", file=sys.stderr)
+    root, meta = bench.generated(HERE / "coco_data.py", "--images", args.images, "--seed",
+                                 args.seed, "--det-scale", args.det_scale)
     records = [measure(label, tool, root / "gt.json", root / "segm.json", workers, args.repeat)
                for label, tool, workers in _entries(args.skip_official)]
-    merge_cached(records, root / "official-boundary.json", args.skip_official,
+    bench.merge_cached(records, root / "official-boundary.json", args.skip_official,
                  lambda r: r["tool"] == "faster-coco-eval")
     print(_table(records, meta), flush=True)
-    write_results(args.json, meta, PACKAGES, args.repeat, records)
+    bench.write_results(args.json, meta, PACKAGES, args.repeat, records)
     return 0
 
 

@@ -16,7 +16,7 @@ import argparse
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,10 @@ import numpy as np
 import orjson
 from _data import (
     DATA_ROOT,
+    CocoSetFiles,
     add_data_arguments,
+    cached,
     coco_images,
-    is_current,
     print_dataset,
     round_scores,
     size_share,
@@ -149,33 +150,12 @@ class GenConfig:
     det_scale: float = 1.0  # multiplies every detection count (0.4: ~190k, ~38 per image)
 
 
-@dataclass(frozen=True)
-class DatasetPaths:
+class DatasetPaths(CocoSetFiles):
     """Files of one generated dataset."""
-
-    root: Path
-    gt: Path = field(init=False)
-    segm: Path = field(init=False)
-    bbox: Path = field(init=False)
-    meta: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        """Derive the file names from the root folder."""
-        for name, file in (
-            ("gt", "gt.json"),
-            ("segm", "segm.json"),
-            ("bbox", "bbox.json"),
-            ("meta", "meta.json"),
-        ):
-            object.__setattr__(self, name, self.root / file)
-
-    def pred(self, iou_type: str) -> Path:
-        """Results file for ``segm`` or ``bbox``."""
-        return {"segm": self.segm, "bbox": self.bbox}[iou_type]
 
     def complete(self, cfg: GenConfig) -> bool:
         """True when all files exist and were made by this generator version with ``cfg``."""
-        return is_current(self.meta, (self.gt, self.segm, self.bbox), GENERATOR_VERSION, cfg)
+        return self.current(GENERATOR_VERSION, cfg)
 
 
 def default_dir(images: int, seed: int, det_scale: float = 1.0) -> Path:
@@ -595,10 +575,7 @@ def ensure_dataset(
 ) -> DatasetPaths:
     """Return the cached dataset for (images, seed, det_scale), generating it when missing."""
     cfg = GenConfig(images=images, seed=seed, det_scale=det_scale)
-    paths = DatasetPaths(out or default_dir(images, seed, det_scale))
-    if force or not paths.complete(cfg):
-        generate(cfg, paths.root)
-    return paths
+    return cached(DatasetPaths(out or default_dir(images, seed, det_scale)), cfg, force, generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -608,7 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--det-scale", type=float, default=1.0, help="scale detection counts")
     args = ap.parse_args(argv)
     paths = ensure_dataset(args.images, args.seed, args.out, args.force, args.det_scale)
-    return print_dataset(paths.root, paths.meta)
+    return print_dataset(paths)
 
 
 if __name__ == "__main__":

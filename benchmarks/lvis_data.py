@@ -26,7 +26,7 @@ import argparse
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,10 @@ import numpy as np
 import orjson
 from _data import (
     DATA_ROOT,
+    CocoSetFiles,
     add_data_arguments,
+    cached,
     coco_images,
-    is_current,
     print_dataset,
     round_scores,
     size_share,
@@ -79,24 +80,12 @@ class GenConfig:
     score_decimals: tuple[float, float] = (0.3, 0.2)  # share rounded to 2 / 3 decimals
 
 
-@dataclass(frozen=True)
-class DatasetPaths:
+class DatasetPaths(CocoSetFiles):
     """Files of one generated dataset."""
-
-    root: Path
-    gt: Path = field(init=False)
-    segm: Path = field(init=False)
-    bbox: Path = field(init=False)
-    meta: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        """Derive the file names from the root folder."""
-        for name in ("gt", "segm", "bbox", "meta"):
-            object.__setattr__(self, name, self.root / f"{name}.json")
 
     def complete(self, cfg: GenConfig) -> bool:
         """True when all files exist and were made by this generator version with ``cfg``."""
-        return is_current(self.meta, (self.gt, self.segm, self.bbox), GENERATOR_VERSION, cfg)
+        return self.current(GENERATOR_VERSION, cfg)
 
     def subset(self, images: int) -> dict[str, Path]:
         """Files of the first ``images`` images (see :func:`write_subset`)."""
@@ -495,10 +484,7 @@ def ensure_dataset(images: int = 5000, seed: int = 0, out: Path | None = None,
                    force: bool = False) -> DatasetPaths:
     """Return the cached dataset for (images, seed), generating it when missing."""
     cfg = GenConfig(images=images, seed=seed)
-    paths = DatasetPaths(out or default_dir(images, seed))
-    if force or not paths.complete(cfg):
-        generate(cfg, paths.root)
-    return paths
+    return cached(DatasetPaths(out or default_dir(images, seed)), cfg, force, generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -512,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = ensure_dataset(args.images, args.seed, args.out, args.force)
     if args.subset is not None and args.subset < args.images:
         write_subset(paths, args.subset)
-    return print_dataset(paths.root, paths.meta)
+    return print_dataset(paths)
 
 
 if __name__ == "__main__":

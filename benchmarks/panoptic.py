@@ -28,21 +28,10 @@ _T_START = time.perf_counter()  # the worker's clock starts before any heavy imp
 import argparse  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
-import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _harness import (  # noqa: E402
-    BUSY_WARN,
-    CORES,
-    Record,
-    add_common_arguments,
-    generated,
-    ratio,
-    worker_record,
-    write_results,
-)
-from _harness import measure as measure_worker  # noqa: E402
+import _harness as bench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -141,9 +130,9 @@ RUNNERS: dict[str, Callable[[Path, int], dict[str, float]]] = {
 }
 
 
-def worker(tool: str, root: Path, workers: int) -> Record:
+def worker(tool: str, root: Path, workers: int) -> bench.Record:
     """Run one measurement in this process and describe it."""
-    return worker_record(lambda: RUNNERS[tool](root, workers), _T_START, key="metrics")
+    return bench.worker_record(lambda: RUNNERS[tool](root, workers), _T_START, key="metrics")
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,18 +140,18 @@ def worker(tool: str, root: Path, workers: int) -> Record:
 # --------------------------------------------------------------------------------------------
 
 
-def measure(label: str, tool: str, root: Path, workers: int, repeat: int) -> Record:
+def measure(label: str, tool: str, root: Path, workers: int, repeat: int) -> bench.Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs; every run's time is kept."""
     args = ["--worker", tool, "--root", str(root), "--workers", str(workers)]
-    return measure_worker(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
                           workers=workers)
 
 
-def _table(records: list[Record], meta: Record) -> str:
+def _table(records: list[bench.Record], meta: bench.Record) -> str:
     """Result table: one block per process count."""
     lines = [f"{meta['images']} images, {meta['gt_segments']} GT segments "
              f"({meta['gt_crowd']} crowd), {meta['pred_segments']} predicted segments; "
-             f"{CORES} cores", ""]
+             f"{bench.CORES} cores", ""]
     head = (f"{'row':<34} {'procs':>5} {'seconds':>8} {'cpu s':>7} {'peak MB':>12} "
             f"{'official/this':>13} {'this/decode':>11} {'max|dPQ|':>9}")
     lines += [head, "-" * len(head)]
@@ -182,11 +171,11 @@ def _table(records: list[Record], meta: Record) -> str:
             if ref is not None and r["metrics"] and ref["metrics"]:
                 d = max(abs(r["metrics"][k] - ref["metrics"][k]) for k in METRICS)
                 diff = "0" if d == 0 else f"{d:.1e}"
-            star = "*" if r.get("background_cores", 0) > BUSY_WARN else ""
+            star = "*" if r.get("background_cores", 0) > bench.BUSY_WARN else ""
             lines.append(f"{r['label'] + star:<34} {n:>5} {r['seconds']:>8.2f} "
                          f"{r['cpu_seconds']:>7.2f} {peak:>12} "
-                         f"{ratio(ref and ref['seconds'], r['seconds']):>13} "
-                         f"{ratio(r['seconds'], dec and dec['seconds']):>11} {diff:>9}")
+                         f"{bench.ratio(ref and ref['seconds'], r['seconds']):>13} "
+                         f"{bench.ratio(r['seconds'], dec and dec['seconds']):>11} {diff:>9}")
         lines.append("")
     lines.append("official/this: speed-up over the official algorithm at the same process "
                  "count; this/decode: time over decoding the same PNGs with libdeflate + our"
@@ -199,12 +188,12 @@ def _table(records: list[Record], meta: Record) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    add_common_arguments(ap, 2000, RUNNERS, files=())
+    bench.add_common_arguments(ap, 2000, RUNNERS, files=())
     ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--source", choices=("synthetic", "real-sample"), default="synthetic",
                     help="synthetic COCO-like scenes (default), or variations of the two real"
                          " COCO val2017 images of panopticapi's sample (real PNG encoding)")
-    ap.add_argument("--procs", type=int, nargs="*", default=sorted({1, CORES}),
+    ap.add_argument("--procs", type=int, nargs="*", default=sorted({1, bench.CORES}),
                     help="process counts to measure (default: 1 and all cores)")
     ap.add_argument("--skip", nargs="*", default=[], choices=sorted(RUNNERS),
                     help="rows to leave out")
@@ -214,11 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(worker(args.worker, args.root, args.workers)))
         return 0
 
-    t0 = time.perf_counter()
-    root = generated(HERE / "panoptic_data.py", "--images", args.images, "--seed", args.seed,
-                     "--source", args.source)
-    meta = json.loads((root / "meta.json").read_text())
-    print(f"dataset {root} ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    root, meta = bench.generated(HERE / "panoptic_data.py", "--images", args.images, "--seed",
+                                 args.seed, "--source", args.source)
     labels = {"decode-pillow": "decode only (Pillow)", "decode-pyspng": "decode only (pyspng)",
               "decode-libdeflate": "decode only (libdeflate)",
               "official": "official (cityscapesScripts 2.3.0)",
@@ -227,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = [measure(label, tool, root, n, args.repeat)
                for n in args.procs for tool, label in labels.items() if tool not in args.skip]
     print(_table(records, meta))
-    write_results(args.json, meta, PACKAGES, args.repeat, records)
+    bench.write_results(args.json, meta, PACKAGES, args.repeat, records)
     return 0
 
 

@@ -31,7 +31,14 @@ from typing import Any
 
 import numpy as np
 import orjson
-from _data import DATA_ROOT, add_data_arguments, is_current, print_dataset, write_meta
+from _data import (
+    DATA_ROOT,
+    add_data_arguments,
+    cached,
+    is_current,
+    print_dataset,
+    write_meta,
+)
 from PIL import Image
 from synth import ColorIds, ids_to_rgb
 
@@ -400,10 +407,7 @@ def ensure_dataset(images: int = 2000, seed: int = 0, out: Path | None = None,
                    force: bool = False, source: str = "synthetic") -> DatasetPaths:
     """Return the cached dataset for (images, seed, source), generating it when missing."""
     cfg = GenConfig(images=images, seed=seed, source=source)
-    paths = DatasetPaths(out or default_dir(images, seed, source))
-    if force or not paths.complete(cfg):
-        generate(cfg, paths.root)
-    return paths
+    return cached(DatasetPaths(out or default_dir(images, seed, source)), cfg, force, generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -414,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="synthetic scenes, or variations of the two real COCO images")
     args = ap.parse_args(argv)
     paths = ensure_dataset(args.images, args.seed, args.out, args.force, args.source)
-    return print_dataset(paths.root, paths.meta)
+    return print_dataset(paths)
 
 
 if __name__ == "__main__":

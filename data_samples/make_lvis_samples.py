@@ -31,16 +31,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from synth import (  # noqa: E402
-    dataset,
-    mask_annotation,
-    object_parts,
-    polygons_mask,
-    rect_mask,
-    results_from_masks,
-    roll_mask,
-    write_json_files,
-)
+import synth  # noqa: E402
 
 SEED = 20240715
 OUT_DIR = HERE / "lvis"
@@ -93,9 +84,9 @@ def _ground_truth(rng: np.random.Generator) -> tuple[dict[str, Any], list[np.nda
     annotations, masks = [], []
     for image_id, cat, kind, geo, ignore in OBJECTS:
         h, w = sizes[image_id]
-        parts = object_parts(rng, kind, geo)
-        mask = polygons_mask(parts, h, w)
-        ann = mask_annotation(len(annotations) + 1, image_id, cat, parts, mask)
+        parts = synth.object_parts(rng, kind, geo)
+        mask = synth.polygons_mask(parts, h, w)
+        ann = synth.mask_annotation(len(annotations) + 1, image_id, cat, parts, mask)
         if ignore:
             ann["ignore"] = 1
         annotations.append(ann)
@@ -103,7 +94,7 @@ def _ground_truth(rng: np.random.Generator) -> tuple[dict[str, Any], list[np.nda
     images = [{"id": i, "height": h, "width": w, "file_name": f"{i:012d}.jpg",
                "neg_category_ids": neg, "not_exhaustive_category_ids": nel}
               for i, h, w, neg, nel in IMAGES]
-    return dataset("benchmark_eval tiny LVIS sample (synthetic)", images, annotations,
+    return synth.dataset("benchmark_eval tiny LVIS sample (synthetic)", images, annotations,
                    CATEGORIES), masks
 
 
@@ -113,14 +104,15 @@ Det = tuple[int, int, np.ndarray, float]
 def _crowded_image(rng: np.random.Generator, masks: list[np.ndarray]) -> list[Det]:
     """Image 6: the ferret TP, 303 low-score detections, then the apple TP tied at the cut."""
     h, w = 80, 100
-    dets: list[Det] = [(6, 7, roll_mask(masks[12], 1, 1), 0.9)]
+    dets: list[Det] = [(6, 7, synth.roll_mask(masks[12], 1, 1), 0.9)]
     for _ in range(303):
         x, y = (int(v) for v in rng.integers(0, 90, size=2))
         cat = 8 if rng.random() < 0.7 else 2  # gondola: not federated; bagel: negative, an FP
-        dets.append((6, cat, rect_mask(h, w, min(x, 92), min(y, 72), 8, 8),
+        dets.append((6, cat, synth.rect_mask(h, w, min(x, 92), min(y, 72), 8, 8),
                      round(float(rng.uniform(0.05, 0.3)), 2)))
     scores = sorted((d[3] for d in dets), reverse=True)
-    dets.append((6, 1, roll_mask(masks[13], -1, 0), scores[299]))  # ranked after its ties: cut
+    # ranked after its ties: cut
+    dets.append((6, 1, synth.roll_mask(masks[13], -1, 0), scores[299]))
     return dets
 
 
@@ -132,18 +124,18 @@ def _detections(rng: np.random.Generator, gt: dict[str, Any],
         if ann["id"] in MISSED or ann["image_id"] == 6:
             continue
         dx, dy = (int(v) for v in rng.integers(-2, 3, size=2))
-        dets.append((ann["image_id"], ann["category_id"], roll_mask(mask, dx, dy),
+        dets.append((ann["image_id"], ann["category_id"], synth.roll_mask(mask, dx, dy),
                      round(float(rng.uniform(0.4, 0.95)), 3)))
     dets += [
-        (1, 1, roll_mask(masks[0], 5, 4), 0.35),  # duplicate of the first apple: an FP
-        (1, 2, rect_mask(120, 160, 120, 5, 25, 20), 0.7),  # bagel, negative here: an FP
-        (1, 8, rect_mask(120, 160, 5, 90, 30, 25), 0.97),  # gondola: dropped (not federated)
-        (2, 3, rect_mask(150, 200, 150, 10, 30, 20), 0.85),  # banana, not exhaustive: ignored
-        (3, 7, rect_mask(96, 128, 5, 70, 20, 20), 0.6),  # ferret, negative here: an FP
-        (3, 5, rect_mask(96, 128, 100, 5, 20, 15), 0.8),  # dog: dropped (not federated)
-        (4, 1, roll_mask(masks[10], 1, 0), 0.9),  # on the ignored apple: ignored
-        (5, 3, rect_mask(64, 64, 40, 40, 15, 15), 0.45),  # banana, negative here: an FP
-        (5, 5, rect_mask(64, 64, 2, 45, 12, 12), 0.5),  # dog, not exhaustive here: ignored
+        (1, 1, synth.roll_mask(masks[0], 5, 4), 0.35),  # duplicate of the first apple: an FP
+        (1, 2, synth.rect_mask(120, 160, 120, 5, 25, 20), 0.7),  # bagel, negative here: an FP
+        (1, 8, synth.rect_mask(120, 160, 5, 90, 30, 25), 0.97),  # gondola: dropped (not federated)
+        (2, 3, synth.rect_mask(150, 200, 150, 10, 30, 20), 0.85),  # banana, not exhaustive: ignored
+        (3, 7, synth.rect_mask(96, 128, 5, 70, 20, 20), 0.6),  # ferret, negative here: an FP
+        (3, 5, synth.rect_mask(96, 128, 100, 5, 20, 15), 0.8),  # dog: dropped (not federated)
+        (4, 1, synth.roll_mask(masks[10], 1, 0), 0.9),  # on the ignored apple: ignored
+        (5, 3, synth.rect_mask(64, 64, 40, 40, 15, 15), 0.45),  # banana, negative here: an FP
+        (5, 5, synth.rect_mask(64, 64, 2, 45, 12, 12), 0.5),  # dog, not exhaustive here: ignored
     ]
     order = rng.permutation(len(dets))
     return [dets[i] for i in order] + _crowded_image(rng, masks)
@@ -154,11 +146,8 @@ def make(out_dir: Path = OUT_DIR) -> list[Path]:
     rng = np.random.default_rng(SEED)
     gt, masks = _ground_truth(rng)
     dets = _detections(rng, gt, masks)
-    segm, bbox = results_from_masks(rng, dets, 0.5)
-    return write_json_files(out_dir, {"annotations.json": gt, "results_segm.json": segm,
-                                      "results_bbox.json": bbox})
+    return synth.write_sample(out_dir, "annotations.json", gt, dets, rng, 0.5)
 
 
 if __name__ == "__main__":
-    for path in make(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT_DIR):
-        print(f"wrote {path} ({path.stat().st_size} bytes)")
+    synth.main(make, OUT_DIR)

@@ -21,17 +21,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from synth import (  # noqa: E402
-    dataset,
-    mask_annotation,
-    object_parts,
-    polygons_mask,
-    rect_mask,
-    results_from_masks,
-    roll_mask,
-    uncompressed_counts,
-    write_json_files,
-)
+import synth  # noqa: E402
 
 SEED = 20240601
 OUT_DIR = HERE / "coco"
@@ -73,20 +63,20 @@ def _ground_truth(rng: np.random.Generator) -> tuple[dict[str, Any], list[np.nda
         h, w = sizes[image_id]
         if kind == "crowd":
             x, y, bw, bh = (int(v) for v in geo)
-            mask = rect_mask(h, w, x, y, bw, bh)
+            mask = synth.rect_mask(h, w, x, y, bw, bh)
             ragged = rng.random((h, w)) < 0.3  # fray the border
             mask[y : y + 3, x : x + bw] &= ragged[y : y + 3, x : x + bw]
-            seg: Any = {"size": [h, w], "counts": uncompressed_counts(mask)}
+            seg: Any = {"size": [h, w], "counts": synth.uncompressed_counts(mask)}
         else:
-            parts = object_parts(rng, kind, geo)
-            mask = polygons_mask(parts, h, w)
+            parts = synth.object_parts(rng, kind, geo)
+            mask = synth.polygons_mask(parts, h, w)
             seg = parts
-        annotations.append(mask_annotation(len(annotations) + 1, image_id, cat, seg, mask,
+        annotations.append(synth.mask_annotation(len(annotations) + 1, image_id, cat, seg, mask,
                                            iscrowd=int(kind == "crowd")))
         masks.append(mask)
     images = [{"id": i, "file_name": f"{i:012d}.jpg", "height": h, "width": w}
               for i, h, w in IMAGES]
-    return dataset("benchmark_eval tiny COCO sample (synthetic)", images, annotations,
+    return synth.dataset("benchmark_eval tiny COCO sample (synthetic)", images, annotations,
                    CATEGORIES), masks
 
 
@@ -99,17 +89,17 @@ def _detections(rng: np.random.Generator, gt: dict[str, Any],
             continue
         dx, dy = (int(v) for v in rng.integers(-3, 4, size=2))
         score = round(float(rng.uniform(0.3, 0.95)), 3)
-        dets.append((ann["image_id"], ann["category_id"], roll_mask(mask, dx, dy), score))
+        dets.append((ann["image_id"], ann["category_id"], synth.roll_mask(mask, dx, dy), score))
     # a duplicate of the first person, lower score (a false positive once the first matched)
-    dets.append((1, 1, roll_mask(masks[0], 5, 4), 0.25))
+    dets.append((1, 1, synth.roll_mask(masks[0], 5, 4), 0.25))
     # a tie: a second detection with exactly the score of the car on image 3
     car_score = next(d[3] for d in dets if d[0] == 3 and d[1] == 3)
-    dets.append((3, 3, rect_mask(200, 150, 20, 150, 40, 40), car_score))
+    dets.append((3, 3, synth.rect_mask(200, 150, 20, 150, 40, 40), car_score))
     # false positives: a dog on the empty image 6 and a wrong class on image 4
     empty = np.zeros((80, 100), dtype=bool)
     empty[20:45, 30:70] = True
     dets.append((6, 18, empty, 0.6))
-    dets.append((4, 1, roll_mask(masks[7], 1, 0), 0.4))
+    dets.append((4, 1, synth.roll_mask(masks[7], 1, 0), 0.4))
     order = rng.permutation(len(dets))
     return [dets[i] for i in order]
 
@@ -119,11 +109,8 @@ def make(out_dir: Path = OUT_DIR) -> list[Path]:
     rng = np.random.default_rng(SEED)
     gt, masks = _ground_truth(rng)
     dets = _detections(rng, gt, masks)
-    segm, bbox = results_from_masks(rng, dets, 0.8)
-    return write_json_files(out_dir, {"instances.json": gt, "results_segm.json": segm,
-                                      "results_bbox.json": bbox})
+    return synth.write_sample(out_dir, "instances.json", gt, dets, rng, 0.8)
 
 
 if __name__ == "__main__":
-    for path in make(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT_DIR):
-        print(f"wrote {path} ({path.stat().st_size} bytes)")
+    synth.main(make, OUT_DIR)

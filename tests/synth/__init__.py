@@ -10,10 +10,12 @@ Every function is deterministic; those that draw take the caller's
 
 from synth.coco import (
     dataset,
+    main,
     mask_annotation,
     object_parts,
     results_from_masks,
     write_json_files,
+    write_sample,
 )
 from synth.panoptic import ColorIds, ids_to_rgb
 from synth.rle import (
@@ -46,6 +48,7 @@ __all__ = [
     "ellipse_mask",
     "encode_mask",
     "ids_to_rgb",
+    "main",
     "mask_annotation",
     "object_parts",
     "pixel_box",
@@ -63,4 +66,5 @@ __all__ = [
     "uncompressed_counts",
     "uncompressed_rle",
     "write_json_files",
+    "write_sample",
 ]

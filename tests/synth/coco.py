@@ -3,11 +3,12 @@ the compact JSON files the samples are written as."""
 
 from __future__ import annotations
 
-__all__ = ["dataset", "mask_annotation", "object_parts", "results_from_masks",
-           "write_json_files"]
+__all__ = ["dataset", "main", "mask_annotation", "object_parts", "results_from_masks",
+           "write_json_files", "write_sample"]
 
 import json
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,19 @@ def write_json_files(out_dir: Path, docs: Mapping[str, Any]) -> list[Path]:
         path.write_text(json.dumps(data, separators=(",", ":")) + "\n")
         written.append(path)
     return written
+
+
+def write_sample(out_dir: Path, gt_name: str, gt: dict[str, Any],
+                 dets: Iterable[tuple[int, int, np.ndarray, float]], rng: np.random.Generator,
+                 box_jitter: float) -> list[Path]:
+    """Write a sample's ground truth as ``gt_name`` and its detections as
+    ``results_segm.json`` / ``results_bbox.json`` (:func:`results_from_masks`)."""
+    segm, bbox = results_from_masks(rng, dets, box_jitter)
+    return write_json_files(out_dir, {gt_name: gt, "results_segm.json": segm,
+                                      "results_bbox.json": bbox})
+
+
+def main(make: Callable[[Path], list[Path]], default: Path) -> None:
+    """A sample script's command line: ``make(OUT_DIR or default)``, one line per file."""
+    for path in make(Path(sys.argv[1]) if len(sys.argv) > 1 else default):
+        print(f"wrote {path} ({path.stat().st_size} bytes)")
