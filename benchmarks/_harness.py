@@ -14,7 +14,6 @@ __all__ = [
     "BUSY_WARN",
     "CORES",
     "Record",
-    "add_common_arguments",
     "best_of",
     "best_time",
     "cpu_busy",
@@ -25,6 +24,7 @@ __all__ = [
     "merge_cached",
     "own_cpu",
     "parsed",
+    "parser",
     "peak_text",
     "ratio",
     "row_name",
@@ -246,10 +246,13 @@ def write_results(path: Path | None, meta: Record, packages: Iterable[str], repe
         path.write_text(json.dumps({**doc, "results": results}, indent=1))
 
 
-def add_common_arguments(ap: argparse.ArgumentParser, images: int, runners: Iterable[str],
-                         files: Sequence[str] = ("--gt", "--pred")) -> None:
-    """``--images --seed --repeat --json`` and the hidden worker options (``--worker``, the
-    input ``files``, ``--workers``)."""
+def parser(doc: str | None, images: int, runners: Iterable[str],
+           files: Sequence[str] = ("--gt", "--pred"), iou_types: bool = False
+           ) -> argparse.ArgumentParser:
+    """The command line every driver shares: ``--images --seed --repeat --json``
+    (``--iou-type`` with ``iou_types``) and the hidden worker options (``--worker``, the
+    input ``files``, ``--workers``); described by the first line of ``doc``."""
+    ap = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     ap.add_argument("--images", type=int, default=images)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=1, help="best of K runs per tool")
@@ -258,6 +261,9 @@ def add_common_arguments(ap: argparse.ArgumentParser, images: int, runners: Iter
     for name in files:
         ap.add_argument(name, help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    if iou_types:
+        ap.add_argument("--iou-type", choices=("segm", "bbox", "both"), default="both")
+    return ap
 
 
 def row_name(r: Record) -> str:

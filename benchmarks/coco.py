@@ -256,19 +256,16 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: bench.Record
     ]
     bench.merge_cached(records, root / f"official-{iou}.json", args.skip_official,
                  lambda r: r["label"] in OFFICIAL)
-    print(_table(iou, records, meta), flush=True)
-    print(flush=True)
+    print(_table(iou, records, meta) + "\n", flush=True)
     return records
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    bench.add_common_arguments(ap, 5000, RUNNERS)
+    ap = bench.parser(__doc__, 5000, RUNNERS, iou_types=True)
     ap.add_argument("--det-scale", type=float, default=0.4,
                     help="generator detection scale (0.4: the issue's ~190k detections;"
                          " 1.0: ~430k, ~86 per image)")
-    ap.add_argument("--iou-type", choices=("segm", "bbox", "both"), default="both")
     ap.add_argument("--skip-official", action="store_true", help="reuse cached official runs")
     args = ap.parse_args(argv)
 

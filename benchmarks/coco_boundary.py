@@ -16,7 +16,6 @@ import time
 
 _T_START = time.perf_counter()  # the worker's clock starts before any heavy import
 
-import argparse  # noqa: E402
 import json  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -212,8 +211,7 @@ def _table(records: list[bench.Record], meta: bench.Record) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    bench.add_common_arguments(ap, 5000, RUNNERS)
+    ap = bench.parser(__doc__, 5000, RUNNERS)
     ap.add_argument("--det-scale", type=float, default=0.4,
                     help="generator detection scale (0.4: the issue's ~190k detections)")
     ap.add_argument("--skip-official", action="store_true",

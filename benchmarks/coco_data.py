@@ -20,19 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import _data as gen
 import numpy as np
 import orjson
-from _data import (
-    DATA_ROOT,
-    CocoSetFiles,
-    add_data_arguments,
-    cached,
-    coco_images,
-    print_dataset,
-    round_scores,
-    size_share,
-    write_meta,
-)
 from pycocotools import mask as mask_utils
 from synth import decode_rle, rle_areas, uncompressed_counts
 
@@ -150,7 +140,7 @@ class GenConfig:
     det_scale: float = 1.0  # multiplies every detection count (0.4: ~190k, ~38 per image)
 
 
-class DatasetPaths(CocoSetFiles):
+class DatasetPaths(gen.CocoSetFiles):
     """Files of one generated dataset."""
 
     def complete(self, cfg: GenConfig) -> bool:
@@ -161,7 +151,7 @@ class DatasetPaths(CocoSetFiles):
 def default_dir(images: int, seed: int, det_scale: float = 1.0) -> Path:
     """Cache folder ``benchmarks/.data/<name>-<seed>-<images>``."""
     name = "coco" if det_scale == 1.0 else f"coco_x{det_scale:g}"
-    return DATA_ROOT / f"{name}-{seed}-{images}"
+    return gen.DATA_ROOT / f"{name}-{seed}-{images}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,7 +323,7 @@ def make_ground_truth(
     rng: np.random.Generator, cfg: GenConfig
 ) -> tuple[dict[str, Any], list[_Object], list[tuple[int, int]]]:
     """COCO ground-truth dict, the objects (for predictions) and per-image (w, h)."""
-    sizes, size_idx, image_ids = coco_images(rng, cfg.images)
+    sizes, size_idx, image_ids = gen.coco_images(rng, cfg.images)
     mean_extra = cfg.mean_instances / (1 - cfg.empty_image_rate) - 1
     shape = cfg.count_dispersion
     counts = 1 + rng.negative_binomial(shape, shape / (shape + mean_extra), cfg.images)
@@ -499,7 +489,7 @@ def make_predictions(
         dets = [d for o in objs for d in _object_detections(rng, cfg, o, cum_w)]
         dets += _background_detections(rng, cfg, w, h, sorted({o.cat for o in objs}), cum_w)
         segs, boxes, keep = _rasterise_image(dets, w, h)
-        scores = round_scores(rng, np.array([dets[k].score for k in keep]), 0.01,
+        scores = gen.round_scores(rng, np.array([dets[k].score for k in keep]), 0.01,
                               cfg.score_decimals)
         jitter = rng.normal(0, 0.03, (len(keep), 4))
         for seg, box, k, score, jit in zip(
@@ -544,7 +534,7 @@ def _summary(gt: dict[str, Any], segm: list[dict[str, Any]]) -> dict[str, Any]:
         "gt_crowd": sum(a["iscrowd"] for a in anns),
         "gt_multipart": multi,
         "person_share": round(person / max(len(anns), 1), 4),
-        "size_share": size_share(areas),
+        "size_share": gen.size_share(areas),
         "detections": len(segm),
         "detections_per_image_max": int(per_image.max(initial=0)),
     }
@@ -562,7 +552,7 @@ def generate(cfg: GenConfig, out: Path) -> dict[str, Any]:
     paths.gt.write_bytes(orjson.dumps(gt))
     paths.segm.write_bytes(orjson.dumps(segm))
     paths.bbox.write_bytes(orjson.dumps(bbox))
-    return write_meta(paths.meta, GENERATOR_VERSION, cfg, _summary(gt, segm), t0,
+    return gen.write_meta(paths.meta, GENERATOR_VERSION, cfg, _summary(gt, segm), t0,
                       (paths.gt, paths.segm, paths.bbox))
 
 
@@ -575,17 +565,18 @@ def ensure_dataset(
 ) -> DatasetPaths:
     """Return the cached dataset for (images, seed, det_scale), generating it when missing."""
     cfg = GenConfig(images=images, seed=seed, det_scale=det_scale)
-    return cached(DatasetPaths(out or default_dir(images, seed, det_scale)), cfg, force, generate)
+    paths = DatasetPaths(out or default_dir(images, seed, det_scale))
+    return gen.cached(paths, cfg, force, generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_data_arguments(ap, 5000)
+    gen.add_data_arguments(ap, 5000)
     ap.add_argument("--det-scale", type=float, default=1.0, help="scale detection counts")
     args = ap.parse_args(argv)
     paths = ensure_dataset(args.images, args.seed, args.out, args.force, args.det_scale)
-    return print_dataset(paths)
+    return gen.print_dataset(paths)
 
 
 if __name__ == "__main__":

@@ -300,16 +300,13 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: bench.Record
         scales = {r["images"] for r in fresh}
         keep = [r for r in cached if r["images"] not in scales]
         cache.write_text(json.dumps(keep + fresh, indent=1))
-    print(_table(iou, records, meta), flush=True)
-    print(flush=True)
+    print(_table(iou, records, meta) + "\n", flush=True)
     return records
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    bench.add_common_arguments(ap, 5000, RUNNERS)
-    ap.add_argument("--iou-type", choices=("segm", "bbox", "both"), default="both")
+    ap = bench.parser(__doc__, 5000, RUNNERS, iou_types=True)
     ap.add_argument("--official-images", type=int, default=None, metavar="M",
                     help="time lvis-api on the first M images only (and benchmark_eval there"
                          " too, for the agreement check); its full-scale time is extrapolated"

@@ -30,19 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import _data as gen
 import numpy as np
 import orjson
-from _data import (
-    DATA_ROOT,
-    CocoSetFiles,
-    add_data_arguments,
-    cached,
-    coco_images,
-    print_dataset,
-    round_scores,
-    size_share,
-    write_meta,
-)
 from pycocotools import mask as mask_utils
 from synth import rle_areas
 
@@ -80,7 +70,7 @@ class GenConfig:
     score_decimals: tuple[float, float] = (0.3, 0.2)  # share rounded to 2 / 3 decimals
 
 
-class DatasetPaths(CocoSetFiles):
+class DatasetPaths(gen.CocoSetFiles):
     """Files of one generated dataset."""
 
     def complete(self, cfg: GenConfig) -> bool:
@@ -94,7 +84,7 @@ class DatasetPaths(CocoSetFiles):
 
 def default_dir(images: int, seed: int) -> Path:
     """Cache folder ``benchmarks/.data/lvis-<seed>-<images>``."""
-    return DATA_ROOT / f"lvis-{seed}-{images}"
+    return gen.DATA_ROOT / f"lvis-{seed}-{images}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -360,7 +350,7 @@ def make_image(cfg: GenConfig, cats: _Categories, index: int, image_id: int, w: 
     d_rles = _encode(_flat(d_poly, w, h), h, w)
     keep = np.flatnonzero(rle_areas(d_rles) > 0)  # empty masks: no detection
     keep = keep[rng.permutation(len(keep))]  # results-file order: not sorted by score
-    scores = round_scores(rng, np.array(d_score + b_score)[keep], 0.0001,
+    scores = gen.round_scores(rng, np.array(d_score + b_score)[keep], 0.0001,
                           cfg.score_decimals).tolist()
     d_boxes = mask_utils.toBbox([d_rles[k] for k in keep.tolist()]) if len(keep) else []
     jit = rng.normal(0, 0.03, (len(keep), 4))
@@ -388,7 +378,7 @@ def make_dataset(cfg: GenConfig) -> tuple[dict[str, Any], list[dict[str, Any]],
     """``(gt, segm results, bbox results)``."""
     cats = _categories(cfg)
     rng = np.random.default_rng([cfg.seed, 1_000_004])
-    sizes, size_idx, image_ids = coco_images(rng, cfg.images)
+    sizes, size_idx, image_ids = gen.coco_images(rng, cfg.images)
     shape = cfg.count_dispersion
     mean_extra = cfg.mean_instances - 1
     counts = np.minimum(1 + rng.negative_binomial(shape, shape / (shape + mean_extra),
@@ -433,7 +423,7 @@ def _summary(gt: dict[str, Any], segm: list[dict[str, Any]]) -> dict[str, Any]:
         "gt_instances": len(anns),
         "instance_share": {g: round(sum(freq[a["category_id"]] == g for a in anns)
                                     / max(len(anns), 1), 4) for g in FREQUENCIES},
-        "size_share": size_share(areas),
+        "size_share": gen.size_share(areas),
         "present_pairs": len(present),
         "neg_category_ids": sum(len(im["neg_category_ids"]) for im in images),
         "not_exhaustive_category_ids": sum(len(im["not_exhaustive_category_ids"])
@@ -460,7 +450,7 @@ def generate(cfg: GenConfig, out: Path) -> dict[str, Any]:
     paths.bbox.write_bytes(orjson.dumps(bbox))
     for old in out.glob("*-*.json"):  # subsets of a previous version
         old.unlink()
-    return write_meta(paths.meta, GENERATOR_VERSION, cfg, _summary(gt, segm), t0,
+    return gen.write_meta(paths.meta, GENERATOR_VERSION, cfg, _summary(gt, segm), t0,
                       (paths.gt, paths.segm, paths.bbox))
 
 
@@ -484,13 +474,13 @@ def ensure_dataset(images: int = 5000, seed: int = 0, out: Path | None = None,
                    force: bool = False) -> DatasetPaths:
     """Return the cached dataset for (images, seed), generating it when missing."""
     cfg = GenConfig(images=images, seed=seed)
-    return cached(DatasetPaths(out or default_dir(images, seed)), cfg, force, generate)
+    return gen.cached(DatasetPaths(out or default_dir(images, seed)), cfg, force, generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point: prints the folder, then the metadata."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_data_arguments(ap, 5000)
+    gen.add_data_arguments(ap, 5000)
     ap.add_argument("--subset", type=int, default=None, metavar="M",
                     help="also write the first M images as gt-M.json / bbox-M.json /"
                          " segm-M.json")
@@ -498,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = ensure_dataset(args.images, args.seed, args.out, args.force)
     if args.subset is not None and args.subset < args.images:
         write_subset(paths, args.subset)
-    return print_dataset(paths)
+    return gen.print_dataset(paths)
 
 
 if __name__ == "__main__":

@@ -187,8 +187,7 @@ def _table(records: list[bench.Record], meta: bench.Record) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    bench.add_common_arguments(ap, 2000, RUNNERS, files=())
+    ap = bench.parser(__doc__, 2000, RUNNERS, files=())
     ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--source", choices=("synthetic", "real-sample"), default="synthetic",
                     help="synthetic COCO-like scenes (default), or variations of the two real"

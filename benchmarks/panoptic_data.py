@@ -29,16 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import _data as gen
 import numpy as np
 import orjson
-from _data import (
-    DATA_ROOT,
-    add_data_arguments,
-    cached,
-    is_current,
-    print_dataset,
-    write_meta,
-)
 from PIL import Image
 from synth import ColorIds, ids_to_rgb
 
@@ -93,13 +86,13 @@ class DatasetPaths:
 
     def complete(self, cfg: GenConfig) -> bool:
         """True when the files exist and were made by this generator version with ``cfg``."""
-        return is_current(self.meta, (self.gt, self.pred), GENERATOR_VERSION, cfg)
+        return gen.is_current(self.meta, (self.gt, self.pred), GENERATOR_VERSION, cfg)
 
 
 def default_dir(images: int, seed: int, source: str = "synthetic") -> Path:
     """Cache folder ``benchmarks/.data/panoptic[-real]-<seed>-<images>``."""
     name = "panoptic" if source == "synthetic" else "panoptic-real"
-    return DATA_ROOT / f"{name}-{seed}-{images}"
+    return gen.DATA_ROOT / f"{name}-{seed}-{images}"
 
 
 def load_categories() -> list[dict[str, Any]]:
@@ -392,7 +385,7 @@ def generate(cfg: GenConfig, out: Path, processes: int | None = None) -> dict[st
     paths.pred.write_bytes(orjson.dumps({"annotations": pred_anns}))
     segs = [s for a in gt_anns for s in a["segments_info"]]
     pred_segs = [s for a in pred_anns for s in a["segments_info"]]
-    return write_meta(paths.meta, GENERATOR_VERSION, cfg, {
+    return gen.write_meta(paths.meta, GENERATOR_VERSION, cfg, {
         "images": len(images),
         "gt_segments": len(segs),
         "gt_crowd": sum(s["iscrowd"] for s in segs),
@@ -407,18 +400,18 @@ def ensure_dataset(images: int = 2000, seed: int = 0, out: Path | None = None,
                    force: bool = False, source: str = "synthetic") -> DatasetPaths:
     """Return the cached dataset for (images, seed, source), generating it when missing."""
     cfg = GenConfig(images=images, seed=seed, source=source)
-    return cached(DatasetPaths(out or default_dir(images, seed, source)), cfg, force, generate)
+    return gen.cached(DatasetPaths(out or default_dir(images, seed, source)), cfg, force, generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point: generate (or locate) the data and print its metadata."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    add_data_arguments(ap, 2000)
+    gen.add_data_arguments(ap, 2000)
     ap.add_argument("--source", choices=("synthetic", "real-sample"), default="synthetic",
                     help="synthetic scenes, or variations of the two real COCO images")
     args = ap.parse_args(argv)
     paths = ensure_dataset(args.images, args.seed, args.out, args.force, args.source)
-    return print_dataset(paths)
+    return gen.print_dataset(paths)
 
 
 if __name__ == "__main__":

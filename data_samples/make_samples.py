@@ -106,10 +106,7 @@ def _detections(rng: np.random.Generator, gt: dict[str, Any],
 
 def make(out_dir: Path = OUT_DIR) -> list[Path]:
     """Write ``instances.json``, ``results_segm.json`` and ``results_bbox.json``."""
-    rng = np.random.default_rng(SEED)
-    gt, masks = _ground_truth(rng)
-    dets = _detections(rng, gt, masks)
-    return synth.write_sample(out_dir, "instances.json", gt, dets, rng, 0.8)
+    return synth.write_sample(out_dir, "instances.json", SEED, _ground_truth, _detections, 0.8)
 
 
 if __name__ == "__main__":

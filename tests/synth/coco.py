@@ -88,11 +88,14 @@ def write_json_files(out_dir: Path, docs: Mapping[str, Any]) -> list[Path]:
     return written
 
 
-def write_sample(out_dir: Path, gt_name: str, gt: dict[str, Any],
-                 dets: Iterable[tuple[int, int, np.ndarray, float]], rng: np.random.Generator,
-                 box_jitter: float) -> list[Path]:
-    """Write a sample's ground truth as ``gt_name`` and its detections as
-    ``results_segm.json`` / ``results_bbox.json`` (:func:`results_from_masks`)."""
+def write_sample(out_dir: Path, gt_name: str, seed: int, ground_truth: Callable[..., Any],
+                 detections: Callable[..., Any], box_jitter: float) -> list[Path]:
+    """Write a seeded sample: ``gt, masks = ground_truth(rng)`` as ``gt_name``, and
+    ``detections(rng, gt, masks)`` as ``results_segm.json`` / ``results_bbox.json``
+    (:func:`results_from_masks`), all drawn from one ``default_rng(seed)`` in that order."""
+    rng = np.random.default_rng(seed)
+    gt, masks = ground_truth(rng)
+    dets = detections(rng, gt, masks)
     segm, bbox = results_from_masks(rng, dets, box_jitter)
     return write_json_files(out_dir, {gt_name: gt, "results_segm.json": segm,
                                       "results_bbox.json": bbox})
