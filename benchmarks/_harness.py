@@ -26,6 +26,7 @@ __all__ = [
     "parsed",
     "parser",
     "peak_text",
+    "per_iou_type",
     "ratio",
     "row_name",
     "run_worker",
@@ -305,3 +306,9 @@ def floor(segm: Callable[[Any, Any], Any], bbox: Callable[[Any, Any], Any]
         return []
 
     return run
+
+
+def per_iou_type(iou_type: str, run: Callable[[str], Any]) -> dict[str, Any]:
+    """``run(iou)`` for ``segm`` then ``bbox`` (``--iou-type both``) or the one asked for."""
+    ious = ("segm", "bbox") if iou_type == "both" else (iou_type,)
+    return {iou: run(iou) for iou in ious}

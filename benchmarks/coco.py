@@ -275,8 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     root, meta = bench.generated(HERE / "coco_data.py", "--images", args.images, "--seed",
                                  args.seed, "--det-scale", args.det_scale)
-    ious = ("segm", "bbox") if args.iou_type == "both" else (args.iou_type,)
-    results = {iou: run_iou(iou, root, args, meta) for iou in ious}
+    results = bench.per_iou_type(args.iou_type, lambda iou: run_iou(iou, root, args, meta))
     bench.write_results(args.json, meta, PACKAGES, args.repeat, results)
     return 0
 
