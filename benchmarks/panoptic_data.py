@@ -33,7 +33,7 @@ import _data as gen
 import numpy as np
 import orjson
 from PIL import Image
-from synth import ColorIds, ids_to_rgb
+from synth import ColorIds, ids_to_rgb, pixel_box
 
 GENERATOR_VERSION = 2
 CATEGORIES_FILE = (Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -282,12 +282,9 @@ def _segments(id_map: np.ndarray, category_of: dict[int, int], crowd: set[int]
     for sid, area in zip(ids.tolist(), counts.tolist(), strict=True):
         if sid == 0:
             continue
-        rows, cols = np.nonzero(id_map == sid)
         out.append({
             "id": sid, "category_id": category_of[sid], "iscrowd": int(sid in crowd),
-            "area": area, "bbox": [int(cols.min()), int(rows.min()),
-                                   int(cols.max() - cols.min() + 1),
-                                   int(rows.max() - rows.min() + 1)],
+            "area": area, "bbox": pixel_box(id_map == sid),
         })
     return out
 
