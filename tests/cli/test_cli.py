@@ -5,18 +5,17 @@ Exit codes: 0 success, 1 the inputs failed checks, 2 usage or configuration erro
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from live_pycocotools import run_pycocotools
+from helpers import run_cli as run
+from official_coco import run_pycocotools
 from synth_coco import Case, make_case
 
 from benchmark_eval import PROTOCOLS, CocoParams
-from benchmark_eval.cli import main
 from benchmark_eval.converters import CONVERTERS, Converter
 from benchmark_eval.errors import MAX_LISTED
 
@@ -25,12 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
                "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 REPORT_KEYS = {"protocol", "metrics", "per_class", "warnings", "params", "counts", "versions"}
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _write(path: Path, data: Any) -> Path:
