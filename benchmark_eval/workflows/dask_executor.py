@@ -78,9 +78,12 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-def tree_is_exact(state: MergeableState) -> bool:
-    """Whether merging states like ``state`` in a tree gives the left fold's bits: true
-    unless a summed field holds floats (float addition is not associative)."""
+def tree_is_exact(state: Any) -> bool:
+    """Whether merging states like ``state`` in a tree gives the left fold's bits: true for
+    a :class:`~benchmark_eval.protocols.state.MergeableState` unless a summed field holds
+    floats (float addition is not associative); false for a state of unknown rules."""
+    if not isinstance(state, MergeableState):
+        return False
     for name, rule in type(state)._rules():
         value = getattr(state, name)
         if rule == SUM and (isinstance(value, float) or (
