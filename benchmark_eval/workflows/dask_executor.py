@@ -21,10 +21,9 @@ from __future__ import annotations
 __all__ = ["RETRIES", "DaskExecutor", "connect", "tree_is_exact"]
 
 import contextlib
-import itertools
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,6 +40,7 @@ from benchmark_eval.workflows.pool import (
     StateT,
     Task,
     cores,
+    unknown_executor,
 )
 
 RETRIES = 2  # reruns of a shard or merge task that raised something other than our errors
@@ -98,10 +98,10 @@ class DaskExecutor(Executor):
 
     client: Client
     retries: int = RETRIES
-    _run: Iterator[int] = field(default_factory=itertools.count, repr=False)
 
-    def _key(self, what: str) -> str:
-        return f"benchmark-eval-{what}-{next(self._run)}-{uuid.uuid4().hex[:12]}"
+    @staticmethod
+    def _key(what: str) -> str:
+        return f"benchmark-eval-{what}-{uuid.uuid4().hex}"
 
     def _submit(self, task: Task[Any, Any], context: Any, shards: Shards) -> list[Future]:
         [shared] = self.client.scatter([context], broadcast=True, hash=False)
@@ -187,8 +187,7 @@ def connect(executor: Any, *, scheduler: str | None, workers: int) -> Iterator[D
             raise ConfigError("give a distributed.Client or a scheduler address, not both")
         yield DaskExecutor(executor)
     elif executor != "dask":
-        raise ConfigError(f"unknown executor {executor!r}: expected 'local', 'dask' or a"
-                          " distributed.Client")
+        raise unknown_executor(executor)
     elif scheduler is not None:
         try:
             client = Client(scheduler)

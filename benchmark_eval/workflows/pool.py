@@ -31,6 +31,7 @@ __all__ = [
     "run_shards",
     "serial_map",
     "shard_bounds",
+    "unknown_executor",
     "use_executor",
 ]
 
@@ -169,8 +170,13 @@ def open_executor(executor: Any = "local", *, scheduler: str | None = None,
         with dask_executor.connect(executor, scheduler=scheduler, workers=workers) as ex:
             yield ex
     else:
-        raise ConfigError(f"unknown executor {executor!r}: expected 'local', 'dask' or a"
-                          " distributed.Client")
+        raise unknown_executor(executor)
+
+
+def unknown_executor(executor: Any) -> ConfigError:
+    """The error for an ``executor=`` that names none."""
+    return ConfigError(f"unknown executor {executor!r}: expected 'local', 'dask' or a"
+                       " distributed.Client")
 
 
 @contextlib.contextmanager

@@ -171,6 +171,7 @@ def test_tree_merge_only_where_exact() -> None:
     assert dask_executor.tree_is_exact(EMPTY[count_task])
     assert dask_executor.tree_is_exact(EMPTY[record_task])
     assert not dask_executor.tree_is_exact(EMPTY[float_task])
+    assert not dask_executor.tree_is_exact(object())  # unknown merge rules: a chain
     # why: on this data a pairwise tree of float sums differs from the left fold
     context = _context()
     parts = [float_task(context, a, min(a + SHARD, N_ITEMS)) for a in range(0, N_ITEMS, SHARD)]
