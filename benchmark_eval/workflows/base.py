@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from benchmark_eval.errors import Notice, Problem
 from benchmark_eval.protocols.state import MergeableState
 from benchmark_eval.workflows.options import coerce_params
-from benchmark_eval.workflows.pool import Plan, run_plan
+from benchmark_eval.workflows.pool import Plan, run_plan, use_executor
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -102,17 +102,29 @@ class Workflow:
         return self.params(params, **overrides)
 
     def evaluate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
-                 progress: Progress | None = None, **options: Any) -> Result:
-        """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`)."""
+                 progress: Progress | None = None, executor: Any = "local",
+                 scheduler: str | None = None, **options: Any) -> Result:
+        """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`).
+
+        The inputs are read here; the shards run on ``executor`` (``"local"``, ``"dask"``
+        with an optional ``scheduler`` address, or a ``distributed.Client``; see
+        :func:`~benchmark_eval.workflows.pool.open_executor`) and the result is finished
+        here.
+        """
         p = self._split(params, options)
         plan = self.plan(p, gt=gt, pred=pred, workers=workers, **options)
-        return run_plan(plan, workers=workers, progress=progress)
+        return run_plan(plan, workers=workers, progress=progress, executor=executor,
+                        scheduler=scheduler)
 
     def validate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
+                 executor: Any = "local", scheduler: str | None = None,
                  **options: Any) -> list[Problem]:
-        """Every problem of the inputs (see :func:`benchmark_eval.validate`)."""
+        """Every problem of the inputs (see :func:`benchmark_eval.validate`); shards that
+        ``check`` runs through :func:`~benchmark_eval.workflows.pool.run_shards` go to
+        ``executor`` (as in :meth:`evaluate`)."""
         p = self._split(params, options)
-        return self.check(p, gt=gt, pred=pred, workers=workers, **options)
+        with use_executor(executor, scheduler=scheduler, workers=workers):
+            return self.check(p, gt=gt, pred=pred, workers=workers, **options)
 
 
 GtT = TypeVar("GtT")
