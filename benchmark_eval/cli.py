@@ -119,6 +119,12 @@ def _common_arguments(p: argparse.ArgumentParser, evaluate: bool) -> None:
                         " preset by default")
     p.add_argument("--workers", type=int, default=0, metavar="N",
                    help="processes to use (default 0: all cores)")
+    p.add_argument("--executor", choices=("local", "dask"), default=None,
+                   help="where shards run: this machine's process pool (default) or a Dask"
+                        " cluster (needs the [dask] extra)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --executor dask: the scheduler to connect to (default: start a"
+                        " LocalCluster on this machine)")
     if evaluate:
         p.add_argument("--out", type=Path, metavar="REPORT.json",
                        help="also write the JSON report (fractions, null where undefined)")
@@ -163,6 +169,9 @@ def _contract_options(w: Workflow, args: argparse.Namespace, evaluate: bool) -> 
         options["params"] = args.config
     if not evaluate:
         options["workers"] = args.workers
+    if args.executor is not None or args.scheduler is not None:
+        options["executor"] = args.executor or "dask"
+        options["scheduler"] = args.scheduler
     return options
 
 

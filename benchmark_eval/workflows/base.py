@@ -11,13 +11,10 @@ __all__ = [
     "Progress",
     "Result",
     "Workflow",
-    "read_both",
 ]
 
 import argparse
-import multiprocessing
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -125,30 +122,3 @@ class Workflow:
         p = self._split(params, options)
         with use_executor(executor, scheduler=scheduler, workers=workers):
             return self.check(p, gt=gt, pred=pred, workers=workers, **options)
-
-
-GtT = TypeVar("GtT")
-PredT = TypeVar("PredT")
-
-
-def read_both(load_gt: Callable[[], GtT], read_pred: Callable[[], PredT], *,
-              workers: int) -> tuple[GtT, PredT]:
-    """Run ``load_gt`` and ``read_pred`` — independent until predictions are checked
-    against the GT — in two processes when ``workers != 1`` (fork; the GT comes back
-    pickled, the predictions stay in this process), else one after the other.
-
-    GT problems are reported first: if both fail, the GT's error is raised.
-    """
-    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return load_gt(), read_pred()
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
-        future: Future[GtT] = ex.submit(_call, load_gt)
-        try:
-            pred = read_pred()
-        finally:
-            gt = future.result()
-    return gt, pred
-
-
-def _call(fn: Callable[[], GtT]) -> GtT:
-    return fn()

@@ -41,8 +41,8 @@ from benchmark_eval.protocols.coco_params import BoundaryParams, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
-from benchmark_eval.workflows.base import Workflow, read_both
-from benchmark_eval.workflows.pool import Plan
+from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.pool import Plan, read_both
 
 ResultT = TypeVar("ResultT")
 SHARD_SIZE = 250  # images per shard of COCO / LVIS matching (progress, load balance)

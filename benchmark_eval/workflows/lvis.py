@@ -32,9 +32,9 @@ from benchmark_eval.protocols.lvis import (
 )
 from benchmark_eval.report.lvis import LvisResult
 from benchmark_eval.schema import InstanceDataset
-from benchmark_eval.workflows.base import Workflow, read_both
+from benchmark_eval.workflows.base import Workflow
 from benchmark_eval.workflows.coco import coco_plan, json_arguments, json_options
-from benchmark_eval.workflows.pool import Plan
+from benchmark_eval.workflows.pool import Plan, read_both
 
 
 def _result(protocol: str, params: LvisParams, dataset: InstanceDataset,

@@ -27,6 +27,7 @@ __all__ = [
     "cores",
     "fork_map",
     "open_executor",
+    "read_both",
     "run_plan",
     "run_shards",
     "serial_map",
@@ -41,6 +42,7 @@ import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -269,3 +271,30 @@ def run_plan(plan: Plan[Any, StateT, ResultT], *, workers: int = 1,
     states in shard order and finish here."""
     return plan.finish(plan.state(workers=workers, progress=progress, executor=executor,
                                   scheduler=scheduler))
+
+
+GtT = TypeVar("GtT")
+PredT = TypeVar("PredT")
+
+
+def read_both(load_gt: Callable[[], GtT], read_pred: Callable[[], PredT], *,
+              workers: int) -> tuple[GtT, PredT]:
+    """Run ``load_gt`` and ``read_pred`` — independent until predictions are checked
+    against the GT — in two processes when ``workers != 1`` (fork; the GT comes back
+    pickled, the predictions stay in this process), else one after the other.
+
+    GT problems are reported first: if both fail, the GT's error is raised.
+    """
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return load_gt(), read_pred()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+        future: Future[GtT] = ex.submit(_call, load_gt)
+        try:
+            pred = read_pred()
+        finally:
+            gt = future.result()
+    return gt, pred
+
+
+def _call(fn: Callable[[], GtT]) -> GtT:  # module-level: it crosses the fork
+    return fn()

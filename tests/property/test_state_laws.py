@@ -136,3 +136,31 @@ def test_plan_result_equals_evaluate(protocol: str) -> None:
     api = WORKFLOWS[protocol].evaluate(workers=1, **options)
     assert _metrics_equal(api.metrics, result.metrics)
     assert api.state == result.state  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Any:
+    """One real Dask LocalCluster (2 worker processes) for the module (issue 12)."""
+    from benchmark_eval.workflows.pool import open_executor
+
+    with open_executor("dask", workers=2) as ex:
+        yield ex
+
+
+def _report(result: Any) -> dict[str, Any]:
+    report = result.to_report()
+    report.pop("versions", None)
+    return report
+
+
+def test_a_dask_run_equals_the_local_run(protocol: str, cluster: Any) -> None:
+    """Per protocol: the same state and the same JSON report (``metrics``, ``per_class``,
+    warnings, counts) from shards run on the cluster as from the local run."""
+    plan = _plan(protocol)
+    local = plan.finish(plan.state(shard_size=1))
+    remote = plan.finish(plan.state(shard_size=1, executor=cluster.client))
+    assert remote.state == local.state
+    assert _report(remote) == _report(local)
+    api = WORKFLOWS[protocol].evaluate(workers=1, executor=cluster.client,
+                                       **dict(SAMPLES[protocol]))
+    assert _metrics_equal(api.metrics, local.metrics)

@@ -4,7 +4,6 @@ The Dask tests run on a real ``LocalCluster`` (two single-threaded worker proces
 module, started through the product's own ``executor="dask"`` path.
 """
 # summed() / same() / concatenated() return dataclasses.field(...), which RUF009 cannot see
-# ruff: noqa: RUF009
 
 from __future__ import annotations
 
