@@ -16,7 +16,7 @@ __all__ = [
 import argparse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -24,8 +24,6 @@ from benchmark_eval.errors import Notice, Problem
 from benchmark_eval.protocols.state import MergeableState
 from benchmark_eval.workflows.options import coerce_params
 from benchmark_eval.workflows.pool import Plan, run_plan, use_executor
-
-ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
 Progress = Callable[[int, int], None]
 
