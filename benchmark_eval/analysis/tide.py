@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from benchmark_eval.analysis.tide_ap import class_ap, mean_ap
+from benchmark_eval.analysis.tide_ap import class_ap, mean_ap, visiting_key
 from benchmark_eval.analysis.tide_match import (
     BKG,
     BOTH,
@@ -94,8 +94,8 @@ def _table(title: str, *rows: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _records(d: TideDetections, fix: int | None, *, perfect_scores: bool = False
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _records(d: TideDetections, fix: int | None, rank: np.ndarray, *,
+             perfect_scores: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The AP records tidecv's ``fix_errors`` rebuilds when errors of type ``fix`` are fixed.
 
     Errors come first (visiting order), each as it was (a false positive; nothing for an
@@ -103,23 +103,31 @@ def _records(d: TideDetections, fix: int | None, *, perfect_scores: bool = False
     classification error becomes a TP of its GT's class and any other is dropped. The true
     positives follow, so on equal scores the error records sort first. With
     ``perfect_scores`` (``FalsePositiveError.fix``) TPs score 1 and FPs 0.
+
+    Args:
+        rank: Dense rank of each detection's score, best first.
+
+    Returns:
+        ``(class, key, tp)`` per record (``key``: :func:`class_ap`'s visiting order; its
+        insertion part is below ``n`` for error records).
     """
     n = len(d.det_score)
-    order = np.arange(n)
     fixed = (d.det_error == fix) & (d.det_fix_class >= 0)
     kept = ((d.det_outcome == FP) & (d.det_error != fix)) | fixed
     tps = d.det_outcome == TP
     cls = np.r_[np.where(fixed, d.det_fix_class, d.det_class)[kept], d.det_class[tps]]
     hit = np.r_[fixed[kept], np.ones(int(tps.sum()), dtype=bool)]
-    score = np.where(hit, 1.0, 0.0) if perfect_scores else np.r_[d.det_score[kept],
-                                                                  d.det_score[tps]]
-    return cls, score, hit, np.r_[order[kept], n + order[tps]]
+    inserted = np.r_[np.flatnonzero(kept), n + np.flatnonzero(tps)]
+    score_rank = np.where(hit, 0, 1) if perfect_scores else np.r_[rank[kept], rank[tps]]
+    return cls, score_rank * (2 * n) + inserted, hit
 
 
 def _first_seen(seq: np.ndarray) -> np.ndarray:
     """The distinct values of ``seq`` in order of first appearance."""
-    values, at = np.unique(seq, return_index=True)
-    return values[np.argsort(at)]
+    first = np.full(int(seq.max(initial=-1)) + 1, len(seq), dtype=np.int64)
+    np.minimum.at(first, seq, np.arange(len(seq)))
+    seen = np.flatnonzero(first < len(seq))
+    return seen[np.argsort(first[seen])]
 
 
 def _class_order(d: TideDetections, pushed: np.ndarray) -> np.ndarray:
@@ -154,16 +162,18 @@ def tide_breakdown(gt: InstanceDataset, preds: Predictions, *,
     num_gt = np.bincount(d.gt_class, minlength=len(d.class_ids))
     pushed = d.det_outcome != IGNORED
     order = _class_order(d, pushed)
-    base = mean_ap(*class_ap(d.det_class[pushed], d.det_score[pushed],
-                             d.det_outcome[pushed] == TP, np.flatnonzero(pushed), num_gt),
-                   order)
+    n = len(d.det_score)
+    key = visiting_key(d.det_score, np.arange(n))
+    rank = key // max(n, 1)
+    base = mean_ap(*class_ap(d.det_class[pushed], key[pushed], d.det_outcome[pushed] == TP,
+                             num_gt), order)
 
     def fixed_ap(fix: int | None, gt_count: np.ndarray = num_gt, **kw: bool) -> float:
-        cls, score, hit, tiebreak = _records(d, fix, **kw)
+        cls, rec_key, hit = _records(d, fix, rank, **kw)
         # the rebuilt dict sees the classes of the error records first, then the others
-        first = _first_seen(cls[tiebreak < len(d.det_score)])
+        first = _first_seen(cls[rec_key % (2 * max(n, 1)) < n])
         rebuilt = np.r_[first, order[~np.isin(order, first)]]
-        return mean_ap(*class_ap(cls, score, hit, tiebreak, gt_count), rebuilt)
+        return mean_ap(*class_ap(cls, rec_key, hit, gt_count), rebuilt)
 
     main = {k: max(fixed_ap(code) - base, 0.0) for k, code in _CODES.items()}
     missed = np.bincount(d.gt_class[d.gt_missed], minlength=len(num_gt))

@@ -15,7 +15,7 @@ vectorised over classes:
 
 from __future__ import annotations
 
-__all__ = ["RECALL_POINTS", "class_ap", "mean_ap"]
+__all__ = ["RECALL_POINTS", "class_ap", "mean_ap", "visiting_key"]
 
 import numpy as np
 
@@ -24,15 +24,27 @@ import numpy as np
 RECALL_POINTS = np.arange(101, dtype=np.float64) / 100
 
 
-def class_ap(cls: np.ndarray, score: np.ndarray, tp: np.ndarray, tiebreak: np.ndarray,
+def visiting_key(score: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """One int64 per record that orders it as tidecv's stable sort by ``-score`` does.
+
+    Args:
+        score: Score per record, float64.
+        tiebreak: Insertion order of equal-score records (lower first), int64, >= 0.
+    """
+    _, rank = np.unique(-score, return_inverse=True)  # dense rank, best score first
+    span = int(tiebreak.max(initial=0)) + 1
+    return rank.astype(np.int64) * span + tiebreak
+
+
+def class_ap(cls: np.ndarray, key: np.ndarray, tp: np.ndarray,
              num_gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """AP per class and whether the class takes part in the mean.
 
     Args:
         cls: Class index per record, shape ``(N,)``, int64 in ``[0, K)``.
-        score: Score per record, float64.
+        key: Visiting order within a class (lower first), int64 >= 0, e.g.
+            :func:`visiting_key`.
         tp: True positive (else false positive), bool.
-        tiebreak: Insertion order of equal-score records (lower first), int64.
         num_gt: GT positives per class, shape ``(K,)``, int64.
 
     Returns:
@@ -45,7 +57,7 @@ def class_ap(cls: np.ndarray, score: np.ndarray, tp: np.ndarray, tiebreak: np.nd
     ap = np.zeros(n_cls, dtype=np.float64)
     if len(cls) == 0:
         return ap, present
-    order = np.lexsort((tiebreak, -score, cls))
+    order = np.argsort(cls * (int(key.max()) + 1) + key)
     c, hit = cls[order], tp[order].astype(np.int64)
     start = np.cumsum(counts) - counts  # first record of each class in ``order``
     tps = np.cumsum(hit)
@@ -54,7 +66,7 @@ def class_ap(cls: np.ndarray, score: np.ndarray, tp: np.ndarray, tiebreak: np.nd
     precision = tps / n
     gt = num_gt[c]
     recall = np.divide(tps, gt, out=np.zeros(len(c)), where=gt > 0)
-    smooth = _suffix_max(precision, c, n_cls)
+    smooth = _suffix_max(precision, start, counts)
     # per class, the index of the first record with recall >= RECALL_POINTS[i]: the number
     # of records whose recall is below it (recall is non-decreasing within a class)
     below = np.searchsorted(RECALL_POINTS, recall, side="right")
@@ -67,16 +79,12 @@ def class_ap(cls: np.ndarray, score: np.ndarray, tp: np.ndarray, tiebreak: np.nd
     return ap, present
 
 
-def _suffix_max(values: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndarray:
-    """Running maximum from the right within each segment (``seg`` non-decreasing), exact.
-
-    The values are replaced by their ranks and offset per segment so one
-    ``np.maximum.accumulate`` over the reversed array never crosses a segment.
-    """
-    uniq, rank = np.unique(values, return_inverse=True)
-    offset = (n_seg - 1 - seg).astype(np.int64) * len(uniq)
-    acc = np.maximum.accumulate((offset + rank)[::-1])[::-1]
-    return uniq[acc - offset]
+def _suffix_max(values: np.ndarray, start: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Running maximum from the right within each class's slice (one call per class)."""
+    out = np.empty_like(values)
+    for lo, n in zip(start[counts > 0].tolist(), counts[counts > 0].tolist(), strict=True):
+        out[lo : lo + n] = np.maximum.accumulate(values[lo : lo + n][::-1])[::-1]
+    return out
 
 
 def mean_ap(ap: np.ndarray, present: np.ndarray, order: np.ndarray | None = None) -> float:

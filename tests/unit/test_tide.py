@@ -52,7 +52,7 @@ import numpy as np
 import pytest
 
 from benchmark_eval.analysis import MAIN_ERRORS, SPECIAL_ERRORS, tide
-from benchmark_eval.analysis.tide_ap import RECALL_POINTS, class_ap, mean_ap
+from benchmark_eval.analysis.tide_ap import RECALL_POINTS, class_ap, mean_ap, visiting_key
 from benchmark_eval.errors import ConfigError
 
 GT_BOXES = [(1, [0, 0, 10, 10]), (1, [50, 50, 10, 10]), (2, [0, 50, 10, 10]),
@@ -126,7 +126,7 @@ def test_class_ap_recall_points() -> None:
     cls = np.array([0, 0, 0, 1])
     score = np.array([0.9, 0.8, 0.7, 0.5])
     tp = np.array([True, False, True, False])
-    ap, present = class_ap(cls, score, tp, np.arange(4), np.array([4, 0, 0]))
+    ap, present = class_ap(cls, visiting_key(score, np.arange(4)), tp, np.array([4, 0, 0]))
     assert ap[0] == pytest.approx((26 + 50 / 3) / 101 * 100, abs=1e-12)
     assert ap[1] == 0.0
     assert present.tolist() == [True, True, False]
@@ -138,8 +138,8 @@ def test_class_ap_ties_follow_tiebreak() -> None:
     """Equal scores: the tiebreak order decides whether the TP comes first."""
     cls, score = np.zeros(2, dtype=np.int64), np.array([0.5, 0.5])
     tp = np.array([True, False])
-    first, _ = class_ap(cls, score, tp, np.array([0, 1]), np.array([1]))
-    second, _ = class_ap(cls, score, tp, np.array([1, 0]), np.array([1]))
+    first, _ = class_ap(cls, visiting_key(score, np.array([0, 1])), tp, np.array([1]))
+    second, _ = class_ap(cls, visiting_key(score, np.array([1, 0])), tp, np.array([1]))
     assert first[0] == 100.0
     assert second[0] == pytest.approx(50.0, abs=1e-12)  # precision 1/2 at every point
 
