@@ -128,10 +128,11 @@ def _sort(gt: InstanceDataset, preds: Predictions, max_dets: int) -> _Sorted:
 
 
 def _pair_iou(gt: InstanceDataset, preds: Predictions, iou_type: str, det_row: np.ndarray,
-              gt_row: np.ndarray, crowd: bool) -> np.ndarray:
+              gt_row: np.ndarray, image: np.ndarray, crowd: bool) -> np.ndarray:
     """IoU of (detection row, GT row) pairs as pycocotools ``mask.iou`` gives it to tidecv.
 
-    ``crowd``: union = the detection's area (tidecv's ignore-region overlap).
+    ``image``: image position per pair, non-decreasing. ``crowd``: union = the detection's
+    area (tidecv's ignore-region overlap).
     """
     flags = np.full(len(det_row), crowd)
     if iou_type == "bbox":
@@ -139,21 +140,26 @@ def _pair_iou(gt: InstanceDataset, preds: Predictions, iou_type: str, det_row: n
         assert gt.instances.boxes is not None
         return box_iou_pairs(preds.boxes[det_row], gt.instances.boxes[gt_row], flags)
     dr, gr = preds.mask_runs, gt.instances.mask_runs
+    out = np.zeros(len(det_row), dtype=np.float64)
     if has_kernels() and dr is not None and gr is not None:
         # rleIou's prefilter: masks whose boxes do not overlap have IoU 0 exactly.
         db, gb = dr.boxes[det_row], gr.boxes[gt_row]
         overlap = (np.minimum(db[:, 0] + db[:, 2], gb[:, 0] + gb[:, 2])
                    > np.maximum(db[:, 0], gb[:, 0])) & (
             np.minimum(db[:, 1] + db[:, 3], gb[:, 1] + gb[:, 3]) > np.maximum(db[:, 1], gb[:, 1]))
-        out = np.zeros(len(det_row), dtype=np.float64)
         out[overlap] = pair_mask_iou(dr, gr, det_row[overlap], gt_row[overlap], flags[overlap])
         return out
     assert preds.masks is not None
     assert gt.instances.masks is not None
-    dm, gm = preds.masks, gt.instances.masks  # fallback: pycocotools, one call per pair
-    return np.array([mask_iou([dm[d]], [gm[g]], flags[:1])[0, 0]
-                     for d, g in zip(det_row.tolist(), gt_row.tolist(), strict=True)],
-                    dtype=np.float64)
+    dm, gm = preds.masks, gt.instances.masks  # fallback: one pycocotools call per image
+    starts = np.flatnonzero(np.r_[True, image[1:] != image[:-1]]) if len(image) else image
+    for lo, hi in zip(starts.tolist(), np.r_[starts[1:], len(image)].tolist(), strict=True):
+        dets, d_at = np.unique(det_row[lo:hi], return_inverse=True)
+        gts, g_at = np.unique(gt_row[lo:hi], return_inverse=True)
+        ious = mask_iou([dm[i] for i in dets.tolist()], [gm[i] for i in gts.tolist()],
+                        np.full(len(gts), crowd))
+        out[lo:hi] = ious[d_at, g_at]
+    return out
 
 
 def _segment_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -206,7 +212,8 @@ def _crowd_ignored(gt: InstanceDataset, preds: Predictions, iou_type: str, s: _S
     cd = dets[cd]
     same = s.det_class[cd] == s.crowd_class[cc]
     cd, cc = cd[same], cc[same]
-    iou = _pair_iou(gt, preds, iou_type, s.det_row[cd], s.crowd_row[cc], crowd=True)
+    iou = _pair_iou(gt, preds, iou_type, s.det_row[cd], s.crowd_row[cc],
+                    s.crowd_image[cc], crowd=True)
     out[cd[iou > pos_thresh]] = True
     return out
 
@@ -227,7 +234,8 @@ def classify(gt: InstanceDataset, preds: Predictions, iou_type: str, *,
     s = _sort(gt, preds, max_dets)
     n_det, n_gt = len(s.det_row), len(s.gt_row)
     pd, pg = group_pairs(s.det_image, s.gt_image)  # every (detection, GT) of an image
-    iou = _pair_iou(gt, preds, iou_type, s.det_row[pd], s.gt_row[pg], crowd=False)
+    iou = _pair_iou(gt, preds, iou_type, s.det_row[pd], s.gt_row[pg], s.gt_image[pg],
+                    crowd=False)
     matched = _match(s, pd, pg, iou, pos_thresh)
     gt_used = np.zeros(n_gt, dtype=bool)
     gt_used[matched[matched >= 0]] = True

@@ -17,8 +17,9 @@ from coco_generators import CASE_NAMES, make_case
 from official_tide import TidecvResult, run_tidecv
 from tide_generators import TIDE_CASE_NAMES, make_tide_case
 
-from benchmark_eval.analysis import MAIN_ERRORS, SPECIAL_ERRORS, TideResult, tide
+from benchmark_eval.analysis import MAIN_ERRORS, SPECIAL_ERRORS, TideResult, tide, tide_match
 from benchmark_eval.errors import ConsistencyError
+from benchmark_eval.masks import rle
 
 TOL = 1e-12
 IOU_TYPES = ("bbox", "segm")
@@ -62,6 +63,16 @@ def test_tide_mixed(seed: int, iou_type: str, tmp_path: Path) -> None:
 def test_coco_parity_cases(name: str, iou_type: str, tmp_path: Path) -> None:
     """The pycocotools parity cases (polygons, RLE, crowd formats, ties, empty images...)."""
     _check(*make_case(name, iou_type, 0), iou_type, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["crowd", "mixed"])
+def test_segm_without_c_kernels(name: str, monkeypatch: pytest.MonkeyPatch,
+                                tmp_path: Path) -> None:
+    """Without the C kernels segm overlaps come from pycocotools, one call per image."""
+    monkeypatch.setattr(rle, "_rle", None)
+    monkeypatch.setattr(rle, "_BOUND", False)  # polygons through pycocotools, not in place
+    monkeypatch.setattr(tide_match, "has_kernels", lambda: False)
+    _check(*make_tide_case(name, "segm", 3), "segm", tmp_path)
 
 
 @pytest.mark.parametrize("iou_type", IOU_TYPES)
