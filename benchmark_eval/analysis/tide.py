@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from benchmark_eval.analysis.tide_ap import class_ap, mean_ap, visiting_key
+from benchmark_eval.analysis.tide_lvis import LVIS_MAX_DETS, lvis_class_regions
 from benchmark_eval.analysis.tide_match import (
     BKG,
     BOTH,
@@ -145,7 +146,9 @@ def _class_order(d: TideDetections, pushed: np.ndarray) -> np.ndarray:
 
 
 def tide_breakdown(gt: InstanceDataset, preds: Predictions, *,
-                   iou_type: TideIouType = "bbox", max_dets: int = MAX_DETS) -> TideResult:
+                   iou_type: TideIouType = "bbox", max_dets: int = MAX_DETS,
+                   crowd_regions: bool = True, class_regions: np.ndarray | None = None
+                   ) -> TideResult:
     """TIDE breakdown of loaded ground truth and detections (pure; no file IO).
 
     Args:
@@ -153,12 +156,16 @@ def tide_breakdown(gt: InstanceDataset, preds: Predictions, *,
         preds: Detections on ``gt``'s images.
         iou_type: Overlap used for matching.
         max_dets: Detections kept per image by score (tidecv's COCO loader: 100).
+        crowd_regions: Crowd GT are ignore regions (COCO), not GT; False for LVIS.
+        class_regions: Per detection, a whole-image ignore region of its class covers it
+            (LVIS: :func:`~benchmark_eval.analysis.tide_lvis.lvis_class_regions`).
 
     Returns:
         The dAP of every error type. NaN where tidecv would divide by zero (no class with
         GT or detections left).
     """
-    d = classify(gt, preds, iou_type, max_dets=max_dets)
+    d = classify(gt, preds, iou_type, max_dets=max_dets, crowd_regions=crowd_regions,
+                 class_regions=class_regions)
     num_gt = np.bincount(d.gt_class, minlength=len(d.class_ids))
     pushed = d.det_outcome != IGNORED
     order = _class_order(d, pushed)
@@ -186,24 +193,39 @@ def tide_breakdown(gt: InstanceDataset, preds: Predictions, *,
     return TideResult(ap=base, main=main, special=special, counts=counts, iou_type=iou_type)
 
 
-def tide(gt: Any, pred: Any, *, iou_type: TideIouType = "bbox") -> TideResult:
+def tide(gt: Any, pred: Any, *, iou_type: TideIouType = "bbox",
+         gt_format: Literal["coco", "lvis"] = "coco") -> TideResult:
     """TIDE breakdown from the inputs of ``evaluate("coco-bbox" | "coco-segm", ...)``.
 
     Args:
-        gt: COCO ground-truth JSON path, or the loaded dict.
+        gt: COCO (or LVIS) ground-truth JSON path, or the loaded dict.
         pred: COCO results JSON path, or the loaded list.
         iou_type: ``"bbox"`` (boxes) or ``"segm"`` (masks).
+        gt_format: ``"coco"`` as tidecv's ``datasets.COCO`` reads it, or ``"lvis"`` as its
+            ``datasets.LVIS`` does (the inputs of ``evaluate("lvis-bbox" | "lvis-segm")``):
+            300 detections per image, no crowd regions, and the detections of a category
+            neither annotated nor listed negative in an image, or listed not exhaustive,
+            are ignored when unmatched.
 
     Raises:
-        ConfigError: ``iou_type`` is neither.
+        ConfigError: ``iou_type`` or ``gt_format`` is unknown.
         InputError: The files fail the checks ``evaluate`` applies.
     """
     if iou_type not in ("bbox", "segm"):
         raise ConfigError(f"TIDE iou_type must be 'bbox' or 'segm', got {iou_type!r}")
+    if gt_format not in ("coco", "lvis"):
+        raise ConfigError(f"TIDE gt_format must be 'coco' or 'lvis', got {gt_format!r}")
     # the loaders are imported here only, so the analysis layer stays free of file IO
     from benchmark_eval.io.coco import load_coco_ground_truth, load_coco_results
+    from benchmark_eval.io.lvis import load_lvis_ground_truth
 
     boxes, masks = iou_type == "bbox", iou_type == "segm"
-    dataset, _ = load_coco_ground_truth(gt, boxes=boxes, masks=masks)
+    if gt_format == "coco":
+        dataset, _ = load_coco_ground_truth(gt, boxes=boxes, masks=masks)
+        preds, _ = load_coco_results(pred, dataset, boxes=boxes, masks=masks)
+        return tide_breakdown(dataset, preds, iou_type=iou_type)
+    dataset, fed, _, _ = load_lvis_ground_truth(gt, boxes=boxes, masks=masks)
     preds, _ = load_coco_results(pred, dataset, boxes=boxes, masks=masks)
-    return tide_breakdown(dataset, preds, iou_type=iou_type)
+    return tide_breakdown(dataset, preds, iou_type=iou_type, max_dets=LVIS_MAX_DETS,
+                          crowd_regions=False,
+                          class_regions=lvis_class_regions(dataset, fed, preds))

@@ -107,7 +107,8 @@ class _Sorted:
     class_ids: np.ndarray
 
 
-def _sort(gt: InstanceDataset, preds: Predictions, max_dets: int) -> _Sorted:
+def _sort(gt: InstanceDataset, preds: Predictions, max_dets: int, crowd_regions: bool
+          ) -> _Sorted:
     inst = gt.instances
     class_ids = np.unique(np.r_[inst.category_ids, preds.category_ids]).astype(np.int64)
     image_pos = gt.images.lookup(preds.image_ids)  # tidecv visits gt.images in file order
@@ -120,7 +121,7 @@ def _sort(gt: InstanceDataset, preds: Predictions, max_dets: int) -> _Sorted:
     gt_pos = gt.images.lookup(inst.image_ids)
     g_all = np.lexsort((np.arange(len(inst)), gt_pos))
     g_all = g_all[gt_pos[g_all] >= 0]
-    crowd = inst.iscrowd[g_all].astype(bool)
+    crowd = inst.iscrowd[g_all].astype(bool) & crowd_regions
     g, c = g_all[~crowd], g_all[crowd]
     cls = np.searchsorted(class_ids, inst.category_ids)
     return _Sorted(order, img, np.searchsorted(class_ids, preds.category_ids[order]),
@@ -219,19 +220,24 @@ def _crowd_ignored(gt: InstanceDataset, preds: Predictions, iou_type: str, s: _S
 
 
 def classify(gt: InstanceDataset, preds: Predictions, iou_type: str, *,
-             max_dets: int = MAX_DETS, pos_thresh: float = POS_THRESH,
+             max_dets: int = MAX_DETS, crowd_regions: bool = True,
+             class_regions: np.ndarray | None = None, pos_thresh: float = POS_THRESH,
              bg_thresh: float = BG_THRESH) -> TideDetections:
-    """Match, apply crowd regions and give every unmatched detection its error type.
+    """Match, apply ignore regions and give every unmatched detection its error type.
 
     Args:
         gt: Ground truth (boxes for ``"bbox"``, masks for ``"segm"``).
         preds: Detections on the same images.
         iou_type: ``"bbox"`` or ``"segm"``.
         max_dets: Detections kept per image, by score.
+        crowd_regions: ``iscrowd`` GT are ignore regions (tidecv's COCO loader); with False
+            every GT is an ordinary one (its LVIS loader).
+        class_regions: Per detection row, whether a whole-image ignore region of its class
+            covers it (tidecv's LVIS loader); unmatched, it is ignored.
         pos_thresh: Foreground IoU threshold.
         bg_thresh: Background IoU threshold.
     """
-    s = _sort(gt, preds, max_dets)
+    s = _sort(gt, preds, max_dets, crowd_regions)
     n_det, n_gt = len(s.det_row), len(s.gt_row)
     pd, pg = group_pairs(s.det_image, s.gt_image)  # every (detection, GT) of an image
     iou = _pair_iou(gt, preds, iou_type, s.det_row[pd], s.gt_row[pg], s.gt_image[pg],
@@ -242,6 +248,8 @@ def classify(gt: InstanceDataset, preds: Predictions, iou_type: str, *,
     free = matched < 0
     outcome = np.where(free, FP, TP).astype(np.int8)
     outcome[_crowd_ignored(gt, preds, iou_type, s, free, pos_thresh)] = IGNORED
+    if class_regions is not None:
+        outcome[free & class_regions[s.det_row]] = IGNORED
 
     error = np.where(free, BKG, NO_ERROR).astype(np.int8)  # images without GT: background
     target = np.full(n_det, -1, dtype=np.int64)
