@@ -68,8 +68,10 @@ class TideResult:
         return {"main": dict(self.main), "special": dict(self.special)}
 
     def render(self) -> str:
-        """The summary tables tidecv's ``TIDE.summarize`` prints."""
-        title = f"{self.iou_type} AP @ 50: {self.ap:.2f}"
+        """The summary tables tidecv's ``TIDE.summarize`` prints (its mode is "mask" for
+        segm)."""
+        mode = "mask" if self.iou_type == "segm" else self.iou_type
+        title = f"{mode} AP @ 50: {self.ap:.2f}"
         main = _table("Main Errors", ["Type", *MAIN_ERRORS],
                       [" dAP", *(f"{self.main[k]:6.2f}" for k in MAIN_ERRORS)])
         special = _table("Special Error", ["Type", *SPECIAL_ERRORS],

@@ -53,7 +53,10 @@ import pytest
 
 from benchmark_eval.analysis import MAIN_ERRORS, SPECIAL_ERRORS, tide
 from benchmark_eval.analysis.tide_ap import RECALL_POINTS, class_ap, mean_ap, visiting_key
+from benchmark_eval.analysis.tide_lvis import lvis_class_regions
 from benchmark_eval.errors import ConfigError
+from benchmark_eval.schema import Categories, Images, InstanceDataset, Instances, Predictions
+from benchmark_eval.schema.lvis import FederatedLabels
 
 GT_BOXES = [(1, [0, 0, 10, 10]), (1, [50, 50, 10, 10]), (2, [0, 50, 10, 10]),
             (2, [80, 80, 10, 10]), (2, [30, 30, 10, 10])]
@@ -114,9 +117,11 @@ def test_max_dets_per_image() -> None:
     assert r.counts["Miss"] == 5
 
 
-def test_bad_iou_type() -> None:
+def test_bad_options() -> None:
     with pytest.raises(ConfigError, match="'bbox' or 'segm'"):
         tide(*_example(), iou_type="boundary")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="'coco' or 'lvis'"):
+        tide(*_example(), gt_format="voc")  # type: ignore[arg-type]
 
 
 def test_class_ap_recall_points() -> None:
@@ -146,3 +151,23 @@ def test_class_ap_ties_follow_tiebreak() -> None:
 
 def test_recall_points_are_tidecv_divisions() -> None:
     assert RECALL_POINTS.tolist() == [i / 100 for i in range(101)]
+
+
+def test_lvis_class_regions() -> None:
+    """tidecv's LVIS loader ignores, per image, the categories neither annotated nor negative
+    there, and the not-exhaustive ones."""
+    ids = np.array
+    gt = InstanceDataset(
+        images=Images(ids=ids([1, 2]), heights=ids([10, 10]), widths=ids([10, 10])),
+        categories=Categories(ids=ids([1, 2, 3]), names=("a", "b", "c")),
+        instances=Instances(ids=ids([1, 2]), image_ids=ids([1, 2]), category_ids=ids([1, 2]),
+                            areas=ids([1.0, 1.0]), iscrowd=np.zeros(2, dtype=bool)))
+    fed = FederatedLabels(neg_image=ids([1]), neg_category=ids([2]),
+                          not_exhaustive_image=ids([2]), not_exhaustive_category=ids([2]),
+                          frequency=ids([0, 0, 0]))
+    image, category = ids([1, 1, 1, 2, 2, 2]), ids([1, 2, 3, 1, 2, 3])
+    preds = Predictions(image_ids=image, category_ids=category, scores=np.ones(6),
+                        areas=np.ones(6))
+    # (1,1) annotated, (1,2) negative: judged; (1,3), (2,1), (2,3) unchecked and (2,2) not
+    # exhaustive: covered by a whole-image ignore region
+    assert lvis_class_regions(gt, fed, preds).tolist() == [False, False, True, True, True, True]
