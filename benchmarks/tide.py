@@ -1,5 +1,8 @@
 """TIDE speed benchmark: tidecv 1.0.1 vs ``benchmark_eval.analysis.tide`` at COCO val scale.
 
+hotcoco 1.3.0's ``COCOeval.tide_errors`` is timed too when it is installed (it is not a
+dependency: ``pip install hotcoco==1.3.0``); its numbers are its own, not tidecv's.
+
 Each measurement runs end to end (import, read the JSON files, match, classify, every fixed
 AP) in a fresh subprocess that prints its wall time, peak RSS and the breakdown as JSON; the
 benchmark_eval worker also reports the time of the breakdown alone (files already loaded).
@@ -25,7 +28,7 @@ from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage 
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-TOOLS = ("tidecv", "benchmark_eval")
+TOOLS = ("tidecv", "benchmark_eval", "hotcoco")
 
 
 def _run_tidecv(iou: str, gt: str, pred: str) -> Record:
@@ -49,10 +52,25 @@ def _run_benchmark_eval(iou: str, gt: str, pred: str) -> Record:
     return {"ap": result.ap, **result.to_report(), "breakdown_seconds": time.perf_counter() - t0}
 
 
+def _run_hotcoco(iou: str, gt: str, pred: str) -> Record:
+    import hotcoco
+
+    truth = hotcoco.COCO(gt)
+    ev = hotcoco.COCOeval(truth, truth.loadRes(pred), iou)
+    ev.evaluate()
+    r = ev.tide_errors(pos_thr=0.5, bg_thr=0.1)
+    delta = {k: 100 * v for k, v in r["delta_ap"].items()}  # fractions -> AP points
+    return {"ap": 100 * r["ap_base"],
+            "main": {k: delta[k] for k in ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")},
+            "special": {"FalsePos": delta["FP"], "FalseNeg": delta["FN"]}}
+
+
 def worker(tool: str, iou: str, gt: str, pred: str) -> Record:
     """One measurement in this process."""
+    run = {"tidecv": _run_tidecv, "benchmark_eval": _run_benchmark_eval,
+           "hotcoco": _run_hotcoco}[tool]
     with stdout_silenced():
-        out = (_run_tidecv if tool == "tidecv" else _run_benchmark_eval)(iou, gt, pred)
+        out = run(iou, gt, pred)
     if tool == "tidecv":  # tidecv keys its results by run name
         name = out.pop("name")
         out = {"ap": out["ap"], "main": out["main"][name], "special": out["special"][name]}
@@ -112,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: dict[str, dict[str, Record]] = {}
     for iou in ("bbox", "segm") if args.iou_type == "both" else (args.iou_type,):
         records: dict[str, Record] = {}
-        for tool in TOOLS[1:] if args.skip_tidecv else TOOLS:
+        for tool in [t for t in TOOLS if t != "tidecv" or not args.skip_tidecv]:
             cmd = ["--worker", tool, "--iou-type", iou, "--gt", str(paths.gt), "--pred",
                    str(paths.pred(iou))]
             records[tool], _ = best_of(lambda c=cmd: run_worker(Path(__file__), c, REPO),

@@ -238,7 +238,7 @@ def classify(gt: InstanceDataset, preds: Predictions, iou_type: str, *,
         bg_thresh: Background IoU threshold.
     """
     s = _sort(gt, preds, max_dets, crowd_regions)
-    n_det, n_gt = len(s.det_row), len(s.gt_row)
+    n_gt = len(s.gt_row)
     pd, pg = group_pairs(s.det_image, s.gt_image)  # every (detection, GT) of an image
     iou = _pair_iou(gt, preds, iou_type, s.det_row[pd], s.gt_row[pg], s.gt_image[pg],
                     crowd=False)
@@ -251,26 +251,37 @@ def classify(gt: InstanceDataset, preds: Predictions, iou_type: str, *,
     if class_regions is not None:
         outcome[free & class_regions[s.det_row]] = IGNORED
 
-    error = np.where(free, BKG, NO_ERROR).astype(np.int8)  # images without GT: background
-    target = np.full(n_det, -1, dtype=np.int64)
-    if len(pd):
-        starts = np.flatnonzero(np.r_[True, pd[1:] != pd[:-1]])
-        seg = np.cumsum(np.r_[False, pd[1:] != pd[:-1]])
-        has = pd[starts]
-        same = s.det_class[pd] == s.gt_class[pg]
-        m_cls, a_cls = _first_argmax(np.where(same, iou, 0.0), pg, seg, starts)
-        m_non, a_non = _first_argmax(np.where(same, 0.0, iou), pg, seg, starts)
-        m_dupe = _segment_max(np.where(same & gt_used[pg], iou, 0.0), starts)
-        m_any = _segment_max(iou, starts)
-        loc = (bg_thresh <= m_cls) & (m_cls <= pos_thresh)
-        cls = ~loc & (m_non >= pos_thresh)
-        dupe = ~loc & ~cls & (m_dupe >= pos_thresh)
-        bkg = ~loc & ~cls & ~dupe & (m_any <= bg_thresh)
-        kind = np.select([loc, cls, dupe, bkg], [LOC, CLS, DUPE, BKG], BOTH).astype(np.int8)
-        error[has] = np.where(free[has], kind, NO_ERROR)
-        target[has] = np.where(loc, a_cls, np.where(cls, a_non, -1))
-    target[error == NO_ERROR] = -1
+    error, target = _error_types(s, pd, pg, iou, gt_used, free, pos_thresh, bg_thresh)
     return _fixes(s, outcome, error, target, gt_used, preds.scores[s.det_row])
+
+
+def _error_types(s: _Sorted, pd: np.ndarray, pg: np.ndarray, iou: np.ndarray,
+                 gt_used: np.ndarray, free: np.ndarray, pos_thresh: float,
+                 bg_thresh: float) -> tuple[np.ndarray, np.ndarray]:
+    """Error type per detection and the GT a Loc / Cls error points at (-1: none).
+
+    ``pd``, ``pg``, ``iou``: every (detection, GT) pair of an image, by detection then GT.
+    """
+    error = np.where(free, BKG, NO_ERROR).astype(np.int8)  # images without GT: background
+    target = np.full(len(free), -1, dtype=np.int64)
+    if len(pd) == 0:
+        return error, target
+    starts = np.flatnonzero(np.r_[True, pd[1:] != pd[:-1]])
+    seg = np.cumsum(np.r_[False, pd[1:] != pd[:-1]])
+    has = pd[starts]
+    same = s.det_class[pd] == s.gt_class[pg]
+    m_cls, a_cls = _first_argmax(np.where(same, iou, 0.0), pg, seg, starts)
+    m_non, a_non = _first_argmax(np.where(same, 0.0, iou), pg, seg, starts)
+    m_dupe = _segment_max(np.where(same & gt_used[pg], iou, 0.0), starts)
+    m_any = _segment_max(iou, starts)
+    loc = (bg_thresh <= m_cls) & (m_cls <= pos_thresh)
+    cls = ~loc & (m_non >= pos_thresh)
+    dupe = ~loc & ~cls & (m_dupe >= pos_thresh)
+    bkg = ~loc & ~cls & ~dupe & (m_any <= bg_thresh)
+    kind = np.select([loc, cls, dupe, bkg], [LOC, CLS, DUPE, BKG], BOTH).astype(np.int8)
+    error[has] = np.where(free[has], kind, NO_ERROR)
+    target[has] = np.where(loc & free[has], a_cls, np.where(cls & free[has], a_non, -1))
+    return error, target
 
 
 def _fixes(s: _Sorted, outcome: np.ndarray, error: np.ndarray, target: np.ndarray,
