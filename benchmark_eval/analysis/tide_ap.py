@@ -42,7 +42,7 @@ def class_ap(cls: np.ndarray, key: np.ndarray, tp: np.ndarray,
 
     Args:
         cls: Class index per record, shape ``(N,)``, int64 in ``[0, K)``.
-        key: Visiting order within a class (lower first), int64 >= 0, e.g.
+        key: Visiting order within a class (lower first), int64 >= 0, unique, e.g.
             :func:`visiting_key`.
         tp: True positive (else false positive), bool.
         num_gt: GT positives per class, shape ``(K,)``, int64.
@@ -57,7 +57,10 @@ def class_ap(cls: np.ndarray, key: np.ndarray, tp: np.ndarray,
     ap = np.zeros(n_cls, dtype=np.float64)
     if len(cls) == 0:
         return ap, present
-    order = np.argsort(cls * (int(key.max()) + 1) + key)
+    span = int(key.max()) + 1
+    # keys are unique, so any sort gives one order; one int64 key unless it could overflow
+    small = span * n_cls < 2**62
+    order = np.argsort(cls * span + key) if small else np.lexsort((key, cls))
     c, hit = cls[order], tp[order].astype(np.int64)
     start = np.cumsum(counts) - counts  # first record of each class in ``order``
     tps = np.cumsum(hit)
