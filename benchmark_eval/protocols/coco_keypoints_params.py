@@ -12,7 +12,7 @@ __all__ = ["COCO_OKS_SIGMAS", "KeypointsParams"]
 from typing import Annotated
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from benchmark_eval.protocols.coco_params import AreaRange, CocoParams
 
@@ -39,6 +39,8 @@ class KeypointsParams(CocoParams):
     Attributes:
         max_detections: ``(20,)`` (``Params.maxDets``); the summary looks up 20.
         area_ranges: all / medium / large on the GT ``area``.
+        class_agnostic: Must stay False (pycocotools' ``computeOks`` finds no pairs
+            under ``useCats=0``, so every detection is a false positive).
         kpt_oks_sigmas: Per-keypoint OKS constants ``σ``: one list for every category
             (pycocotools' single ``kpt_oks_sigmas``), or ``{category_id: list}`` to give
             categories their own (a category not in the mapping uses the COCO 17). A
@@ -56,6 +58,15 @@ class KeypointsParams(CocoParams):
         if isinstance(v, dict) and not v:
             raise ValueError("kpt_oks_sigmas: give a list, or a non-empty {category_id: list}")
         return v
+
+    @model_validator(mode="after")
+    def _per_category(self) -> KeypointsParams:
+        # computeOks reads self._gts[imgId, -1] under useCats=0, which is always empty, so
+        # pycocotools matches nothing: no official number to reproduce
+        if self.class_agnostic:
+            raise ValueError("class_agnostic is not supported for keypoints: pycocotools'"
+                             " computeOks ignores useCats=0 and matches nothing")
+        return self
 
     def sigmas_for(self, category_id: int) -> tuple[float, ...]:
         """The sigmas of one category."""

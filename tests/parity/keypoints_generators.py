@@ -61,38 +61,8 @@ def make_keypoint_case(name: str, seed: int = 0) -> tuple[dict[str, Any], list[d
               for i in range(n_images)]
     anns: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
-    borders = (32.0**2, 96.0**2, 32.0**2 - 0.5, 96.0**2 + 0.5, 0.0)
     for img in images:
-        i = (img["id"] - 10) // 3
-        n_people = int(rng.integers(22, 30)) if name == "crowded" else int(rng.poisson(3))
-        if name == "empty_sides" and i % 3 == 0:
-            n_people = 0
-        for _ in range(n_people):
-            area = None
-            if name in ("borders", "mixed") and rng.random() < 0.3:
-                area = float(rng.choice(borders))
-            box = _box(rng, (480, 640), area if area else None)
-            crowd = name in ("mixed", "crowded") and rng.random() < 0.08
-            p_label = 0.0 if (crowd or (name == "no_labelled" and rng.random() < 0.5)) else 0.7
-            kps, n_lab = _person(rng, n_kpts, box, p_label)
-            num = n_lab
-            if name in ("mixed", "no_labelled") and rng.random() < 0.1:
-                num = int(rng.integers(0, 3))  # disagrees with the flags
-            gt_area = area if area is not None else round(box[2] * box[3] * 0.6, 2)
-            if name == "mixed" and rng.random() < 0.03:
-                gt_area = 0.0
-            cat = 3 if name == "two_categories" and rng.random() < 0.4 else 1
-            anns.append({"id": len(anns) + 1, "image_id": img["id"], "category_id": cat,
-                         "bbox": box, "area": gt_area, "iscrowd": int(crowd),
-                         "keypoints": kps, "num_keypoints": num})
-            results += _detections(rng, name, img["id"], cat, box, kps, gt_area, n_kpts)
-        if name != "empty_sides" or i % 3 != 1:
-            for _ in range(int(rng.poisson(2 if name != "crowded" else 6))):
-                box = _box(rng, (480, 640), None)
-                kps, _ = _person(rng, n_kpts, box, 1.0)
-                results.append(_det(rng, name, img["id"], 1, kps, n_kpts))
-        else:
-            results = [r for r in results if r["image_id"] != img["id"]]
+        _image(rng, name, img["id"], n_kpts, anns, results)
     if name == "mixed" and anns:
         anns[0]["id"] = 0
     for r in results:
@@ -103,6 +73,42 @@ def make_keypoint_case(name: str, seed: int = 0) -> tuple[dict[str, Any], list[d
     gt = {"info": {"description": f"keypoints case {name}"}, "images": images,
           "annotations": anns, "categories": cats}
     return gt, [results[k] for k in order]
+
+
+def _image(rng: np.random.Generator, name: str, image_id: int, n_kpts: int,
+           anns: list[dict[str, Any]], results: list[dict[str, Any]]) -> None:
+    """The GT people of one image and their detections (appended), plus false positives."""
+    borders = (32.0**2, 96.0**2, 32.0**2 - 0.5, 96.0**2 + 0.5, 0.0)
+    i = (image_id - 10) // 3
+    n_people = int(rng.integers(22, 30)) if name == "crowded" else int(rng.poisson(3))
+    if name == "empty_sides" and i % 3 == 0:
+        n_people = 0
+    for _ in range(n_people):
+        area = None
+        if name in ("borders", "mixed") and rng.random() < 0.3:
+            area = float(rng.choice(borders))
+        box = _box(rng, (480, 640), area if area else None)
+        crowd = name in ("mixed", "crowded") and rng.random() < 0.08
+        p_label = 0.0 if (crowd or (name == "no_labelled" and rng.random() < 0.5)) else 0.7
+        kps, n_lab = _person(rng, n_kpts, box, p_label)
+        num = n_lab
+        if name in ("mixed", "no_labelled") and rng.random() < 0.1:
+            num = int(rng.integers(0, 3))  # disagrees with the flags
+        gt_area = area if area is not None else round(box[2] * box[3] * 0.6, 2)
+        if name == "mixed" and rng.random() < 0.03:
+            gt_area = 0.0
+        cat = 3 if name == "two_categories" and rng.random() < 0.4 else 1
+        anns.append({"id": len(anns) + 1, "image_id": image_id, "category_id": cat,
+                     "bbox": box, "area": gt_area, "iscrowd": int(crowd),
+                     "keypoints": kps, "num_keypoints": num})
+        results += _detections(rng, name, image_id, cat, box, kps, gt_area, n_kpts)
+    if name != "empty_sides" or i % 3 != 1:
+        for _ in range(int(rng.poisson(2 if name != "crowded" else 6))):
+            box = _box(rng, (480, 640), None)
+            kps, _ = _person(rng, n_kpts, box, 1.0)
+            results.append(_det(rng, name, image_id, 1, kps, n_kpts))
+    else:
+        results[:] = [r for r in results if r["image_id"] != image_id]
 
 
 def _det(rng: np.random.Generator, name: str, image_id: int, cat: int, kps: list[float],
