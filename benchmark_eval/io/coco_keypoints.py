@@ -46,8 +46,9 @@ _FLAGS = (0, 1, 2)  # COCO visibility: not labelled, labelled but hidden, labell
 
 def keypoint_column(records: list[dict[str, Any]], field: str,
                     problems: ProblemList) -> Keypoints | None:
-    """The ``keypoints`` list of every record as :class:`Keypoints`, or None after recording
-    problems (missing, not a list of numbers, not triplets, non-finite ``x`` / ``y``)."""
+    """The ``keypoints`` list of every record as :class:`Keypoints` after recording its
+    problems (not triplets, not numbers, non-finite ``x`` / ``y``); None when some record
+    has no list at all. Rows with problems hold zeros, and count -1 if not triplets."""
     values: list[Any] = [r.get("keypoints") for r in records]
     bad_type = np.fromiter((type(v) is not list for v in values), dtype=bool, count=len(values))
     problems.add_where(bad_type, field, "keypoints missing or not a list", lambda i: (
@@ -66,11 +67,8 @@ def keypoint_column(records: list[dict[str, Any]], field: str,
         problems.add_where(not_num, field, "keypoints not numbers",
                            lambda i: "'keypoints' must be numbers, got " + next(
                                repr(x) for x in values[i] if type(x) not in _NUMBER))
-        return None
-    if bad_len.any():
-        return None
-    counts = lengths // 3
-    n_slots = int(counts.max()) if len(counts) else 0
+        flat = [x if type(x) in _NUMBER else 0 for x in flat]
+    n_slots = -(-int(lengths.max()) // 3) if len(lengths) else 0
     rows = np.zeros((len(values), n_slots * 3))
     starts = np.cumsum(lengths) - lengths
     rows[np.repeat(np.arange(len(values)), lengths),
@@ -81,10 +79,8 @@ def keypoint_column(records: list[dict[str, Any]], field: str,
     problems.add_where(bad_xy, field, "keypoint coordinate not finite", lambda i: (
         "'keypoints' has a non-finite coordinate at keypoint"
         f" {int(np.flatnonzero(~np.isfinite(xy[i]).all(axis=1))[0])}, expected finite x, y"))
-    if bad_xy.any():
-        return None
     return Keypoints(xy=np.ascontiguousarray(xy), flags=np.ascontiguousarray(out[:, :, 2]),
-                     counts=counts)
+                     counts=np.where(bad_len, -1, lengths // 3))
 
 
 def _declared_counts(categories: Categories, problems: ProblemList) -> np.ndarray:
@@ -120,7 +116,7 @@ def _check_counts(kp: Keypoints, expected: np.ndarray, category_ids: np.ndarray,
     """A problem for every object whose keypoint count is not its category's."""
     names = cats.names
     rows = cats.lookup(category_ids)
-    problems.add_where((expected >= 0) & (kp.counts != expected), field,
+    problems.add_where((expected >= 0) & (kp.counts >= 0) & (kp.counts != expected), field,
                        "keypoints length differs from category", lambda i: (
         f"'keypoints' has {3 * int(kp.counts[i])} values; category {int(category_ids[i])}"
         f" ({names[rows[i]]!r}) has {int(expected[i])} keypoints, so 3 x {int(expected[i])}"
@@ -145,11 +141,11 @@ def parse_keypoints_ground_truth(data: Any, name: str
         bad = np.asarray((slot & ~np.isin(kp.flags, _FLAGS)).any(axis=1))
         problems.add_where(bad, field, "visibility flag not 0/1/2", lambda i: (
             "'keypoints' visibility flags must be 0, 1 or 2, got"
-            f" {kp.flags[i][slot[i] & ~np.isin(kp.flags[i], _FLAGS)][0]!r}"))
-    if dataset is None or kp is None or num is None or problems:
+            f" {float(kp.flags[i][slot[i] & ~np.isin(kp.flags[i], _FLAGS)][0])!r}"))
+    if dataset is None or kp is None:
         return None, problems, notices
     counts = _category_counts(dataset, kp, problems)
-    if problems:
+    if problems or num is None:
         return None, problems, notices
     gt = KeypointDataset(dataset=dataset, keypoints=kp, num_keypoints=num,
                          category_counts=counts)
@@ -235,7 +231,7 @@ def attach_keypoint_results(raw: RawKeypointResults, gt: KeypointDataset
         rows = cats.lookup(r.category_ids)
         expected = np.where(rows >= 0, gt.category_counts[np.maximum(rows, 0)], -1)
         _check_counts(kp, expected, r.category_ids, cats, "results", r.problems)
-        if not r.area_from_box:
+        if not r.area_from_box and not r.problems:
             areas = keypoint_areas(kp)
     preds, problems, notices = attach_coco_results(r, gt.dataset, boxes=False, masks=False,
                                                    areas=areas)
