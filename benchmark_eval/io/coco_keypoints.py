@@ -57,6 +57,9 @@ def keypoint_column(records: list[dict[str, Any]], field: str,
     if bad_type.any():
         return None
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    fast = _same_length_numbers(values, lengths)
+    if fast is not None:
+        return _checked(fast.reshape(len(values), -1, 3), lengths // 3, field, problems)
     bad_len = (lengths % 3 != 0) | (lengths == 0)
     problems.add_where(bad_len, field, "keypoints not triplets",
                        lambda i: "'keypoints' must hold x, y, v triplets (a non-zero multiple"
@@ -73,14 +76,32 @@ def keypoint_column(records: list[dict[str, Any]], field: str,
     starts = np.cumsum(lengths) - lengths
     rows[np.repeat(np.arange(len(values)), lengths),
          np.arange(len(flat)) - np.repeat(starts, lengths)] = np.array(flat, dtype=np.float64)
-    out = rows.reshape(len(values), n_slots, 3)
+    return _checked(rows.reshape(len(values), n_slots, 3), np.where(bad_len, -1, lengths // 3),
+                    field, problems)
+
+
+def _same_length_numbers(values: list[Any], lengths: np.ndarray) -> np.ndarray | None:
+    """``(N, L)`` float64 when every list has the same length L (a multiple of 3) and numpy
+    reads all of them as numbers (ints, floats; booleans count as 0 / 1), else None."""
+    if not len(lengths) or lengths[0] % 3 or not lengths[0] or (lengths != lengths[0]).any():
+        return None
+    try:
+        arr = np.array(values)  # dtype inferred: strings, None, lists would not give numbers
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return arr.astype(np.float64) if arr.ndim == 2 and arr.dtype.kind in "fiu" else None
+
+
+def _checked(out: np.ndarray, counts: np.ndarray, field: str,
+             problems: ProblemList) -> Keypoints:
+    """:class:`Keypoints` of ``(N, J, 3)`` triplets after naming non-finite ``x`` / ``y``."""
     xy = out[:, :, :2]
     bad_xy = np.asarray(~np.isfinite(xy).all(axis=(1, 2)))
     problems.add_where(bad_xy, field, "keypoint coordinate not finite", lambda i: (
         "'keypoints' has a non-finite coordinate at keypoint"
         f" {int(np.flatnonzero(~np.isfinite(xy[i]).all(axis=1))[0])}, expected finite x, y"))
     return Keypoints(xy=np.ascontiguousarray(xy), flags=np.ascontiguousarray(out[:, :, 2]),
-                     counts=np.where(bad_len, -1, lengths // 3))
+                     counts=counts)
 
 
 def _declared_counts(categories: Categories, problems: ProblemList) -> np.ndarray:
@@ -214,10 +235,12 @@ def read_keypoint_results(source: Source, *, name: str | None = None) -> RawKeyp
 def keypoint_areas(kp: Keypoints) -> np.ndarray:
     """``loadRes``' area of keypoint results without boxes: the extent of all keypoints
     (whatever their flags), ``(max x - min x) * (max y - min y)``."""
-    slot = np.arange(kp.xy.shape[1])[None, :] < kp.counts[:, None]
-    lo = np.where(slot[:, :, None], kp.xy, np.inf).min(axis=1)
-    hi = np.where(slot[:, :, None], kp.xy, -np.inf).max(axis=1)
-    return (hi[:, 0] - lo[:, 0]) * (hi[:, 1] - lo[:, 1])
+    x, y = kp.xy[:, :, 0], kp.xy[:, :, 1]
+    if (kp.counts != kp.xy.shape[1]).any():  # some rows are padded: keep their slots out
+        slot = np.arange(kp.xy.shape[1])[None, :] < kp.counts[:, None]
+        return ((np.where(slot, x, -np.inf).max(axis=1) - np.where(slot, x, np.inf).min(axis=1))
+                * (np.where(slot, y, -np.inf).max(axis=1) - np.where(slot, y, np.inf).min(axis=1)))
+    return (x.max(axis=1) - x.min(axis=1)) * (y.max(axis=1) - y.min(axis=1))
 
 
 def attach_keypoint_results(raw: RawKeypointResults, gt: KeypointDataset
