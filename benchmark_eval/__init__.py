@@ -16,6 +16,7 @@ from benchmark_eval.errors import (
     Notice,
     Problem,
 )
+from benchmark_eval.protocols.coco_keypoints_params import KeypointsParams
 from benchmark_eval.protocols.coco_params import AreaRange, BoundaryParams, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.protocols.lvis import LvisParams
@@ -25,6 +26,7 @@ from benchmark_eval.protocols.semantic_params import SemanticParams
 from benchmark_eval.protocols.semantic_state import SemanticState
 from benchmark_eval.report.cityscapes import CityscapesInstanceResult, CityscapesSemanticResult
 from benchmark_eval.report.coco import CocoResult
+from benchmark_eval.report.coco_keypoints import KeypointsResult
 from benchmark_eval.report.lvis import LvisResult
 from benchmark_eval.report.panoptic import PanopticResult
 from benchmark_eval.report.semantic import SemanticResult
@@ -43,6 +45,8 @@ __all__ = [
     "ConsistencyError",
     "FormatError",
     "InputError",
+    "KeypointsParams",
+    "KeypointsResult",
     "LvisParams",
     "LvisResult",
     "MissingPredictionError",
