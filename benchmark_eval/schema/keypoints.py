@@ -28,9 +28,6 @@ class Keypoints:
     flags: np.ndarray
     counts: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.counts)
-
 
 @dataclass(frozen=True)
 class KeypointDataset:
