@@ -13,11 +13,14 @@ from __future__ import annotations
 __all__ = [
     "RawKeypointResults",
     "attach_keypoint_results",
+    "check_crowdpose_ground_truth",
     "check_keypoint_results",
     "check_keypoints_ground_truth",
     "keypoint_areas",
     "keypoint_column",
+    "load_crowdpose_ground_truth",
     "load_keypoints_ground_truth",
+    "parse_crowdpose_ground_truth",
     "parse_keypoints_ground_truth",
     "read_keypoint_results",
 ]
@@ -32,7 +35,7 @@ from benchmark_eval.errors import InputError, Notice, Problem
 from benchmark_eval.io.coco_gt import parse_coco_ground_truth
 from benchmark_eval.io.coco_results import RawResults, attach_coco_results, read_coco_results
 from benchmark_eval.io.jsonfile import Source, open_source
-from benchmark_eval.io.records import _NUMBER, ProblemList, int_column
+from benchmark_eval.io.records import _NUMBER, ProblemList, float_column, int_column
 from benchmark_eval.schema import (
     Categories,
     InstanceDataset,
@@ -270,3 +273,51 @@ def check_keypoint_results(source: Source, gt: KeypointDataset) -> list[Problem]
     except InputError as exc:
         return exc.problems
     return attach_keypoint_results(raw, gt)[2].summarise()
+
+
+def parse_crowdpose_ground_truth(data: Any, name: str) -> tuple[
+        KeypointDataset | None, np.ndarray | None, ProblemList, list[Notice]]:
+    """A CrowdPose GT: a keypoints GT whose annotations may lack ``area`` (CrowdPose's do;
+    0 is used, inside the one ``all`` range) and whose images carry ``crowdIndex``.
+
+    Returns:
+        The dataset, the ``crowdIndex`` per image row (None on problems), the problems and
+        the notices.
+    """
+    anns = data.get("annotations") if isinstance(data, dict) else None
+    if isinstance(anns, list):  # a shallow copy: the caller's records are not changed
+        data = {**data, "annotations": [
+            {**a, "area": 0.0} if isinstance(a, dict) and "area" not in a else a
+            for a in anns]}
+    gt, problems, notices = parse_keypoints_ground_truth(data, name)
+    images = data.get("images") if isinstance(data, dict) else None
+    crowd_index = None
+    if isinstance(images, list) and all(isinstance(r, dict) for r in images):
+        crowd_index = float_column(images, "crowdIndex", "images", problems)
+    if problems or gt is None or crowd_index is None:
+        return None, None, problems, notices
+    return gt, crowd_index, problems, notices
+
+
+def load_crowdpose_ground_truth(source: Source, *, name: str | None = None
+                                ) -> tuple[KeypointDataset, np.ndarray, list[Notice]]:
+    """Read a CrowdPose ground truth (``crowdpose_test.json``) or the parsed dict.
+
+    Raises:
+        InputError: Listing every problem found, each with file and record index.
+    """
+    data, name = open_source(source, name or "<gt>")
+    gt, crowd_index, problems, notices = parse_crowdpose_ground_truth(data, name)
+    if problems or gt is None or crowd_index is None:
+        raise problems.error()
+    return gt, crowd_index, notices
+
+
+def check_crowdpose_ground_truth(source: Source) -> tuple[KeypointDataset | None, list[Problem]]:
+    """Like :func:`load_crowdpose_ground_truth` but returns the problems."""
+    try:
+        data, name = open_source(source, "<gt>")
+    except InputError as exc:
+        return None, exc.problems
+    gt, _, problems, _ = parse_crowdpose_ground_truth(data, name)
+    return (gt if not problems else None), problems.summarise()

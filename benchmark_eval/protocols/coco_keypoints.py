@@ -21,6 +21,7 @@ __all__ = [
     "KeypointsTask",
     "OksInputs",
     "compute_keypoints",
+    "keypoint_per_class",
     "keypoints_counts",
     "keypoints_notices",
     "keypoints_shard",
@@ -43,7 +44,7 @@ from benchmark_eval.protocols.coco import (
     per_class_values,
     tie_notice,
 )
-from benchmark_eval.protocols.coco_accumulate import accumulate, summary_value
+from benchmark_eval.protocols.coco_accumulate import Accumulated, accumulate, summary_value
 from benchmark_eval.protocols.coco_keypoints_params import KeypointsParams
 from benchmark_eval.protocols.coco_match import PreparedInstances, evaluate_images, prepare
 from benchmark_eval.protocols.coco_state import CocoState
@@ -69,10 +70,12 @@ class OksInputs:
     Attributes:
         gt_xy: ``(G, J, 2)``; gt_labelled: flag > 0, ``(G, J)``; gt_counts: ``(G,)``;
         gt_variances: ``(2 σ)²`` of each GT's category, ``(G, J)`` (1 past its count);
+        gt_areas: the area OKS divides by, ``(G,)`` (COCO: the ``area`` field);
         det_xy: ``(D, J, 2)``.
     """
 
     gt_xy: np.ndarray
+    gt_areas: np.ndarray
     gt_labelled: np.ndarray
     gt_counts: np.ndarray
     gt_variances: np.ndarray
@@ -93,7 +96,7 @@ def oks_pairs(oks: OksInputs, p: PreparedInstances, det: np.ndarray, gt: np.ndar
     pd, pg = group_pairs(p.det_group[det], p.gt_group[gt])
     pd, pg = det[pd], gt[pg]
     sim = object_keypoint_similarity(oks.det_xy[pd], oks.gt_xy[pg], oks.gt_labelled[pg],
-                                     oks.gt_counts[pg], p.gt_boxes[pg], p.gt_area[pg],
+                                     oks.gt_counts[pg], p.gt_boxes[pg], oks.gt_areas[pg],
                                      oks.gt_variances[pg])
     keep = sim >= t_min
     return pd[keep], pg[keep], sim[keep]
@@ -134,9 +137,14 @@ def _pad(xy: np.ndarray, n_slots: int) -> np.ndarray:
 
 
 def prepare_keypoints(gt: KeypointDataset, preds: Predictions, pred_kp: Keypoints,
-                      params: KeypointsParams) -> KeypointsTask:
+                      params: KeypointsParams, *,
+                      oks_areas: np.ndarray | None = None) -> KeypointsTask:
     """Evaluation order and ``maxDets`` (``coco_match.prepare``) with the keypoint rule
-    ``ignore = iscrowd or num_keypoints == 0``, and the keypoint arrays in that order."""
+    ``ignore = iscrowd or num_keypoints == 0``, and the keypoint arrays in that order.
+
+    Args:
+        oks_areas: Per GT row, the area OKS divides by (default: the ``area`` field).
+    """
     inst = gt.dataset.instances
     prepared = prepare(gt.dataset, preds, params, "keypoints",
                        gt_ignore=inst.iscrowd | (gt.num_keypoints == 0))
@@ -147,7 +155,8 @@ def prepare_keypoints(gt: KeypointDataset, preds: Predictions, pred_kp: Keypoint
     labelled = np.zeros((len(g), n_slots), dtype=bool)
     labelled[:, : kp.flags.shape[1]] = kp.flags[g] > 0
     oks = OksInputs(
-        gt_xy=_pad(kp.xy[g], n_slots), gt_labelled=labelled, gt_counts=kp.counts[g],
+        gt_xy=_pad(kp.xy[g], n_slots), gt_labelled=labelled,
+        gt_areas=prepared.gt_area if oks_areas is None else oks_areas[g], gt_counts=kp.counts[g],
         gt_variances=variances[gt.dataset.categories.lookup(inst.category_ids[g])],
         det_xy=_pad(pred_kp.xy[prepared.det_src], n_slots))
     return KeypointsTask(prepared=prepared, params=params, iou_type="keypoints", oks=oks)
@@ -167,9 +176,15 @@ def compute_keypoints(state: CocoState, params: KeypointsParams) -> CocoMetrics:
     metrics = {key: none_if_undefined(summary_value(acc, params, ap, iou, area, last))
                for key, (ap, iou, area) in zip(KEYPOINT_METRIC_KEYS, KEYPOINT_SUMMARY,
                                                 strict=True)}
-    per_class = [{("AR" if k == "AR100" else k): v for k, v in row.items()}
-                 for row in per_class_values(acc, params)]
-    return CocoMetrics(accumulated=acc, stats=stats, metrics=metrics, per_class=per_class)
+    return CocoMetrics(accumulated=acc, stats=stats, metrics=metrics,
+                       per_class=keypoint_per_class(acc, params))
+
+
+def keypoint_per_class(acc: Accumulated, params: KeypointsParams
+                       ) -> list[dict[str, float | None]]:
+    """``per_class_values`` with ``AR`` for ``AR100`` (the keypoint AR is at maxDets 20)."""
+    return [{("AR" if k == "AR100" else k): v for k, v in row.items()}
+            for row in per_class_values(acc, params)]
 
 
 def keypoints_notices(gt_notices: list[Notice], pred_notices: list[Notice],

@@ -7,7 +7,7 @@ OKS constants ``kpt_oks_sigmas``.
 
 from __future__ import annotations
 
-__all__ = ["COCO_OKS_SIGMAS", "KeypointsParams"]
+__all__ = ["COCO_OKS_SIGMAS", "CROWDPOSE_OKS_SIGMAS", "CrowdPoseParams", "KeypointsParams"]
 
 from typing import Annotated
 
@@ -72,3 +72,28 @@ class KeypointsParams(CocoParams):
         """The sigmas of one category."""
         s = self.kpt_oks_sigmas
         return s.get(int(category_id), COCO_OKS_SIGMAS) if isinstance(s, dict) else s
+
+
+# CrowdPose's 14 keypoints (shoulders, elbows, wrists, hips, knees, ankles, head, neck), as
+# its evaluation code (crowdposetools, faster-coco-eval's keypoints_crowd) lists them.
+CROWDPOSE_OKS_SIGMAS: tuple[float, ...] = tuple(float(s) for s in np.array(
+    [.79, .79, .72, .72, .62, .62, 1.07, 1.07, .87, .87, .89, .89, .79, .79]) / 10.0)
+
+_CROWDPOSE_AREAS = (AreaRange(label="all", lo=0.0**2, hi=1e5**2),)
+
+
+class CrowdPoseParams(KeypointsParams):
+    """Parameters of ``crowdpose``: faster-coco-eval 1.8.0 ``COCOeval_faster(iouType=
+    "keypoints_crowd", use_area=False)``, the CrowdPose evaluation.
+
+    Attributes:
+        area_ranges: One range, ``all`` (the easy / medium / hard splits are by image).
+        kpt_oks_sigmas: CrowdPose's 14 sigmas.
+        crowd_index_thresholds: ``(first, second)``: an image is easy when its
+            ``crowdIndex < first``, medium when ``< second``, else hard
+            (``get_type_result(first=0.2, second=0.8)``).
+    """
+
+    area_ranges: Annotated[tuple[AreaRange, ...], Field(min_length=1)] = _CROWDPOSE_AREAS
+    kpt_oks_sigmas: Sigmas | dict[int, Sigmas] = CROWDPOSE_OKS_SIGMAS
+    crowd_index_thresholds: tuple[float, float] = (0.2, 0.8)

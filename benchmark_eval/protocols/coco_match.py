@@ -67,6 +67,10 @@ class PreparedInstances:
     image_heights: np.ndarray | None = None  # per image rank (boundary only)
     image_widths: np.ndarray | None = None
     image_dilation: np.ndarray | None = None  # boundary band width d per image rank
+    # per (GT / detection, area range): outside that range whatever its area (CrowdPose's
+    # easy / medium / hard image splits); None: area alone decides
+    gt_outside: np.ndarray | None = None
+    det_outside: np.ndarray | None = None
 
 
 # (prepared, detections, GT, t_min) -> same-group (detection, GT, similarity) pairs whose
@@ -292,10 +296,14 @@ def evaluate_images(p: PreparedInstances, params: CocoParams, iou_type: IouType,
     d_local, g_local = pd - (det[0] if len(det) else 0), pg - (gt[0] if len(gt) else 0)
     bounds = params.area_array
     gt_ignore = p.gt_ignore_flag[gt][:, None] | _outside(p.gt_area[gt], bounds)
+    if p.gt_outside is not None:
+        gt_ignore |= p.gt_outside[gt]
     wave = _waves(d_local, p.det_group[det])
     matched_dets, match = greedy_match(d_local, g_local, piou, wave, gt_ignore, p.gt_crowd[gt],
                                        thr)
     free = _outside(p.det_area[det], bounds) | p.det_free_fp[det][:, None]
+    if p.det_outside is not None:
+        free |= p.det_outside[det]
     outcome = _outcomes(matched_dets, match, gt_ignore, p.gt_ids[gt], free, len(thr))
     gt_count = np.zeros((len(p.category_ids), len(bounds)), dtype=np.int64)
     np.add.at(gt_count, p.gt_category[gt], (~gt_ignore).astype(np.int64))

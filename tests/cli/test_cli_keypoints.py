@@ -99,3 +99,26 @@ def test_sample_is_reproducible(tmp_path: Path) -> None:
     assert [p.name for p in written] == [GT.name, PRED.name]
     for p in written:
         assert p.read_bytes() == (SAMPLE / p.name).read_bytes()
+
+
+def test_crowdpose_evaluate_and_validate(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests" / "parity"))  # the seeded keypoint generators
+    from keypoints_generators import crowdpose_case
+
+    gt, res = crowdpose_case(0)
+    gt_file, pred_file = tmp_path / "crowdpose.json", tmp_path / "res.json"
+    gt_file.write_text(json.dumps(gt))
+    pred_file.write_text(json.dumps(res))
+    code, out, err = run(["evaluate", "crowdpose", "--gt", gt_file, "--pred", pred_file,
+                          "--workers", 1])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[6].startswith(" Average Precision  (AP) @[ IoU=0.50:0.95 | type=  easy |")
+    assert lines[8].startswith(" Average Precision  (AP) @[ IoU=0.50:0.95 | type=  hard |")
+    del gt["images"][1]["crowdIndex"]
+    gt_file.write_text(json.dumps(gt))
+    code, out, err = run(["validate", "crowdpose", "--gt", gt_file, "--pred", pred_file])
+    assert code == 1
+    assert f"{gt_file}: images[1]: missing required field 'crowdIndex'" in out + err

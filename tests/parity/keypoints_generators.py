@@ -11,7 +11,7 @@ detected keypoints far outside the box, results with and without ``bbox`` (the a
 
 from __future__ import annotations
 
-__all__ = ["CASE_NAMES", "CROWDPOSE_SIGMAS", "make_keypoint_case"]
+__all__ = ["CASE_NAMES", "CROWDPOSE_SIGMAS", "crowdpose_case", "make_keypoint_case"]
 
 from typing import Any
 
@@ -143,3 +143,16 @@ def _detections(rng: np.random.Generator, name: str, image_id: int, cat: int,
         det["keypoints"] = [round(v, 2) for v in det["keypoints"]]
         out.append(det)
     return out
+
+
+def crowdpose_case(seed: int, splits: str = "all") -> tuple[dict[str, Any], list[Any]]:
+    """The 14-keypoint case as CrowdPose writes it: no ``area``, a ``crowdIndex`` per image
+    (``splits="no_hard"`` leaves the hard split empty)."""
+    gt, res = make_keypoint_case("crowdpose14", seed)
+    rng = np.random.default_rng(seed)
+    for im in gt["images"]:
+        im["crowdIndex"] = round(float(rng.random()) * (0.79 if splits == "no_hard" else 1), 2)
+    gt["images"][0]["crowdIndex"] = 0.2  # on the easy / medium border
+    for a in gt["annotations"]:
+        del a["area"]
+    return gt, res

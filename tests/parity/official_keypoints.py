@@ -3,7 +3,7 @@ copies; printing silenced here only), with optional sigmas and parameter overrid
 
 from __future__ import annotations
 
-__all__ = ["run_pycocotools_keypoints"]
+__all__ = ["run_faster_crowdpose", "run_pycocotools_keypoints"]
 
 import contextlib
 import copy
@@ -35,3 +35,30 @@ def run_pycocotools_keypoints(gt: dict[str, Any], results: list[dict[str, Any]],
         evaluator.accumulate()
         evaluator.summarize()
     return _collect(evaluator, 10)
+
+
+def run_faster_crowdpose(gt: dict[str, Any], results: list[dict[str, Any]], gt_path: Any,
+                         sigmas: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """faster-coco-eval 1.8.0 ``COCOeval_faster(iouType="keypoints_crowd", use_area=False)``
+    (it re-reads the GT from its file for the easy / medium / hard split, so ``gt`` is
+    written to ``gt_path``). Returns its 9 stats and the precision / recall of the run on all
+    images at area index 0 (taken before ``summarize`` re-evaluates the splits)."""
+    import json
+    import warnings
+
+    from faster_coco_eval import COCO, COCOeval_faster
+
+    with open(gt_path, "w") as f:
+        json.dump(gt, f)
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        coco_gt = COCO(str(gt_path))
+        ev = COCOeval_faster(coco_gt, coco_gt.loadRes(copy.deepcopy(results)),
+                             "keypoints_crowd", kpt_oks_sigmas=list(sigmas), use_area=False,
+                             print_function=lambda *a, **k: None)
+        ev.evaluate()
+        ev.accumulate()
+        precision = np.asarray(ev.eval["precision"])[:, :, :, 0, :].copy()
+        recall = np.asarray(ev.eval["recall"])[:, :, 0, :].copy()
+        ev.summarize()
+    return np.asarray(ev.all_stats, dtype=np.float64), precision, recall

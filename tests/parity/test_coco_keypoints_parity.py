@@ -165,7 +165,7 @@ def test_every_oks_matches_compute_oks(case: str) -> None:
                             & (p.category_ids[p.det_category] == cat))
         dd, gg = np.repeat(di, len(gi)), np.tile(gi, len(di))
         sim = object_keypoint_similarity(o.det_xy[dd], o.gt_xy[gg], o.gt_labelled[gg],
-                                         o.gt_counts[gg], p.gt_boxes[gg], p.gt_area[gg],
+                                         o.gt_counts[gg], p.gt_boxes[gg], o.gt_areas[gg],
                                          o.gt_variances[gg])
         np.testing.assert_array_equal(sim.reshape(len(di), len(gi)), ious)
         n_pairs += sim.size
