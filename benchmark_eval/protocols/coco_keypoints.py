@@ -36,7 +36,7 @@ import numpy as np
 
 from benchmark_eval.errors import ConfigError, Notice
 from benchmark_eval.matching import group_pairs
-from benchmark_eval.matching.oks import object_keypoint_similarity
+from benchmark_eval.matching.oks import OKS_EPS, object_keypoint_similarity
 from benchmark_eval.protocols.coco import (
     CocoMetrics,
     CocoTask,
@@ -55,6 +55,8 @@ from benchmark_eval.schema import KeypointDataset, Keypoints, Predictions
 KEYPOINT_METRIC_KEYS = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
 # _summarizeKps looks every number up at maxDets=20, whatever Params.maxDets holds.
 SUMMARY_MAX_DETS = 20
+# Relative slack of the pair pre-filter (rounding of the bound), far above float error.
+_BOUND_MARGIN = 1e-9
 # (AP?, IoU threshold or None for all, area label) of each stats entry, in order.
 KEYPOINT_SUMMARY: tuple[tuple[bool, float | None, str], ...] = (
     (True, None, "all"), (True, 0.5, "all"), (True, 0.75, "all"), (True, None, "medium"),
@@ -71,7 +73,10 @@ class OksInputs:
         gt_xy: ``(G, J, 2)``; gt_labelled: flag > 0, ``(G, J)``; gt_counts: ``(G,)``;
         gt_variances: ``(2 σ)²`` of each GT's category, ``(G, J)`` (1 past its count);
         gt_areas: the area OKS divides by, ``(G,)`` (COCO: the ``area`` field);
-        det_xy: ``(D, J, 2)``.
+        det_xy: ``(D, J, 2)``;
+        gt_extent: ``[x0, y0, x1, y1]`` around the GT keypoints OKS measures to (labelled
+        ones, else the doubled box), ``(G, 4)``; det_extent: around the detected keypoints,
+        ``(D, 4)``; gt_bound: ``1 / (max (2 σ)² × (area + eps) × 2)``, ``(G,)``.
     """
 
     gt_xy: np.ndarray
@@ -80,6 +85,9 @@ class OksInputs:
     gt_counts: np.ndarray
     gt_variances: np.ndarray
     det_xy: np.ndarray
+    gt_extent: np.ndarray
+    det_extent: np.ndarray
+    gt_bound: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -95,11 +103,37 @@ def oks_pairs(oks: OksInputs, p: PreparedInstances, det: np.ndarray, gt: np.ndar
     assert p.gt_boxes is not None
     pd, pg = group_pairs(p.det_group[det], p.gt_group[gt])
     pd, pg = det[pd], gt[pg]
+    if t_min > 0:  # drop pairs whose OKS is provably below every threshold
+        possible = _oks_upper_bound_log(oks, pd, pg) <= -np.log(t_min) * (1 + _BOUND_MARGIN)
+        pd, pg = pd[possible], pg[possible]
     sim = object_keypoint_similarity(oks.det_xy[pd], oks.gt_xy[pg], oks.gt_labelled[pg],
                                      oks.gt_counts[pg], p.gt_boxes[pg], oks.gt_areas[pg],
                                      oks.gt_variances[pg])
     keep = sim >= t_min
     return pd[keep], pg[keep], sim[keep]
+
+
+def _oks_upper_bound_log(oks: OksInputs, pd: np.ndarray, pg: np.ndarray) -> np.ndarray:
+    """A lower bound of every ``e_i`` of each pair, so ``OKS <= exp(-bound)``.
+
+    Each keypoint OKS measures lies in its extent (``gt_extent`` / ``det_extent``), so its
+    distance is at least the gap between the two extents, and ``e_i`` at least
+    ``gap² × gt_bound``.
+    """
+    d, g = oks.det_extent[pd], oks.gt_extent[pg]
+    gx = np.maximum(np.maximum(g[:, 0] - d[:, 2], d[:, 0] - g[:, 2]), 0.0)
+    gy = np.maximum(np.maximum(g[:, 1] - d[:, 3], d[:, 1] - g[:, 3]), 0.0)
+    return (gx * gx + gy * gy) * oks.gt_bound[pg]
+
+
+def _extent(xy: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """``[min x, min y, max x, max y]`` of the slots where ``inside``, ``(N, 4)``."""
+    per_axis = np.ascontiguousarray(xy.transpose(0, 2, 1))  # (N, 2, J): fast reductions
+    if inside.all():
+        return np.concatenate([per_axis.min(axis=2), per_axis.max(axis=2)], axis=1)
+    m = inside[:, None, :]
+    return np.concatenate([np.where(m, per_axis, np.inf).min(axis=2),
+                           np.where(m, per_axis, -np.inf).max(axis=2)], axis=1)
 
 
 def keypoints_shard(task: KeypointsTask, start: int, stop: int) -> CocoState:
@@ -154,11 +188,23 @@ def prepare_keypoints(gt: KeypointDataset, preds: Predictions, pred_kp: Keypoint
     kp = gt.keypoints
     labelled = np.zeros((len(g), n_slots), dtype=bool)
     labelled[:, : kp.flags.shape[1]] = kp.flags[g] > 0
+    gt_xy, det_xy = _pad(kp.xy[g], n_slots), _pad(pred_kp.xy[prepared.det_src], n_slots)
+    slots = np.arange(n_slots)[None, :]
+    gt_var = variances[gt.dataset.categories.lookup(inst.category_ids[g])]
+    gt_areas = prepared.gt_area if oks_areas is None else oks_areas[g]
+    box = prepared.gt_boxes
+    assert box is not None
+    doubled = np.stack([box[:, 0] - box[:, 2], box[:, 1] - box[:, 3],
+                        box[:, 0] + box[:, 2] * 2, box[:, 1] + box[:, 3] * 2], axis=1)
+    none = np.asarray(~labelled.any(axis=1))
+    gt_extent = np.where(none[:, None], doubled, _extent(gt_xy, labelled))
+    counted = slots < kp.counts[g][:, None]
     oks = OksInputs(
-        gt_xy=_pad(kp.xy[g], n_slots), gt_labelled=labelled,
-        gt_areas=prepared.gt_area if oks_areas is None else oks_areas[g], gt_counts=kp.counts[g],
-        gt_variances=variances[gt.dataset.categories.lookup(inst.category_ids[g])],
-        det_xy=_pad(pred_kp.xy[prepared.det_src], n_slots))
+        gt_xy=gt_xy, gt_labelled=labelled, gt_counts=kp.counts[g], gt_variances=gt_var,
+        gt_areas=gt_areas, det_xy=det_xy, gt_extent=gt_extent,
+        det_extent=_extent(det_xy, slots < pred_kp.counts[prepared.det_src][:, None]),
+        gt_bound=1.0 / (np.where(counted, gt_var, 0.0).max(axis=1, initial=0.0)
+                        * (gt_areas + OKS_EPS) * 2))
     return KeypointsTask(prepared=prepared, params=params, iou_type="keypoints", oks=oks)
 
 

@@ -199,3 +199,27 @@ def test_class_agnostic_is_refused_because_pycocotools_matches_nothing() -> None
     with pytest.raises(benchmark_eval.ConfigError, match="class_agnostic"):
         benchmark_eval.evaluate("coco-keypoints", gt=gt, pred=res,
                                 params={"class_agnostic": True})
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_pair_prefilter_bound_holds_for_every_pair(case: str) -> None:
+    """``oks_pairs`` drops pairs with ``exp(-bound) < t_min``: the bound must exceed the OKS
+    of every pair (same image and category), including boxes-only and zero-area GT."""
+    from benchmark_eval.matching import group_pairs
+    from benchmark_eval.protocols.coco_keypoints import _oks_upper_bound_log
+
+    gt, res = inputs(case, 0)
+    kgt, _, _ = parse_keypoints_ground_truth(copy.deepcopy(gt), "<gt>")
+    assert kgt is not None
+    preds, kp, _, _ = attach_keypoint_results(read_keypoint_results(copy.deepcopy(res)), kgt)
+    assert preds is not None
+    assert kp is not None
+    task = prepare_keypoints(kgt, preds, kp, to_params(case, ParamSpec()))
+    p, o = task.prepared, task.oks
+    pd, pg = group_pairs(p.det_group, p.gt_group)
+    sim = object_keypoint_similarity(o.det_xy[pd], o.gt_xy[pg], o.gt_labelled[pg],
+                                     o.gt_counts[pg], p.gt_boxes[pg], o.gt_areas[pg],
+                                     o.gt_variances[pg])
+    bound = np.exp(-_oks_upper_bound_log(o, pd, pg))
+    assert (sim <= bound * (1 + 1e-12)).all()
+    assert (bound < 0.5).any()  # the filter does drop pairs here
