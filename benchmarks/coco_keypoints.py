@@ -8,10 +8,10 @@ hotcoco is optional (``pip install hotcoco==1.3.0``; not a project dependency): 
 ``n/a`` when it is not installed.
 
 The data is generated here, seeded and cached under ``benchmarks/.data/``: a COCO-val-like
-person set (5,000 images, ~45 % with people, ~11k person annotations of which ~58 % carry
-keypoints, crowd regions, some scenes of 20+ people) and ~100k keypoint detections (a good
-copy of most people, duplicates, background false positives; ~20 per image; a third of the
-scores rounded, so ties occur).
+person set (seed 0: 5,000 images, ~45 % with people, 9,880 person annotations of which 7,509
+carry keypoints, 90 crowd regions, ~2 % scenes of 20-40 people; COCO val2017 has 11,004 /
+6,352) and 100,054 keypoint detections (a good copy of 88 % of the people, duplicates,
+background false positives; 8-30 per image; a third of the scores rounded, so ties occur).
 
 Usage: ``python benchmarks/coco_keypoints.py [--images 5000] [--seed 0] [--repeat K]
 [--only TOOL ...] [--json OUT]``
