@@ -14,13 +14,14 @@ precision arrays in one pass.
 
 from __future__ import annotations
 
-__all__ = ["CROWDPOSE_METRIC_KEYS", "CROWDPOSE_SPLITS", "compute_crowdpose", "engine_params",
-           "prepare_crowdpose", "split_of"]
+__all__ = ["CROWDPOSE_METRIC_KEYS", "CROWDPOSE_SPLITS", "compute_crowdpose",
+           "crowdpose_notices", "engine_params", "prepare_crowdpose", "split_of"]
 
 import dataclasses
 
 import numpy as np
 
+from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.coco import CocoMetrics
 from benchmark_eval.protocols.coco_accumulate import accumulate, summary_value
 from benchmark_eval.protocols.coco_keypoints import (
@@ -104,3 +105,27 @@ def compute_crowdpose(state: CocoState, params: CrowdPoseParams) -> CocoMetrics:
                                                         strict=True)}
     return CocoMetrics(accumulated=acc, stats=stats, metrics=metrics,
                        per_class=keypoint_per_class(acc, engine))
+
+
+def crowdpose_notices(gt: KeypointDataset, crowd_index: np.ndarray,
+                      params: CrowdPoseParams) -> list[Notice]:
+    """A notice per split whose images hold no scored GT of some category: its precision
+    is -1 there, and the reference averages those -1 into the split's AP."""
+    inst, images = gt.dataset.instances, gt.dataset.images
+    split = split_of(crowd_index, params.crowd_index_thresholds)
+    scored = ~inst.iscrowd & (gt.num_keypoints > 0)
+    gt_split = split[images.lookup(inst.image_ids)]
+    out = []
+    for s, name in enumerate(CROWDPOSE_SPLITS):
+        if not (split == s).any():
+            continue
+        present = set(inst.category_ids[scored & (gt_split == s)].tolist())
+        missing = [int(c) for c in np.unique(gt.dataset.categories.ids) if c not in present]
+        if missing:
+            out.append(Notice(
+                "crowdpose-split-missing-category",
+                f"the {name} images have no scored GT of category {missing[0]}"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                + f"; faster-coco-eval averages their -1 precision into AP_{name}, which can"
+                " even be negative. Reproduced."))
+    return out

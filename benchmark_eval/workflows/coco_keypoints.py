@@ -45,6 +45,7 @@ from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.protocols.crowdpose import (
     CROWDPOSE_METRIC_KEYS,
     compute_crowdpose,
+    crowdpose_notices,
     prepare_crowdpose,
 )
 from benchmark_eval.report.coco_keypoints import CrowdPoseResult, KeypointsResult
@@ -85,6 +86,7 @@ def _crowdpose_plan(params: CrowdPoseParams, *, gt: Source, pred: Source, worker
         partial(load_crowdpose_ground_truth, gt), partial(read_keypoint_results, pred),
         workers=workers)
     preds, pred_kp, notices = _attach(raw, kgt, gt_notices)
+    notices += crowdpose_notices(kgt, crowd_index, params)
     task = prepare_crowdpose(kgt, crowd_index, preds, pred_kp, params)
     finish = partial(_result, CrowdPoseResult, CROWDPOSE, compute_crowdpose, params,
                      kgt.dataset, notices, keypoints_counts(kgt, preds, task.prepared))

@@ -21,7 +21,7 @@ CROWDPOSE_SIGMAS = (0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107, 0.08
                     0.089, 0.089, 0.079, 0.079)
 
 CASE_NAMES = ("mixed", "crowded", "borders", "no_labelled", "with_bbox", "empty_sides",
-              "crowdpose14", "two_categories")
+              "crowdpose14", "two_categories", "crowdpose14_two")
 
 
 def _person(rng: np.random.Generator, n_kpts: int, box: list[float], p_label: float
@@ -50,10 +50,10 @@ def _box(rng: np.random.Generator, size: tuple[int, int], area: float | None) ->
 def make_keypoint_case(name: str, seed: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(gt, results)`` of one case, deterministic in ``(name, seed)``."""
     rng = np.random.default_rng([seed, CASE_NAMES.index(name)])
-    n_kpts = 14 if name == "crowdpose14" else 17
+    n_kpts = 14 if name.startswith("crowdpose14") else 17
     cats = [{"id": 1, "name": "person", "supercategory": "person",
              "keypoints": [f"k{i}" for i in range(n_kpts)], "skeleton": [[1, 2]]}]
-    if name == "two_categories":
+    if name in ("two_categories", "crowdpose14_two"):
         cats.append({"id": 3, "name": "mannequin", "supercategory": "person",
                      "keypoints": [f"k{i}" for i in range(n_kpts)], "skeleton": []})
     n_images = 12 if name != "crowded" else 4
@@ -97,7 +97,7 @@ def _image(rng: np.random.Generator, name: str, image_id: int, n_kpts: int,
         gt_area = area if area is not None else round(box[2] * box[3] * 0.6, 2)
         if name == "mixed" and rng.random() < 0.03:
             gt_area = 0.0
-        cat = 3 if name == "two_categories" and rng.random() < 0.4 else 1
+        cat = 3 if name in ("two_categories", "crowdpose14_two") and rng.random() < 0.4 else 1
         anns.append({"id": len(anns) + 1, "image_id": image_id, "category_id": cat,
                      "bbox": box, "area": gt_area, "iscrowd": int(crowd),
                      "keypoints": kps, "num_keypoints": num})
@@ -146,13 +146,22 @@ def _detections(rng: np.random.Generator, name: str, image_id: int, cat: int,
 
 
 def crowdpose_case(seed: int, splits: str = "all") -> tuple[dict[str, Any], list[Any]]:
-    """The 14-keypoint case as CrowdPose writes it: no ``area``, a ``crowdIndex`` per image
-    (``splits="no_hard"`` leaves the hard split empty)."""
-    gt, res = make_keypoint_case("crowdpose14", seed)
+    """The 14-keypoint case as CrowdPose writes it: no ``area``, a ``crowdIndex`` per image.
+
+    ``splits="no_hard"`` leaves the hard split empty; ``"no_mannequin_easy"`` has a second
+    category with no GT (and no detections) on the easy images, so the reference's easy AP
+    averages -1 entries.
+    """
+    two = splits == "no_mannequin_easy"
+    gt, res = make_keypoint_case("crowdpose14_two" if two else "crowdpose14", seed)
     rng = np.random.default_rng(seed)
     for im in gt["images"]:
         im["crowdIndex"] = round(float(rng.random()) * (0.79 if splits == "no_hard" else 1), 2)
     gt["images"][0]["crowdIndex"] = 0.2  # on the easy / medium border
+    easy = {im["id"] for im in gt["images"] if im["crowdIndex"] < 0.2}
+    for record in [*gt["annotations"], *res]:
+        if record["image_id"] in easy:
+            record["category_id"] = 1
     for a in gt["annotations"]:
         del a["area"]
     return gt, res

@@ -22,7 +22,9 @@ TOL = 1e-12
 
 
 @pytest.mark.parametrize(("seed", "splits"), [(0, "all"), (1, "all"), (2, "all"),
-                                              (3, "all"), (4, "no_hard")])
+                                              (3, "all"), (4, "no_hard"),
+                                              (5, "no_mannequin_easy"),
+                                              (6, "no_mannequin_easy")])
 def test_crowdpose_matches_faster_coco_eval(tmp_path: Path, seed: int, splits: str) -> None:
     gt, res = crowdpose_case(seed, splits)
     stats, precision, recall = run_faster_crowdpose(gt, res, tmp_path / "gt.json",
@@ -35,5 +37,7 @@ def test_crowdpose_matches_faster_coco_eval(tmp_path: Path, seed: int, splits: s
     np.testing.assert_array_equal(r.precision[:, :, :, 0, :] == -1, precision == -1)
     assert np.abs(r.precision[:, :, :, 0, :] - precision).max() <= TOL
     assert np.abs(r.recall[:, :, 0, :] - recall).max() <= TOL
+    codes = [w.code for w in r.warnings]
+    assert ("crowdpose-split-missing-category" in codes) == (splits == "no_mannequin_easy")
     assert list(r.metrics) == ["AP", "AP50", "AP75", "AR", "AR50", "AR75", "AP_easy",
                                "AP_medium", "AP_hard"]
