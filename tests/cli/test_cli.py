@@ -103,7 +103,7 @@ USAGE_ERRORS = {
     "no arguments": [],
     "unknown command": ["frobnicate"],
     "no protocol": ["evaluate"],
-    "unknown protocol": ["evaluate", "coco-keypoints", "--gt", "{gt}", "--pred", "{bbox}"],
+    "unknown protocol": ["evaluate", "coco-captions", "--gt", "{gt}", "--pred", "{bbox}"],
     "missing --gt": ["evaluate", "coco-bbox", "--pred", "{bbox}"],
     "missing --pred": ["validate", "coco-bbox", "--gt", "{gt}"],
     "workers not a number": ["evaluate", "coco-bbox", "--gt", "{gt}", "--pred", "{bbox}",
@@ -140,11 +140,11 @@ def test_validate_takes_the_contract_options(files: dict[str, Path]) -> None:
 
 def test_usage_error_is_written_to_the_given_stderr(files: dict[str, Path],
                                                     capsys: pytest.CaptureFixture) -> None:
-    code, _, err = run(["evaluate", "coco-keypoints", "--gt", files["gt"], "--pred",
+    code, _, err = run(["evaluate", "coco-captions", "--gt", files["gt"], "--pred",
                         files["bbox"]])
     leaked = capsys.readouterr().err
     assert code == 2
-    assert "invalid choice: 'coco-keypoints'" in err
+    assert "invalid choice: 'coco-captions'" in err
     assert leaked == ""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from keypoints_generators import crowdpose_case
 
 from benchmark_eval.protocols.state import MergeableState
 from benchmark_eval.workflows import WORKFLOWS, Workflow
@@ -24,12 +25,16 @@ from benchmark_eval.workflows import WORKFLOWS, Workflow
 DATA = Path(__file__).resolve().parents[2] / "data_samples"
 COCO, LVIS, PAN, SEM = DATA / "coco", DATA / "lvis", DATA / "panoptic", DATA / "semantic"
 CS = DATA / "cityscapes"
+KP = DATA / "coco_keypoints"
+_CROWDPOSE_GT, _CROWDPOSE_PRED = crowdpose_case(0)  # seeded; no CrowdPose sample ships
 _COCO = {"gt": COCO / "instances.json", "pred": COCO / "results_segm.json"}
 _PAN = {"gt": PAN / "gt.json", "pred": PAN / "pred.json"}
 SAMPLES: dict[str, dict[str, Any]] = {
     "coco-bbox": {"gt": COCO / "instances.json", "pred": COCO / "results_bbox.json"},
     "coco-segm": _COCO,
     "coco-boundary": _COCO,
+    "coco-keypoints": {"gt": KP / "person_keypoints.json", "pred": KP / "results_keypoints.json"},
+    "crowdpose": {"gt": _CROWDPOSE_GT, "pred": _CROWDPOSE_PRED},
     "lvis-bbox": {"gt": LVIS / "annotations.json", "pred": LVIS / "results_bbox.json"},
     "lvis-segm": {"gt": LVIS / "annotations.json", "pred": LVIS / "results_segm.json"},
     "semantic": {"gt": SEM / "gt", "pred": SEM / "pred", "params": SEM / "params.json"},
