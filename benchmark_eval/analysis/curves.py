@@ -92,7 +92,7 @@ class ClassCurve:
     def to_report(self, points: int = 101) -> dict[str, Any]:
         """JSON-ready curves; the raw one thinned to at most ``points`` points."""
         n = len(self.raw_recall)
-        at = np.unique(np.linspace(0, n - 1, min(n, points)).astype(np.int64)) if n else []
+        at = np.unique(np.linspace(0, n - 1, min(n, points)).astype(np.int64))
         p = self.precision
         return {"recall": self.recall_thresholds.tolist(),
                 "precision": [None if v < 0 else float(v) for v in p],
