@@ -155,3 +155,14 @@ class Browser:
 def file_url(path: Path) -> str:
     """``file://`` URL of a local file."""
     return path.resolve().as_uri()
+
+
+def click(browser: Browser, selector: str) -> None:
+    """A real mouse click (pressed + released) at the centre of the element."""
+    box = browser.evaluate(
+        f"(function(){{var e=document.querySelector({json.dumps(selector)});"
+        "e.scrollIntoView({block:'center'});var r=e.getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];})()")
+    for kind in ("mousePressed", "mouseReleased"):
+        browser.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
+                                                  "button": "left", "clickCount": 1})
