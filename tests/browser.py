@@ -8,6 +8,7 @@ JavaScript and take a screenshot.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -132,10 +133,8 @@ class Browser:
 
     def close(self) -> None:
         """Stop the browser (this process only) and remove its profile."""
-        try:
+        with contextlib.suppress(RuntimeError, TimeoutError, OSError):
             self.send("Browser.close", session=False)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
