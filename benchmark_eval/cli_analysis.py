@@ -20,7 +20,9 @@ from typing import Any
 from benchmark_eval.analysis.run import Analyses, InstanceInputs, instance_analyses, pixel_analyses
 from benchmark_eval.errors import ConfigError
 
-INSTANCE = ("coco-bbox", "coco-segm", "lvis-bbox", "lvis-segm")  # TIDE, confusion, calibration
+INSTANCE = ("coco-bbox", "coco-segm", "lvis-bbox", "lvis-segm")  # TIDE, confusion matrix
+# plans with the ``analyses`` option: coco-boundary gets curves, calibration, diagnostics
+HOOKED = (*INSTANCE, "coco-boundary")
 _CHUNK = 1 << 20
 
 
@@ -77,7 +79,7 @@ class AnalysisSession:
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments for ``Workflow.evaluate`` (the plan's ``analyses`` hook)."""
-        if not self.active or self.protocol not in INSTANCE:
+        if not self.active or self.protocol not in HOOKED:
             return {}
         others = self.analysis or self.plots is not None or self.report is not None
 
@@ -88,7 +90,7 @@ class AnalysisSession:
 
     def after(self, result: Any) -> None:
         """Analyses that only need the result (semantic / Cityscapes confusion pairs)."""
-        if self.active and self.protocol not in INSTANCE:
+        if self.active and self.protocol not in HOOKED:
             self.analyses = pixel_analyses(result)
 
     def report_keys(self) -> dict[str, Any]:

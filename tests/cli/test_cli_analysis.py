@@ -103,3 +103,43 @@ def test_tide_is_only_offered_where_it_applies() -> None:
     code, _, err = run(["evaluate", "semantic", "--gt", "a", "--pred", "b", "--tide"])
     assert code == 2
     assert "--tide" in err
+
+
+def test_cityscapes_semantic_most_confused_from_its_matrix(tmp_path: Path) -> None:
+    from benchmark_eval import evaluate
+    from benchmark_eval.analysis import most_confused
+    from benchmark_eval.schema.cityscapes import LABEL_BY_NAME
+
+    gt = REPO / "data_samples" / "cityscapes" / "gtFine"
+    pred = REPO / "data_samples" / "cityscapes" / "results" / "semantic"
+    out = tmp_path / "r.json"
+    code, _, err = run(["evaluate", "cityscapes-semantic", "--gt", gt, "--pred", pred,
+                        "--analysis", "--out", out, "--workers", 1])
+    assert code == 0, err
+    pairs = _json(out)["analysis"]["most_confused"]
+    # the same cells read straight from the 34 x 34 label-id matrix, evaluated labels only
+    result = evaluate("cityscapes-semantic", gt=gt, pred=pred)
+    m = result.confusion  # type: ignore[attr-defined]
+    for p in pairs:
+        assert p["count"] == m[LABEL_BY_NAME[p["gt"]].id, LABEL_BY_NAME[p["pred"]].id]
+    assert {p["gt"] for p in pairs} <= set(result.per_class)  # type: ignore[attr-defined]
+    assert [p["count"] for p in pairs] == sorted((p["count"] for p in pairs), reverse=True)
+    assert most_confused(m, [""] * 34, classes=[]) == []
+
+
+def test_boundary_and_panoptic_get_what_applies(tmp_path: Path) -> None:
+    coco = REPO / "data_samples" / "coco"
+    out = tmp_path / "b.json"
+    code, _, err = run(["evaluate", "coco-boundary", "--gt", coco / "instances.json",
+                        "--pred", coco / "results_segm.json", "--analysis", "--out", out,
+                        "--workers", 1])
+    assert code == 0, err
+    assert set(_json(out)["analysis"]) == {"calibration", "diagnostics", "pr_curves"}
+    pan = REPO / "data_samples" / "panoptic"
+    page, folder = tmp_path / "p.html", tmp_path / "p"
+    code, _, err = run(["evaluate", "coco-panoptic", "--gt", pan / "gt.json", "--pred",
+                        pan / "pred.json", "--report", page, "--plots", folder,
+                        "--workers", 1])
+    assert code == 0, err
+    assert {p.name for p in folder.iterdir()} == {"per_class.png", "per_class.svg"}
+    assert "<h2>Per class" in page.read_text()
