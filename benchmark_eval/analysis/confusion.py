@@ -65,6 +65,10 @@ class DetectionConfusion:
         best_precision: Precision at ``best_threshold``.
         best_recall: Recall at ``best_threshold``.
         best_f1: F1 at ``best_threshold``.
+        macro_threshold: The one score threshold maximising the mean F1 over the classes
+            with GT (F1 0 for a class without detections there; the lowest on ties), as
+            faster-coco-eval's ``extended_metrics`` sweep; NaN without detections.
+        macro_f1: That mean F1.
     """
 
     matrix: np.ndarray
@@ -79,6 +83,8 @@ class DetectionConfusion:
     best_precision: np.ndarray
     best_recall: np.ndarray
     best_f1: np.ndarray
+    macro_threshold: float = float("nan")
+    macro_f1: float = float("nan")
 
     def per_class(self) -> dict[int, dict[str, float | None]]:
         """Category id -> ``precision``, ``recall``, ``f1`` and their ``best_*`` values and
@@ -95,6 +101,8 @@ class DetectionConfusion:
         return {
             "iou_threshold": self.iou_threshold,
             "score_threshold": self.score_threshold,
+            "macro_threshold": _nan_none(self.macro_threshold),
+            "macro_f1": _nan_none(self.macro_f1),
             "category_ids": self.category_ids,
             "matrix": self.matrix.tolist(),
             "per_class": {str(c): v for c, v in self.per_class().items()},
@@ -170,11 +178,11 @@ def _ratios(tp: np.ndarray, n_det: np.ndarray, n_gt: np.ndarray
 def _best(d_cls: np.ndarray, score: np.ndarray, hit: np.ndarray, n_gt: np.ndarray
           ) -> tuple[np.ndarray, ...]:
     """Per class: the threshold (one of its scores) maximising F1, lowest on ties, and
-    P / R / F1 there."""
+    P / R / F1 there; then :func:`_macro`'s threshold and mean F1."""
     k = len(n_gt)
     out = [np.full(k, np.nan) for _ in range(4)]
     if len(d_cls) == 0:
-        return tuple(out)
+        return (*out, np.full(1, np.nan), np.full(1, np.nan))
     order = np.lexsort((-score, d_cls))
     c, s, h = d_cls[order], score[order], hit[order].astype(np.int64)
     first = np.searchsorted(c, c)  # start of each class's run
@@ -184,13 +192,38 @@ def _best(d_cls: np.ndarray, score: np.ndarray, hit: np.ndarray, n_gt: np.ndarra
     end = np.r_[(c[1:] != c[:-1]) | (s[1:] != s[:-1]), True]  # last of equal (class, score)
     c, s, tp, n_det, pos = c[end], s[end], tp[end], n_det[end], pos[end]
     p, r, f1 = _ratios(tp, n_det, n_gt[c])
+    macro = _macro(c, s, f1, n_gt)
     f1_key = np.where(np.isnan(f1), -1.0, f1)
     pick = np.lexsort((pos, f1_key, c))
     last = pick[np.r_[c[pick][1:] != c[pick][:-1], True]]
     last = last[~np.isnan(f1[last])]
     for arr, v in zip(out, (s, p, r, f1), strict=True):
         arr[c[last]] = v[last]
-    return tuple(out)
+    return (*out, *macro)
+
+
+def _macro(c: np.ndarray, s: np.ndarray, f1: np.ndarray, n_gt: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The threshold maximising the mean F1 over classes with GT, and that mean.
+
+    ``c``, ``s``, ``f1``: per (class, score) tie group, classes ascending and scores
+    descending within a class: F1 of the class at that threshold. Lowering the threshold
+    past a group changes only its class's F1, so the sum over classes is a running sum of
+    the per-group changes taken in descending score order.
+    """
+    with_gt = n_gt > 0
+    if not with_gt.any():
+        return np.full(1, np.nan), np.full(1, np.nan)
+    f = np.where(with_gt[c], np.nan_to_num(f1), 0.0)
+    prev = np.r_[0.0, f[:-1]]
+    prev[np.r_[True, c[1:] != c[:-1]]] = 0.0  # a class starts at F1 0 (no detections)
+    order = np.argsort(-s, kind="stable")
+    total = np.cumsum((f - prev)[order])
+    s_sorted = s[order]
+    ends = np.r_[s_sorted[1:] != s_sorted[:-1], True]  # all groups of a score applied
+    mean, thr = total[ends] / with_gt.sum(), s_sorted[ends]
+    best = len(mean) - 1 - int(np.argmax(mean[::-1]))  # the lowest threshold on ties
+    return np.full(1, thr[best]), np.full(1, mean[best])
 
 
 def detection_confusion(gt: InstanceDataset, preds: Predictions, *, iou_type: str = "bbox",
@@ -228,7 +261,8 @@ def detection_confusion(gt: InstanceDataset, preds: Predictions, *, iou_type: st
         matrix=matrix, category_ids=ids, category_names=[names.get(c, "") for c in ids],
         iou_threshold=float(iou_threshold), score_threshold=float(score_threshold),
         precision=p, recall=r, f1=f1, best_threshold=best[0], best_precision=best[1],
-        best_recall=best[2], best_f1=best[3])
+        best_recall=best[2], best_f1=best[3], macro_threshold=float(best[4][0]),
+        macro_f1=float(best[5][0]))
 
 
 def most_confused(matrix: np.ndarray, names: Sequence[str], *, top: int = 10,

@@ -143,3 +143,23 @@ def test_boundary_and_panoptic_get_what_applies(tmp_path: Path) -> None:
     assert code == 0, err
     assert {p.name for p in folder.iterdir()} == {"per_class.png", "per_class.svg"}
     assert "<h2>Per class" in page.read_text()
+
+
+def test_analyses_reuse_the_loaded_data(monkeypatch: pytest.MonkeyPatch,
+                                        tmp_path: Path) -> None:
+    import benchmark_eval.workflows.coco as wc
+
+    calls = {"gt": 0, "pred": 0}
+
+    def counted(name: str, fn: Any) -> Any:
+        def wrapper(*a: Any, **k: Any) -> Any:
+            calls[name] += 1
+            return fn(*a, **k)
+        return wrapper
+
+    monkeypatch.setattr(wc, "load_coco_ground_truth", counted("gt", wc.load_coco_ground_truth))
+    monkeypatch.setattr(wc, "read_results_source", counted("pred", wc.read_results_source))
+    code, _, err = run(["evaluate", "coco-bbox", "--gt", GT, "--pred", PRED["bbox"], "--tide",
+                        "--analysis", "--out", tmp_path / "r.json", "--workers", 1])
+    assert code == 0, err
+    assert calls == {"gt": 1, "pred": 1}

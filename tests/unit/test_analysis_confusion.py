@@ -52,6 +52,10 @@ def test_matrix_and_pr_by_hand() -> None:
     np.testing.assert_allclose(c.best_f1, [2 / 3, 0.0])
     np.testing.assert_allclose(c.best_precision, [1.0, 0.0])
     np.testing.assert_allclose(c.best_recall, [0.5, 0.0])
+    # one threshold for all classes, mean F1 over a and b: >= .9: (2/3 + 0) / 2 = 1/3;
+    # >= .8: (.5 + 0) / 2; >= .7: b's detection adds nothing; >= .6: (.4 + 0) / 2
+    assert c.macro_threshold == 0.9
+    assert c.macro_f1 == pytest.approx(1 / 3)
     assert c.to_report()["most_confused"] == [
         {"gt": "b", "pred": "a", "count": 1, "fraction": 1.0}]
 
@@ -124,3 +128,14 @@ def test_report_round_trips_json(iou_type: str) -> None:
 
     r = detection_confusion(*_load(GT, DETS), iou_type=iou_type).to_report()
     assert orjson.loads(orjson.dumps(r))["matrix"] == [[1, 0, 1], [1, 0, 0], [1, 1, 0]]
+
+
+def test_macro_threshold_takes_the_lowest_on_ties() -> None:
+    # one GT (class a), found by an a detection at .9: mean F1 over the classes with GT
+    # (a only) is 1 at >= .9. b has no GT, so its detection at .8 leaves the mean at 1:
+    # .9 and .8 tie and the lower, more inclusive threshold is taken.
+    gt = _gt([(1, [0, 0, 10, 10], 0)])
+    c = detection_confusion(*_load(gt, [(1, [0, 0, 10, 10], 0.9), (2, [50, 50, 9, 9], 0.8)]))
+    assert c.macro_threshold == 0.8
+    assert c.macro_f1 == 1.0
+    assert np.isnan(c.best_f1[1])  # b: no GT, F1 undefined at every threshold
