@@ -65,9 +65,15 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+class _Score(float):
+    """A score threshold: shown as is (3 decimals), not as a percentage."""
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return "-"
+    if isinstance(v, _Score):
+        return f"{v:.3f}"
     if isinstance(v, float):
         return f"{100 * v:.1f}" if -1.0 <= v <= 1.0 else f"{v:.3g}"
     return str(v)
@@ -100,7 +106,9 @@ def _per_class(result: Any, analyses: Any) -> str:
     if conf is not None:
         for cid, v in conf.per_class().items():
             extra[cid] = {"P": v["precision"], "R": v["recall"], "F1": v["f1"],
-                          "best F1": v["best_f1"], "at score": v["best_threshold"]}
+                          "best F1": v["best_f1"],
+                          "at score": None if v["best_threshold"] is None else _Score(
+                              v["best_threshold"])}
     keys = list(next(iter(per_class.values())).keys())
     ekeys = list(next(iter(extra.values())).keys()) if extra else []
     rows = []
