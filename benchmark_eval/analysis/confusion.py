@@ -28,7 +28,7 @@ threshold of each class is found by a sweep over its scores (the lowest score on
 
 from __future__ import annotations
 
-__all__ = ["DetectionConfusion", "detection_confusion", "most_confused"]
+__all__ = ["DetectionConfusion", "detection_confusion", "match_all_classes", "most_confused"]
 
 from collections.abc import Sequence
 from dataclasses import dataclass

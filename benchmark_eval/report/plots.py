@@ -124,7 +124,7 @@ def _reliability_figure(cal: Any) -> Any:
     ax.set(xlabel="confidence (score)", ylabel=f"TP at IoU {cal.iou_threshold:g}",
            xlim=(0, 1), ylim=(0, 1),
            title=f"reliability: ECE {cal.ece:.3f}, MCE {cal.mce:.3f}")
-    ax.legend(fontsize="small", loc="upper left")
+    ax.legend(fontsize="small", loc="best")
     return fig
 
 
