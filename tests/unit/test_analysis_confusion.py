@@ -139,3 +139,38 @@ def test_macro_threshold_takes_the_lowest_on_ties() -> None:
     assert c.macro_threshold == 0.8
     assert c.macro_f1 == 1.0
     assert np.isnan(c.best_f1[1])  # b: no GT, F1 undefined at every threshold
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_matrix_totals_are_the_inputs(seed: int) -> None:
+    # every non-crowd GT is in exactly one cell of its row, every kept detection in exactly
+    # one cell of its column, whatever the scene
+    from coco_generators import make_case  # tests/parity, on the path (conftest.py)
+
+    gt, results = make_case("mixed", "bbox", seed)
+    dataset, _ = load_coco_ground_truth(gt, boxes=True, masks=False)
+    preds, _ = load_coco_results(results, dataset, boxes=True, masks=False)
+    for thr in (0.0, 0.5):
+        c = detection_confusion(dataset, preds, score_threshold=thr, max_dets=None)
+        k = len(c.category_ids)
+        cls = np.searchsorted(c.category_ids, dataset.instances.category_ids)
+        plain = ~dataset.instances.iscrowd.astype(bool)
+        np.testing.assert_array_equal(c.matrix[:k].sum(axis=1),
+                                      np.bincount(cls[plain], minlength=k))
+        kept = preds.scores >= thr
+        np.testing.assert_array_equal(
+            c.matrix[:, :k].sum(axis=0),
+            np.bincount(np.searchsorted(c.category_ids, preds.category_ids[kept]),
+                        minlength=k))
+        assert c.matrix[k, k] == 0
+
+
+def test_plotting_stays_out_of_import() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, benchmark_eval, benchmark_eval.cli, benchmark_eval.analysis;"
+            " print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
