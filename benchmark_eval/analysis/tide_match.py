@@ -130,7 +130,7 @@ def _sort(gt: InstanceDataset, preds: Predictions, max_dets: int, crowd_regions:
 
 
 def pair_iou(gt: InstanceDataset, preds: Predictions, iou_type: str, det_row: np.ndarray,
-              gt_row: np.ndarray, image: np.ndarray, crowd: bool) -> np.ndarray:
+             gt_row: np.ndarray, image: np.ndarray, crowd: bool) -> np.ndarray:
     """IoU of (detection row, GT row) pairs as pycocotools ``mask.iou`` gives it to tidecv.
 
     ``image``: image position per pair, non-decreasing. ``crowd``: union = the detection's
@@ -215,7 +215,7 @@ def _crowd_ignored(gt: InstanceDataset, preds: Predictions, iou_type: str, s: _S
     same = s.det_class[cd] == s.crowd_class[cc]
     cd, cc = cd[same], cc[same]
     iou = pair_iou(gt, preds, iou_type, s.det_row[cd], s.crowd_row[cc],
-                    s.crowd_image[cc], crowd=True)
+                   s.crowd_image[cc], crowd=True)
     out[cd[iou > pos_thresh]] = True
     return out
 
@@ -242,7 +242,7 @@ def classify(gt: InstanceDataset, preds: Predictions, iou_type: str, *,
     n_gt = len(s.gt_row)
     pd, pg = group_pairs(s.det_image, s.gt_image)  # every (detection, GT) of an image
     iou = pair_iou(gt, preds, iou_type, s.det_row[pd], s.gt_row[pg], s.gt_image[pg],
-                    crowd=False)
+                   crowd=False)
     matched = _match(s, pd, pg, iou, pos_thresh)
     gt_used = np.zeros(n_gt, dtype=bool)
     gt_used[matched[matched >= 0]] = True
