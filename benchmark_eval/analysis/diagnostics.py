@@ -89,23 +89,27 @@ def _image_ap(image: np.ndarray, score: np.ndarray, tp: np.ndarray, n_gt: np.nda
     return np.where(has_gt, pooled, ap)
 
 
-def image_diagnostics(result: Any, gt_per_image: np.ndarray, *, iou: float = 0.5
-                      ) -> ImageDiagnostics:
+def image_diagnostics(result: Any, gt_per_image: np.ndarray, *,
+                      images: np.ndarray | None = None, iou: float = 0.5) -> ImageDiagnostics:
     """Per-image diagnostics of a ``CocoResult`` / ``LvisResult``.
 
     Args:
         result: An instance result (``state``, ``params``).
         gt_per_image: Image id of every non-ignored GT of the evaluation (area range
-            "all"), int64; images are those of the state's detections and of these GT.
+            "all"), int64.
+        images: Every evaluated image id (images with neither GT nor detections get
+            f1 = ap = 1, as in hotcoco); default: those of the detections and the GT.
         iou: One of the evaluation's IoU thresholds.
     """
     params = result.params
     engine = params.engine_params() if hasattr(params, "engine_params") else params
     t = iou_index(engine.iou_thresholds, iou)
     rec = scored_records(result.state, t, int(engine.max_detections[-1]))
-    ids, inv = np.unique(np.r_[rec.image, np.asarray(gt_per_image, dtype=np.int64)],
+    extra = np.zeros(0, dtype=np.int64) if images is None else np.asarray(images, np.int64)
+    ids, inv = np.unique(np.r_[rec.image, np.asarray(gt_per_image, dtype=np.int64), extra],
                          return_inverse=True)
-    d_img, g_img = inv[:len(rec.image)], inv[len(rec.image):]
+    d_img = inv[:len(rec.image)]
+    g_img = inv[len(rec.image):len(rec.image) + len(gt_per_image)]
     n = len(ids)
     tp = np.bincount(d_img[rec.tp], minlength=n)
     fp = np.bincount(d_img[~rec.tp], minlength=n)

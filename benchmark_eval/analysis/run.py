@@ -41,6 +41,7 @@ class InstanceInputs:
         iou_type: ``"bbox"``, ``"segm"`` or ``"boundary"``.
         gt_images: Image id of every GT the evaluation does not ignore (area "all").
         federated: LVIS' federated labels (``io.lvis``), ``None`` for COCO.
+        images: Every evaluated image id (default: those with GT or detections).
     """
 
     dataset: InstanceDataset
@@ -48,6 +49,7 @@ class InstanceInputs:
     iou_type: str
     gt_images: np.ndarray
     federated: Any = None
+    images: np.ndarray | None = None
 
 
 def non_ignored_gt_images(prepared: Any, area_range: Any) -> np.ndarray:
@@ -145,7 +147,7 @@ def instance_analyses(result: Any, inputs: InstanceInputs, *, tide: bool = False
     if np.isclose(np.asarray(engine.iou_thresholds), 0.5, rtol=0, atol=1e-9).any():
         out.curves = pr_curves(result)
         out.calibration = calibration(result)
-        out.diagnostics = image_diagnostics(result, inputs.gt_images)
+        out.diagnostics = image_diagnostics(result, inputs.gt_images, images=inputs.images)
     return out
 
 

@@ -88,7 +88,8 @@ def _plan(iou_type: IouType, params: CocoParams, *, gt: Source, pred: Source,
                      coco_counts(dataset, preds, prepared))
     if analyses is not None:
         inputs = InstanceInputs(dataset, preds, iou_type,
-                                non_ignored_gt_images(prepared, params.area_ranges[0]))
+                                non_ignored_gt_images(prepared, params.area_ranges[0]),
+                                images=prepared.image_ids)
         finish = partial(finish_with, finish, analyses, inputs)
     return coco_plan(prepared, params, iou_type, finish)
 

@@ -74,7 +74,7 @@ def _plan(iou_type: IouType, params: LvisParams, *, gt: Source, pred: Source,
                      lvis_counts(dataset, ignore, preds, lp))
     if analyses is not None:
         inputs = InstanceInputs(dataset, preds, iou_type, non_ignored_gt_images(
-            lp.prepared, params.area_ranges[0]), federated=fed)
+            lp.prepared, params.area_ranges[0]), federated=fed, images=lp.prepared.image_ids)
         finish = partial(finish_with, finish, analyses, inputs)
     return coco_plan(lp.prepared, params.engine_params(), iou_type, finish)
 
