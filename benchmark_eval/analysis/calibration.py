@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.analysis.curves import iou_index, scored_records
+from benchmark_eval.analysis.curves import result_records
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,7 @@ def calibration(result: Any, *, n_bins: int = 10, iou: float = 0.5) -> Calibrati
         n_bins: Equal-width confidence bins (hotcoco's default 10).
         iou: The IoU threshold (one of the evaluation's) a true positive needs.
     """
-    params = result.params
-    engine = params.engine_params() if hasattr(params, "engine_params") else params
-    t = iou_index(engine.iou_thresholds, iou)
-    rec = scored_records(result.state, t, int(engine.max_detections[-1]))
+    rec = result_records(result, iou)[0]
     score = np.clip(rec.score, 0.0, 1.0)
     k = len(result.category_ids)
     count, conf, hits = _bins(score, rec.tp, np.zeros(len(score), dtype=np.int64), 1, n_bins)

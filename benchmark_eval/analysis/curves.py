@@ -15,7 +15,7 @@ Nothing is re-matched: the records are the merged state's (``CocoState.det_outco
 
 from __future__ import annotations
 
-__all__ = ["ClassCurve", "Records", "iou_index", "pr_curves", "scored_records"]
+__all__ = ["ClassCurve", "Records", "iou_index", "pr_curves", "result_records", "scored_records"]
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,6 +69,15 @@ def scored_records(state: CocoState, t: int, max_det: int) -> Records:
                    score=state.det_score[order], tp=state.det_outcome[order, 0, t] == TP)
 
 
+def result_records(result: Any, iou: float) -> tuple[Records, Any, int]:
+    """A ``CocoResult`` / ``LvisResult``'s records at IoU ``iou`` (last ``max_detections``),
+    its engine parameters (``CocoParams``; LVIS' ``engine_params()``) and the IoU index."""
+    params = result.params
+    engine = params.engine_params() if hasattr(params, "engine_params") else params
+    t = iou_index(engine.iou_thresholds, iou)
+    return scored_records(result.state, t, int(engine.max_detections[-1])), engine, t
+
+
 @dataclass(frozen=True)
 class ClassCurve:
     """The two PR curves of one class.
@@ -108,10 +117,7 @@ def pr_curves(result: Any, *, iou: float = 0.5) -> list[ClassCurve]:
         result: An instance result (``precision``, ``state``, ``params``, ``category_ids``).
         iou: One of the evaluation's IoU thresholds.
     """
-    params = result.params
-    engine = params.engine_params() if hasattr(params, "engine_params") else params
-    t = iou_index(engine.iou_thresholds, iou)
-    rec = scored_records(result.state, t, int(engine.max_detections[-1]))
+    rec, engine, t = result_records(result, iou)
     rec_thr = np.asarray(engine.recall_thresholds, dtype=np.float64)
     gt = result.state.gt_count[:, 0]
     cat = rec.category

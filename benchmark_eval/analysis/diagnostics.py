@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.analysis.curves import iou_index, scored_records
+from benchmark_eval.analysis.curves import result_records
 
 
 @dataclass(frozen=True)
@@ -101,10 +101,7 @@ def image_diagnostics(result: Any, gt_per_image: np.ndarray, *,
             f1 = ap = 1, as in hotcoco); default: those of the detections and the GT.
         iou: One of the evaluation's IoU thresholds.
     """
-    params = result.params
-    engine = params.engine_params() if hasattr(params, "engine_params") else params
-    t = iou_index(engine.iou_thresholds, iou)
-    rec = scored_records(result.state, t, int(engine.max_detections[-1]))
+    rec, engine, _ = result_records(result, iou)
     extra = np.zeros(0, dtype=np.int64) if images is None else np.asarray(images, np.int64)
     ids, inv = np.unique(np.r_[rec.image, np.asarray(gt_per_image, dtype=np.int64), extra],
                          return_inverse=True)
