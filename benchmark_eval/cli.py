@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchmark_eval.cli_analysis import AnalysisSession, add_analysis_arguments
 from benchmark_eval.converters import CONVERTERS
 from benchmark_eval.errors import (
     BenchmarkEvalError,
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
             p = protocols.add_parser(w.name, help=w.summary, description=w.summary)
             w.add_arguments(p, evaluate)
             _common_arguments(p, evaluate)
+            add_analysis_arguments(p, w.name, evaluate)
     cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic,"
                                         " semantic label PNGs and Cityscapes gtFine",
                         description="Convert annotations or predictions between formats."
@@ -178,6 +180,8 @@ def _contract_options(w: Workflow, args: argparse.Namespace, evaluate: bool) -> 
 def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
               err: TextIO) -> int:
     options = _contract_options(w, args, True)
+    session = AnalysisSession(w.name, args)
+    options.update(session.options())
     bar = None if args.quiet or not err.isatty() else _ProgressBar(err, w.name)
     try:
         result = w.evaluate(workers=args.workers, progress=bar, **options)
@@ -187,9 +191,19 @@ def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
     print(result.render(per_class=not args.no_per_class), file=out)
     for warning in result.warnings:
         print(f"warning: {warning}", file=err)
+    _finish_analyses(session, result, out)
     if args.out is not None:
-        write_json(args.out, result.to_report())
+        write_json(args.out, {**result.to_report(), **session.report_keys()})
+    session.write(result)
     return EXIT_OK
+
+
+def _finish_analyses(session: AnalysisSession, result: Any, out: TextIO) -> None:
+    """The analyses that need only the result; the TIDE tables after the summary."""
+    session.after(result)
+    if session.analyses.tide is not None:
+        print("", file=out)
+        print(session.analyses.tide.render(), file=out)
 
 
 def _validate(w: Workflow, args: argparse.Namespace, out: TextIO) -> int:

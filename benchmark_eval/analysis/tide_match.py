@@ -35,6 +35,7 @@ __all__ = [
     "TP",
     "TideDetections",
     "classify",
+    "pair_iou",
 ]
 
 from dataclasses import dataclass
@@ -128,8 +129,8 @@ def _sort(gt: InstanceDataset, preds: Predictions, max_dets: int, crowd_regions:
                    g, gt_pos[g], cls[g], c, gt_pos[c], cls[c], class_ids)
 
 
-def _pair_iou(gt: InstanceDataset, preds: Predictions, iou_type: str, det_row: np.ndarray,
-              gt_row: np.ndarray, image: np.ndarray, crowd: bool) -> np.ndarray:
+def pair_iou(gt: InstanceDataset, preds: Predictions, iou_type: str, det_row: np.ndarray,
+             gt_row: np.ndarray, image: np.ndarray, crowd: bool) -> np.ndarray:
     """IoU of (detection row, GT row) pairs as pycocotools ``mask.iou`` gives it to tidecv.
 
     ``image``: image position per pair, non-decreasing. ``crowd``: union = the detection's
@@ -213,8 +214,8 @@ def _crowd_ignored(gt: InstanceDataset, preds: Predictions, iou_type: str, s: _S
     cd = dets[cd]
     same = s.det_class[cd] == s.crowd_class[cc]
     cd, cc = cd[same], cc[same]
-    iou = _pair_iou(gt, preds, iou_type, s.det_row[cd], s.crowd_row[cc],
-                    s.crowd_image[cc], crowd=True)
+    iou = pair_iou(gt, preds, iou_type, s.det_row[cd], s.crowd_row[cc],
+                   s.crowd_image[cc], crowd=True)
     out[cd[iou > pos_thresh]] = True
     return out
 
@@ -240,8 +241,8 @@ def classify(gt: InstanceDataset, preds: Predictions, iou_type: str, *,
     s = _sort(gt, preds, max_dets, crowd_regions)
     n_gt = len(s.gt_row)
     pd, pg = group_pairs(s.det_image, s.gt_image)  # every (detection, GT) of an image
-    iou = _pair_iou(gt, preds, iou_type, s.det_row[pd], s.gt_row[pg], s.gt_image[pg],
-                    crowd=False)
+    iou = pair_iou(gt, preds, iou_type, s.det_row[pd], s.gt_row[pg], s.gt_image[pg],
+                   crowd=False)
     matched = _match(s, pd, pg, iou, pos_thresh)
     gt_used = np.zeros(n_gt, dtype=bool)
     gt_used[matched[matched >= 0]] = True
