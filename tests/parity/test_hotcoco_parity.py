@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import hotcoco  # the test extra pins hotcoco 1.3.0
 import numpy as np
 import orjson
 import pytest
@@ -27,8 +28,6 @@ from benchmark_eval.analysis import calibration, detection_confusion, image_diag
 from benchmark_eval.analysis.run import InstanceInputs
 from benchmark_eval.io.coco_gt import load_coco_ground_truth
 from benchmark_eval.io.coco_results import load_coco_results
-
-hotcoco = pytest.importorskip("hotcoco")
 
 CASES = ("mixed", *(c for c in CASE_NAMES if c not in ("pred_unlisted_category",
                                                         "no_gt_at_all")))

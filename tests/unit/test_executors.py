@@ -22,11 +22,9 @@ from pydantic import BaseModel
 
 from benchmark_eval.errors import ConfigError, ConsistencyError, FormatError, Problem
 from benchmark_eval.protocols.state import MergeableState, concatenated, same, summed
+from benchmark_eval.workflows import dask_executor  # the test extra pins dask[distributed]
 from benchmark_eval.workflows.base import Workflow
 from benchmark_eval.workflows.pool import Executor, Plan, open_executor, run_plan, run_shards
-
-distributed = pytest.importorskip("distributed")
-dask_executor = pytest.importorskip("benchmark_eval.workflows.dask_executor")
 
 N_ITEMS = 103  # 13 shards of 8: an odd count, so the tree has a pass-through leaf
 SHARD = 8
