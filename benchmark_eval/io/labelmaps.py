@@ -20,6 +20,7 @@ __all__ = [
     "pair_label_maps",
 ]
 
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from benchmark_eval.errors import (
     cut_problems,
 )
 from benchmark_eval.io.png import read_label_map
+from benchmark_eval.io.safe import MAX_PIXELS, quote, read_regular, resolve_inside
 
 MapSource = str | Path | np.ndarray | Callable[[], np.ndarray]
 Maps = str | Path | Mapping[str, MapSource]
@@ -73,16 +75,48 @@ def load_label_map(source: MapSource, where: str) -> np.ndarray:
         path = Path(source)
         if path.suffix.lower() != ".npy":
             return read_label_map(path)
-        try:
-            return np.asarray(np.load(path, allow_pickle=False))
-        except FileNotFoundError as exc:
-            raise FormatError(Problem(where, "file not found")) from exc
-        except (OSError, ValueError) as exc:
-            raise FormatError(Problem(where, f"not a readable .npy array: {exc}")) from exc
+        return read_npy(path, where)
     value = source() if callable(source) else source
     if not isinstance(value, np.ndarray):
         raise FormatError(Problem(where, f"got {type(value).__name__}, expected a numpy array"))
     return value
+
+
+def read_npy(path: Path, where: str, *, max_values: int = MAX_PIXELS) -> np.ndarray:
+    """An ``.npy`` array, its header (shape, dtype) checked before anything is allocated
+    (``np.lib.format``: an 80-byte header may declare 10^12 values); shape and dtype are
+    checked as a label map's by the caller.
+
+    Raises:
+        FormatError: Unreadable, objects, truncated, or over ``max_values``.
+    """
+    data = read_regular(path, where=where)
+    f = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(f)
+    except (ValueError, TypeError, SyntaxError, OSError) as exc:
+        raise FormatError(Problem(where, f"not a readable .npy array: {quote(str(exc))}")
+                          ) from exc
+    if dtype.hasobject:
+        raise FormatError(Problem(where, "holds Python objects, expected a label map"))
+    values = 1
+    for d in shape:
+        values *= int(d)
+    if values > max_values:
+        raise FormatError(Problem(where, f"the header declares shape {shape}: {values}"
+                                         f" values, over the {max_values} limit"))
+    if len(data) - f.tell() < values * dtype.itemsize:
+        raise FormatError(Problem(where, f"truncated .npy array: the header declares shape"
+                                         f" {shape} of {dtype}"))
+    f.seek(0)
+    try:
+        return np.asarray(np.load(f, allow_pickle=False))
+    except (OSError, ValueError) as exc:
+        raise FormatError(Problem(where, f"not a readable .npy array: {quote(str(exc))}")
+                          ) from exc
 
 
 def _scan(root: Path, side: str, problems: list[Problem]) -> dict[str, Path]:
@@ -117,9 +151,12 @@ def _collection(maps: Maps, side: str, problems: list[Problem]) -> dict[str, Map
 
 def _read_list(list_file: str | Path, problems: list[Problem]) -> list[tuple[int, list[str]]]:
     try:
-        text = Path(list_file).read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(list_file), f"cannot read the list file: {exc}"))
+        text = read_regular(list_file, where=str(list_file)).decode()
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return []
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(list_file), f"cannot read the list file: {exc.reason}"))
         return []
     entries = []
     for i, line in enumerate(text.splitlines(), start=1):
@@ -146,7 +183,12 @@ def _listed_pairs(gt: dict[str, MapSource], pred: dict[str, MapSource], gt_root:
                 problems.append(Problem(str(list_file), f"line {line}: GT PRED file pairs need"
                                                         " --gt and --pred folders"))
                 continue
-            g, p = gt_root / fields[0], pred_root / fields[1]
+            try:
+                g, p = (resolve_inside(root, name, where=f"{list_file} line {line}")
+                        for root, name in ((gt_root, fields[0]), (pred_root, fields[1])))
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
             name = Path(fields[0]).with_suffix("").as_posix()
             if not g.is_file():
                 problems.append(Problem(str(g), f"listed on line {line} of {list_file} but"

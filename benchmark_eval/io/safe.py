@@ -3,8 +3,8 @@
 A leaderboard scores strangers' submissions, so every file concern goes through here:
 
 * a path named inside a data file (a panoptic ``file_name``, a Cityscapes mask path) is
-  resolved against its folder and must stay inside it after resolving symlinks
-  (:func:`resolve_inside`; ``allow_outside`` is the user's opt-in);
+  resolved against its folder and must stay inside it, also after resolving symlinks
+  (:func:`resolve_inside`; following symlinks out is the user's opt-in, ``allow_outside``);
 * only regular files are opened, without blocking on FIFOs, and a size cap is checked on the
   open file before anything is allocated (:func:`read_regular`);
 * image dimensions are read from the header and checked against the expected size or a pixel
@@ -35,7 +35,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from benchmark_eval.errors import ConfigError, FormatError, InputError, Problem
+from benchmark_eval.errors import ConfigError, FormatError, Problem
 
 MAX_FILE_BYTES = 1 << 30  # one image or text file read whole: 1 GiB
 MAX_PIXELS = 1 << 28  # 268M pixels (16384 x 16384): 4 bytes each stay under 1 GiB
@@ -50,25 +50,36 @@ def quote(text: object, limit: int = _QUOTED) -> str:
 
 
 def resolve_inside(folder: str | Path, name: str, *, where: str,
-                   allow_outside: bool = False) -> Path:
-    """``folder / name``, refused unless it stays inside ``folder`` once symlinks are
-    resolved (absolute names and ``..`` included).
+                   allow_outside: bool = False, record: int | None = None,
+                   field: str | None = None) -> Path:
+    """``folder / name``, refused unless it stays inside ``folder``.
+
+    Absolute names and names climbing out with ``..`` are always refused; a name that
+    leaves ``folder`` only once symlinks are resolved is refused unless ``allow_outside``
+    (the user's opt-in, ``--allow-symlinks``).
 
     Args:
-        where: The data file and record naming the path (for the message).
-        allow_outside: The user's opt-in to paths or symlinks leading out of ``folder``.
+        where: The data file naming the path (``record`` / ``field``: its record).
+        allow_outside: Follow symlinks that lead out of ``folder``.
 
     Raises:
         FormatError: The name is empty, not text, or leads outside ``folder``.
     """
     if not isinstance(name, str) or not name or "\0" in name:
-        raise FormatError(Problem(where, f"expected a relative file name, got {quote(name)}"))
+        raise FormatError(Problem(where, f"expected a relative file name, got {quote(name)}",
+                                  record, field))
     root = Path(folder).resolve()
-    target = (root / name).resolve()
+    plain = os.path.normpath(os.path.join(root, name))
+    if not Path(plain).is_relative_to(root):
+        raise FormatError(Problem(
+            where, f"file name {quote(name)} leads outside its folder {root} (absolute paths"
+                   " and '..' are refused)", record, field))
+    target = Path(plain).resolve()
     if not allow_outside and not target.is_relative_to(root):
         raise FormatError(Problem(
-            where, f"file name {quote(name)} leads outside its folder {root} (absolute paths,"
-                   " '..' and symlinks out of the folder are refused)"))
+            where, f"file name {quote(name)} leads outside its folder {root} through a"
+                   " symlink (symlinks out of the folder are refused unless allowed:"
+                   " --allow-symlinks)", record, field))
     return target
 
 
@@ -80,31 +91,31 @@ def read_regular(path: str | Path, *, where: str | None = None,
     non-blocking and checked with ``fstat``); the size is checked before reading.
 
     Raises:
-        InputError: Missing, not a regular file, unreadable, or too large.
+        FormatError: Missing, not a regular file, unreadable, or too large.
     """
     where = where or str(path)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise InputError(Problem(where, "file not found")) from None
+        raise FormatError(Problem(where, "cannot read file: file not found")) from None
     except OSError as exc:
-        raise InputError(Problem(where, f"cannot open: {exc.strerror}")) from None
+        raise FormatError(Problem(where, f"cannot open: {exc.strerror}")) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(Problem(where, "not a regular file (devices, FIFOs, sockets and"
+            raise FormatError(Problem(where, "not a regular file (devices, FIFOs, sockets and"
                                             " folders are refused)"))
         if info.st_size > max_bytes:
-            raise InputError(Problem(where, f"file of {info.st_size} bytes is over the"
+            raise FormatError(Problem(where, f"file of {info.st_size} bytes is over the"
                                             f" {max_bytes}-byte limit"))
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = f.read(max_bytes + 1)
     except OSError as exc:
-        raise InputError(Problem(where, f"cannot read: {exc.strerror}")) from None
+        raise FormatError(Problem(where, f"cannot read: {exc.strerror}")) from None
     finally:
         os.close(fd)
     if len(data) > max_bytes:  # grew while reading
-        raise InputError(Problem(where, f"file is over the {max_bytes}-byte limit"))
+        raise FormatError(Problem(where, f"file is over the {max_bytes}-byte limit"))
     return data
 
 
