@@ -111,7 +111,9 @@ class PredictionFolder:
     """The files of one suffix under a prediction folder, searchable by image key.
 
     ``find(key)`` returns the files whose name matches ``<key>*<suffix>`` (the official
-    ``fnmatch`` pattern: the name starts with the key and ends with the suffix).
+    ``fnmatch`` pattern: the name starts with the key and ends with the suffix). Symlinked
+    folders are not entered; symlinked files leading out of the folder are listed in
+    :attr:`outside` (refused when an image's prediction is one of them).
     """
 
     def __init__(self, root: str | Path, suffix: str) -> None:
@@ -121,6 +123,9 @@ class PredictionFolder:
         for folder, _, files in os.walk(self.root):
             entries += [(f, Path(folder) / f) for f in files if f.endswith(suffix)]
         entries.sort()
+        real = self.root.resolve()
+        self.outside = {p for _, p in entries
+                        if p.is_symlink() and not p.resolve().is_relative_to(real)}
         self._names = [n for n, _ in entries]
         self._paths = [p for _, p in entries]
 
@@ -185,6 +190,10 @@ class Pairing:
 def _prediction(folder: PredictionFolder, key: str, gt: Path, missing: list[Problem],
                 problems: list[Problem]) -> Path | None:
     hits = folder.find(key)
+    if len(hits) == 1 and hits[0] in folder.outside:
+        problems.append(Problem(str(hits[0]), f"the prediction of image {key} is a symlink"
+                                              f" leading out of {folder.root} (refused)"))
+        return None
     if len(hits) == 1:
         return hits[0]
     pattern = f"{key}*{folder.suffix}"
