@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchmark_eval.errors import ConsistencyError, FormatError, InputError, Problem
-from benchmark_eval.io.png import check_png, decode_gray, pillow_image, read_png_bytes
+from benchmark_eval.io.png import (
+    check_png,
+    decode_gray,
+    pillow_image,
+    png_header,
+    read_png_bytes,
+)
 from benchmark_eval.io.pngdecode import Allocate, OutputBuffers, decode_grayscale
 from benchmark_eval.io.safe import quote, read_regular
 from benchmark_eval.schema.cityscapes import LABEL_BY_ID, LABEL_BY_TRAIN_ID, train_id_to_id_table
@@ -45,11 +51,12 @@ def _png_bytes(path: str | Path, expected: tuple[int, ...] | None = None) -> byt
     """The file's bytes, its header's size checked against the pixel limit and ``expected``
     (a mask's ground-truth size) before anything is inflated."""
     data = read_png_bytes(path)
-    header = check_png(data, path)
+    header = png_header(data, path)
     if expected is not None and (header.height, header.width) != tuple(expected):
         raise ConsistencyError(Problem(str(path), f"mask is {header.width}x{header.height}"
                                                   f" (WxH) but the ground truth is"
                                                   f" {expected[1]}x{expected[0]}"))
+    check_png(data, path)
     return data
 
 
@@ -201,7 +208,8 @@ def _parse_line(text: str, n: int, base: str, root: str, where: str, real: _Real
     if label_id is None:
         return f"label id {quote(label_text)} is not an integer"
     if label_id not in LABEL_BY_ID:
-        return f"label id {label_id} is not in the Cityscapes label table (0..33, -1)"
+        shown = str(label_id) if abs(label_id) < 10**6 else quote(label_text)
+        return f"label id {shown} is not in the Cityscapes label table (0..33, -1)"
     try:
         score = float(score_text)
     except ValueError:
@@ -299,7 +307,7 @@ def load_semantic_image(job: SemanticJob, *, train_ids: bool = False,
         raise ConsistencyError(Problem(str(job.gt_instances), f"is {_size(instances)} (WxH)"
                                        f" but {job.gt_labels} is {_size(labels)}"))
     data = read_png_bytes(job.pred)
-    header = check_png(data, job.pred)  # the size is checked before inflating
+    header = png_header(data, job.pred)  # the size is checked before inflating
     pred = (_label_ids(data, job.pred, get("pred"))
             if (header.height, header.width) == labels.shape else np.zeros((0, 0), np.uint8))
     if pred.shape != labels.shape:

@@ -37,7 +37,11 @@ def read_json(path: str | Path) -> Any:
             the file and, for syntax errors, the position.
     """
     path = Path(path)
-    data = read_regular(path, where=str(path), max_bytes=MAX_JSON_BYTES)
+    try:
+        data = read_regular(path, where=str(path), max_bytes=MAX_JSON_BYTES)
+    except FormatError as exc:
+        raise FormatError([Problem(q.file, f"cannot read file: {q.message}")
+                           for q in exc.problems]) from None
     if not data.strip():
         raise FormatError(Problem(str(path), "file is empty, expected JSON"))
     try:

@@ -52,7 +52,8 @@ def quote(text: object, limit: int = _QUOTED) -> str:
 def resolve_inside(folder: str | Path, name: str, *, where: str,
                    allow_outside: bool = False, record: int | None = None,
                    field: str | None = None) -> Path:
-    """``folder / name``, refused unless it stays inside ``folder``.
+    """``folder / name`` (normalised, symlinks kept so messages name the file as given),
+    refused unless it stays inside ``folder``.
 
     Absolute names and names climbing out with ``..`` are always refused; a name that
     leaves ``folder`` only once symlinks are resolved is refused unless ``allow_outside``
@@ -74,13 +75,12 @@ def resolve_inside(folder: str | Path, name: str, *, where: str,
         raise FormatError(Problem(
             where, f"file name {quote(name)} leads outside its folder {root} (absolute paths"
                    " and '..' are refused)", record, field))
-    target = Path(plain).resolve()
-    if not allow_outside and not target.is_relative_to(root):
+    if not allow_outside and not Path(plain).resolve().is_relative_to(root):
         raise FormatError(Problem(
             where, f"file name {quote(name)} leads outside its folder {root} through a"
                    " symlink (symlinks out of the folder are refused unless allowed:"
                    " --allow-symlinks)", record, field))
-    return target
+    return Path(plain)
 
 
 def read_regular(path: str | Path, *, where: str | None = None,
@@ -97,7 +97,7 @@ def read_regular(path: str | Path, *, where: str | None = None,
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise FormatError(Problem(where, "cannot read file: file not found")) from None
+        raise FormatError(Problem(where, "file not found")) from None
     except OSError as exc:
         raise FormatError(Problem(where, f"cannot open: {exc.strerror}")) from None
     try:
@@ -108,8 +108,8 @@ def read_regular(path: str | Path, *, where: str | None = None,
         if info.st_size > max_bytes:
             raise FormatError(Problem(where, f"file of {info.st_size} bytes is over the"
                                             f" {max_bytes}-byte limit"))
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(max_bytes + 1)
+        with os.fdopen(fd, "rb", closefd=False) as f:  # read(n) allocates n bytes first
+            data = f.read(min(info.st_size, max_bytes) + 1)
     except OSError as exc:
         raise FormatError(Problem(where, f"cannot read: {exc.strerror}")) from None
     finally:
