@@ -9,7 +9,7 @@ name through :data:`benchmark_eval.converters.CONVERTERS` and prints what ``run`
 from __future__ import annotations
 
 __all__ = ["Converted", "Converter", "add_force", "add_json_output", "check_outputs",
-           "wrote_instances", "wrote_panoptic"]
+           "png_folder", "wrote_instances", "wrote_panoptic"]
 
 import argparse
 import inspect
@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmark_eval.io.panoptic_png import default_folder
 from benchmark_eval.io.safe import check_output
+
+
+def png_folder(panoptic: Any, folder: str | Path | None) -> list[Any]:
+    """The inputs of a COCO panoptic source: the JSON and its PNG folder (given, or derived
+    from the JSON path as panopticapi does)."""
+    if folder is None and isinstance(panoptic, (str, Path)):
+        folder = default_folder(panoptic)
+    return [panoptic, folder]
 
 
 def check_outputs(*, files: Iterable[Any] = (), folders: Iterable[Any] = (),

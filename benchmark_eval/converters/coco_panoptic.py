@@ -41,6 +41,7 @@ from benchmark_eval.converters.base import (
     add_force,
     add_json_output,
     check_outputs,
+    png_folder,
     wrote_instances,
     wrote_panoptic,
 )
@@ -316,7 +317,7 @@ def convert_panoptic_to_instances(panoptic: Source, out_json: str | Path, *,
                                   things_only: bool = False, force: bool = False
                                   ) -> dict[str, Any]:
     """Write a COCO instances JSON (RLE masks) from COCO panoptic files."""
-    check_outputs(files=[out_json], inputs=[panoptic, panoptic_dir], force=force)
+    check_outputs(files=[out_json], inputs=png_folder(panoptic, panoptic_dir), force=force)
     src = load_coco_panoptic(panoptic, panoptic_dir)
     frames = list(read_frames(src))
     annotations = panoptic_to_instances(frames, src.dataset.categories, things_only=things_only)
@@ -329,7 +330,7 @@ def convert_panoptic_to_semantic(panoptic: Source, out_dir: str | Path, *,
                                  void: int = 0, force: bool = False) -> dict[str, Any]:
     """Write one semantic label PNG per image (same file names as the panoptic PNGs, kept
     inside ``out_dir``)."""
-    check_outputs(folders=[out_dir], inputs=[panoptic, panoptic_dir], force=force)
+    check_outputs(folders=[out_dir], inputs=png_folder(panoptic, panoptic_dir), force=force)
     if not 0 <= void <= 65535:
         raise ConfigError(f"the VOID value must be in 0..65535, got {void}")
     src = load_coco_panoptic(panoptic, panoptic_dir)
