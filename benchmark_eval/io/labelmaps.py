@@ -125,8 +125,12 @@ def _scan(root: Path, side: str, problems: list[Problem]) -> dict[str, Path]:
                                 else "directory not found"))
         return {}
     found: dict[str, Path] = {}
+    real = root.resolve()
     for path in sorted(root.rglob("*")):
         if path.suffix.lower() not in SUFFIXES or not path.is_file():
+            continue
+        if path.is_symlink() and not path.resolve().is_relative_to(real):
+            problems.append(Problem(str(path), f"a symlink leading out of {root} (refused)"))
             continue
         name = path.relative_to(root).with_suffix("").as_posix()
         if name in found:

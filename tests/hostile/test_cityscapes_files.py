@@ -96,3 +96,25 @@ def test_a_semantic_prediction_bomb_is_refused_on_its_header(tmp_path: Path) -> 
     png = sorted(sample.pred.glob("*.png"))[0]
     png.write_bytes(png_bytes(100000, 100000, color_type=0))
     _both(sample.args, str(png), "prediction is 100000x100000 (WxH) but the ground truth")
+
+
+def test_a_symlinked_label_map_leading_out_is_refused(tmp_path: Path) -> None:
+    sample = copy_sample("semantic", tmp_path)
+    png = sorted(sample.pred.glob("*.png"))[0]
+    outside = tmp_path / png.name
+    shutil.move(png, outside)
+    png.symlink_to(outside)
+    for command in ("evaluate", "validate"):
+        refused([command, "semantic", "--gt", sample.gt, "--pred", sample.pred,
+                 "--num-classes", 5, "--workers", 1], str(png), "symlink leading out of")
+
+
+def test_a_list_file_pair_leading_out_is_refused(tmp_path: Path) -> None:
+    sample = copy_sample("semantic", tmp_path)
+    gt_png = sorted(sample.gt.glob("*.png"))[0]
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{gt_png.name} ../../{gt_png.name}\n")
+    for command in ("evaluate", "validate"):
+        refused([command, "semantic", "--gt", sample.gt, "--pred", sample.pred,
+                 "--num-classes", 5, "--list", listing, "--workers", 1], str(listing),
+                "leads outside its folder")
