@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 import io
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,9 +103,7 @@ def read_npy(path: Path, where: str, *, max_values: int = MAX_PIXELS) -> np.ndar
                           ) from exc
     if dtype.hasobject:
         raise FormatError(Problem(where, "holds Python objects, expected a label map"))
-    values = 1
-    for d in shape:
-        values *= int(d)
+    values = math.prod(int(d) for d in shape)
     if values > max_values:
         raise FormatError(Problem(where, f"the header declares shape {shape}: {values}"
                                          f" values, over the {max_values} limit"))

@@ -28,6 +28,7 @@ __all__ = [
     "write_atomic",
 ]
 
+import math
 import os
 import stat
 import struct
@@ -140,9 +141,7 @@ def check_pixels(size: tuple[int, ...], *, where: str,
     if expected is not None and (h, w) != tuple(expected):
         raise FormatError(Problem(where, f"image is {w}x{h} (width x height), expected"
                                          f" {expected[1]}x{expected[0]}"))
-    n = 1
-    for d in size:
-        n *= int(d)
+    n = math.prod(int(d) for d in size)
     if n > max_pixels:
         raise FormatError(Problem(where, f"image of {w}x{h} declares {n} values, over the"
                                          f" {max_pixels} limit"))

@@ -121,7 +121,16 @@ def _mutate_json(data: Any, draw: st.DrawFn, keep: tuple[str, ...]) -> bool:
             return True
         value = draw(st.sampled_from(_VALUES))
         node[key] = value
-        return type(value) is not type(child)
+        return _kind(value) != _kind(child)
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind: booleans, ints and floats are all numbers (the official tools,
+    in Python, read ``true`` as 1: another number is a new value, not a broken
+    structure)."""
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__
 
 
 def _mutate_blob(path: Path, draw: st.DrawFn) -> None:
@@ -182,3 +191,19 @@ def test_an_info_that_is_not_an_object(tmp_path: Path, protocol: str, gt: str,
                             SAMPLES / pred, "--workers", 1])
     assert code == 1
     assert "info" in err
+
+
+@pytest.mark.xfail(strict=True, raises=OverflowError,
+                   reason="io/panoptic_json.py: np.array(ids, int64) on an id >= 2**63, a"
+                          " traceback (found by the fuzz test; that module belongs to"
+                          " issue 9)")
+def test_a_segment_id_over_int64(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLES / "panoptic", tmp_path / "panoptic")
+    pred = tmp_path / "panoptic" / "pred.json"
+    data = json.loads(pred.read_text())
+    data["annotations"][0]["segments_info"][0]["id"] = 2**63
+    pred.write_text(json.dumps(data))
+    code, _, err = run_cli(["evaluate", "coco-panoptic", "--gt", tmp_path / "panoptic" /
+                            "gt.json", "--pred", pred, "--workers", 1])
+    assert code == 1
+    assert "segments_info" in err
