@@ -21,6 +21,7 @@ __all__ = [
     "write_coco_panoptic",
 ]
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ from benchmark_eval.io.png import (
     read_png_bytes,
     write_png,
 )
-from benchmark_eval.io.safe import resolve_inside
+from benchmark_eval.io.safe import png_size, read_head, resolve_inside
 from benchmark_eval.masks.panoptic import (
     SegmentPairs,
     box_and_area,
@@ -99,13 +100,33 @@ class PanopticSource:
                               where=self.dataset.source, allow_outside=self.allow_outside,
                               record=i, field="annotations")
 
+    @functools.cached_property
+    def _image_rows(self) -> np.ndarray | None:
+        images = self.dataset.images
+        return None if images is None else images.lookup(self.dataset.image_ids)
+
     def declared_size(self, i: int) -> tuple[int, int] | None:
         """``(height, width)`` of annotation record ``i``'s image in ``images[]``, if listed."""
-        images = self.dataset.images
-        if images is None:
+        images, rows = self.dataset.images, self._image_rows
+        if images is None or rows is None or rows[i] < 0:
             return None
-        row = int(images.lookup(self.dataset.image_ids[i:i + 1])[0])
-        return None if row < 0 else (int(images.heights[row]), int(images.widths[row]))
+        return int(images.heights[rows[i]]), int(images.widths[rows[i]])
+
+    def size_mismatches(self) -> list[str]:
+        """The images whose PNG header gives another size than ``images[]`` (panopticapi
+        never reads ``images[]``: the PNG size is used), as ``"139 (PNG 640x480,
+        images[] 641x480)"``; PNGs that cannot be read are left to the readers."""
+        out = []
+        for i in range(len(self.dataset) if self.dataset.images is not None else 0):
+            declared = self.declared_size(i)
+            try:
+                found = png_size(read_head(self.png_path(i), 24)) if declared else None
+            except InputError:
+                continue
+            if found is not None and declared is not None and found != declared:
+                out.append(f"{self.image_label(i)} (PNG {found[1]}x{found[0]}, images[]"
+                           f" {declared[1]}x{declared[0]})")
+        return out
 
 
 def default_folder(json_path: str | Path) -> Path:

@@ -23,6 +23,7 @@ __all__ = [
     "check_pixels",
     "png_size",
     "quote",
+    "read_head",
     "read_regular",
     "resolve_inside",
     "write_atomic",
@@ -96,6 +97,22 @@ def resolve_inside(folder: str | Path, name: str, *, where: str,
     return Path(plain)
 
 
+def _open_regular(path: str | Path, where: str) -> tuple[int, os.stat_result]:
+    """A non-blocking descriptor of a regular file and its ``fstat`` (closed on refusal)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise FormatError(Problem(where, "file not found")) from None
+    except OSError as exc:
+        raise FormatError(Problem(where, f"cannot open: {exc.strerror}")) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise FormatError(Problem(where, "not a regular file (devices, FIFOs, sockets and"
+                                         " folders are refused)"))
+    return fd, info
+
+
 def read_regular(path: str | Path, *, where: str | None = None,
                  max_bytes: int = MAX_FILE_BYTES) -> bytes:
     """The bytes of a regular file of at most ``max_bytes``.
@@ -107,20 +124,11 @@ def read_regular(path: str | Path, *, where: str | None = None,
         FormatError: Missing, not a regular file, unreadable, or too large.
     """
     where = where or str(path)
+    fd, info = _open_regular(path, where)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise FormatError(Problem(where, "file not found")) from None
-    except OSError as exc:
-        raise FormatError(Problem(where, f"cannot open: {exc.strerror}")) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise FormatError(Problem(where, "not a regular file (devices, FIFOs, sockets and"
-                                            " folders are refused)"))
         if info.st_size > max_bytes:
             raise FormatError(Problem(where, f"file of {info.st_size} bytes is over the"
-                                            f" {max_bytes}-byte limit"))
+                                             f" {max_bytes}-byte limit"))
         with os.fdopen(fd, "rb", closefd=False) as f:  # read(n) allocates n bytes first
             data = f.read(min(info.st_size, max_bytes) + 1)
     except OSError as exc:
@@ -130,6 +138,23 @@ def read_regular(path: str | Path, *, where: str | None = None,
     if len(data) > max_bytes:  # grew while reading
         raise FormatError(Problem(where, f"file is over the {max_bytes}-byte limit"))
     return data
+
+
+def read_head(path: str | Path, n: int, *, where: str | None = None) -> bytes:
+    """The first ``n`` bytes of a regular file (a PNG header), refused as
+    :func:`read_regular` refuses.
+
+    Raises:
+        FormatError: Missing, not a regular file, or unreadable.
+    """
+    where = where or str(path)
+    fd, _ = _open_regular(path, where)
+    try:
+        return os.read(fd, n)
+    except OSError as exc:
+        raise FormatError(Problem(where, f"cannot read: {exc.strerror}")) from None
+    finally:
+        os.close(fd)
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:

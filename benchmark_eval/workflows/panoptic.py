@@ -43,6 +43,7 @@ from benchmark_eval.protocols.panoptic import (
     accumulate,
     compute,
     image_stats,
+    size_notices,
 )
 from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.report.panoptic import PanopticResult
@@ -111,8 +112,10 @@ def _links(inputs: PanopticInputs, allow_symlinks: bool) -> PanopticInputs:
 
 def _finish(protocol: str, inputs: PanopticInputs, state: PanopticState) -> PanopticResult:
     categories = inputs.gt.dataset.categories
-    return PanopticResult.build(state, compute(state, categories.isthing), categories,
-                                protocol=protocol, counts=inputs.counts())
+    result = PanopticResult.build(state, compute(state, categories.isthing), categories,
+                                  protocol=protocol, counts=inputs.counts())
+    result.warnings.extend(size_notices(inputs.gt.size_mismatches()))
+    return result
 
 
 def _plan(protocol: str, files_of: FilesOf, params: BaseModel, *, gt: Source, pred: Source,

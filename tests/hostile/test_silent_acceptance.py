@@ -1,5 +1,6 @@
 """What the official tools accept silently (issue 16), decided: ``evaluate`` gives the
-official number, ``validate`` reports it.
+official number (with an ``images-size`` warning for the first case), ``validate`` reports
+it.
 
 * panoptic GT ``images[]`` sizes that differ from the PNGs: panopticapi never reads
   ``images[]`` (the PNG size is used);
@@ -32,6 +33,7 @@ def test_images_sizes_differing_from_the_pngs(tmp_path: Path, protocol: str) -> 
     write_json(sample.gt, data)
     code, out, err = run_cli(sample.args("evaluate"))
     assert (code, out) == (0, _clean_output(protocol, tmp_path)), err
+    assert "warning: [images-size] 1 ground-truth image(s) have an images[] size" in err
     png = sample.folder("gt") / data["annotations"][0]["file_name"]
     refused(sample.args("validate"), f"{png}: is ", "images[] of", "panopticapi uses the"
                                                                    " PNG size")
