@@ -199,6 +199,9 @@ def _check_paths(args: argparse.Namespace) -> None:
     for path in inputs:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or folder")
+    # the PNG folder a panoptic JSON implies (panopticapi's default) is an input too
+    inputs += [p.with_suffix("") for p in inputs if p.suffix == ".json"
+               and p.with_suffix("").is_dir()]
     if isinstance(given.get("out"), Path):
         check_output(given["out"], inputs=inputs, force=bool(given.get("force")))
 

@@ -89,6 +89,10 @@ def test_out_is_checked_before_any_work(tmp_path: Path, command: str,
     for out, message in cases:
         refused(sample.args(command, "--out", out), message, code=2)
         refused(sample.args(command, "--out", out, "--force"), message, code=2)
+    # the PNG folder implied by a JSON (not named on the command line) is an input too
+    png = sorted(sample.folder("pred").glob("*.png"))[0]
+    refused([command, "coco-panoptic", "--gt", sample.gt, "--pred", sample.pred, "--out",
+             png, "--force"], "it is an input", code=2)
     existing = tmp_path / "old.json"
     existing.write_text("old")
     refused(sample.args(command, "--out", existing), "use --force", code=2)
