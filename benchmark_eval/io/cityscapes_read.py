@@ -187,8 +187,8 @@ class _RealPaths:
         return _inside(real, self.root)
 
 
-def _parse_line(text: str, n: int, base: str, root: str, where: str, real: _RealPaths
-                ) -> InstanceLine | str:
+def _parse_line(text: str, n: int, base: str, root: str, where: str,
+                real: _RealPaths | None) -> InstanceLine | str:
     """The line as an :class:`InstanceLine`, or what is wrong with it (quoting at most a
     few characters of it: a list may be any file)."""
     fields = text.split()
@@ -201,7 +201,7 @@ def _parse_line(text: str, n: int, base: str, root: str, where: str, real: _Real
     mask = os.path.normpath(os.path.join(base, rel))
     if not _inside(mask, root):
         return f"mask path {quote(rel)} leaves the prediction folder {root}"
-    if not real.inside(mask):
+    if real is not None and not real.inside(mask):
         return (f"mask path {quote(rel)} leaves the prediction folder {root} through a"
                 " symlink (refused)")
     label_id = _label_id(label_text)
@@ -219,12 +219,15 @@ def _parse_line(text: str, n: int, base: str, root: str, where: str, real: _Real
     return InstanceLine(n, mask, label_id, score)
 
 
-def read_prediction_list(path: str | Path, root: str | Path) -> PredictionList:
+def read_prediction_list(path: str | Path, root: str | Path, *,
+                         allow_outside: bool = False) -> PredictionList:
     """Parse a prediction text file; blank lines are skipped.
 
     Args:
         path: The text file.
         root: The prediction folder every mask must stay in.
+        allow_outside: Follow symlinks leading out of ``root`` (``--allow-symlinks``;
+            paths with ``..`` or absolute stay refused).
 
     Raises:
         FormatError: The file cannot be read, is not text, or is a symlink leading out of
@@ -232,8 +235,8 @@ def read_prediction_list(path: str | Path, root: str | Path) -> PredictionList:
     """
     path = Path(path)
     root_abs = os.path.abspath(root)
-    real = _RealPaths(root_abs)
-    if not real.inside(os.path.abspath(path)):
+    real = None if allow_outside else _RealPaths(root_abs)
+    if real is not None and not real.inside(os.path.abspath(path)):
         raise FormatError(Problem(str(path), f"leaves the prediction folder {root_abs} through"
                                              " a symlink (refused)"))
     try:

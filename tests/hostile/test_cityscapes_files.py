@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 from hostile_cases import copy_sample, png_bytes, refused
 
 _PASSWD = "root:x:0:0:root:/root:/bin/bash daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin"
@@ -30,6 +31,8 @@ def test_a_symlinked_mask_leading_out_is_refused(tmp_path: Path) -> None:
     shutil.move(mask, outside)
     mask.symlink_to(outside)
     _both(sample.args, str(listing), "line 1", "through a symlink")
+    for command in ("evaluate", "validate"):  # the opt-in follows it
+        assert run_cli(sample.args(command, "--allow-symlinks"))[0] == 0
 
 
 def test_a_symlinked_prediction_list_leading_out_is_refused(tmp_path: Path) -> None:
@@ -39,6 +42,8 @@ def test_a_symlinked_prediction_list_leading_out_is_refused(tmp_path: Path) -> N
     shutil.move(listing, outside)
     listing.symlink_to(outside)
     _both(sample.args, str(listing), "symlink leading out of")
+    for command in ("evaluate", "validate"):
+        assert run_cli(sample.args(command, "--allow-symlinks"))[0] == 0
 
 
 def test_a_symlinked_semantic_prediction_leading_out_is_refused(tmp_path: Path) -> None:
@@ -48,6 +53,8 @@ def test_a_symlinked_semantic_prediction_leading_out_is_refused(tmp_path: Path) 
     shutil.move(png, outside)
     png.symlink_to(outside)
     _both(sample.args, str(png), "symlink leading out of")
+    for command in ("evaluate", "validate"):
+        assert run_cli(sample.args(command, "--allow-symlinks"))[0] == 0
 
 
 @pytest.mark.parametrize("line", ["../../gtFine/val/samplecity/x.png 26 0.5",
