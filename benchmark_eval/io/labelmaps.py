@@ -36,7 +36,7 @@ from benchmark_eval.errors import (
     Problem,
     cut_problems,
 )
-from benchmark_eval.io.png import read_label_map
+from benchmark_eval.io.png import decode_gray, png_header, read_png_bytes
 from benchmark_eval.io.safe import MAX_PIXELS, quote, read_regular, resolve_inside
 
 MapSource = str | Path | np.ndarray | Callable[[], np.ndarray]
@@ -66,24 +66,42 @@ class LabelMapPair:
         return f"<{side}>[{self.name}]"
 
 
-def load_label_map(source: MapSource, where: str) -> np.ndarray:
+def load_label_map(source: MapSource, where: str, *, expected: tuple[int, ...] | None = None,
+                   gt_where: str = "") -> np.ndarray:
     """A ``(H, W)`` integer label map from a PNG, an ``.npy`` file, an array or a loader.
+
+    Args:
+        expected: For a prediction file: the ground truth's ``(H, W)``, checked on the PNG
+            or ``.npy`` header before anything is decoded (``gt_where`` names it).
 
     Raises:
         FormatError: Unreadable file or a value that is not an array (naming ``where``).
+        ConsistencyError: A file whose header gives another size than ``expected``.
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
-        if path.suffix.lower() != ".npy":
-            return read_label_map(path)
-        return read_npy(path, where)
+        if path.suffix.lower() == ".npy":
+            return read_npy(path, where, expected=expected, gt_where=gt_where)
+        data = read_png_bytes(path)
+        header = png_header(data, path)
+        _check_size((header.height, header.width), expected, where, gt_where)
+        return decode_gray(data, path, decoder="pillow")
     value = source() if callable(source) else source
     if not isinstance(value, np.ndarray):
         raise FormatError(Problem(where, f"got {type(value).__name__}, expected a numpy array"))
     return value
 
 
-def read_npy(path: Path, where: str, *, max_values: int = MAX_PIXELS) -> np.ndarray:
+def _check_size(shape: tuple[int, ...], expected: tuple[int, ...] | None, where: str,
+                gt_where: str) -> None:
+    if expected is not None and len(shape) == 2 and tuple(shape) != tuple(expected):
+        raise ConsistencyError(Problem(where, f"prediction is {shape[1]}x{shape[0]} (WxH) but"
+                                              f" the ground truth is {expected[1]}x"
+                                              f"{expected[0]} ({gt_where})"))
+
+
+def read_npy(path: Path, where: str, *, max_values: int = MAX_PIXELS,
+             expected: tuple[int, ...] | None = None, gt_where: str = "") -> np.ndarray:
     """An ``.npy`` array, its header (shape, dtype) checked before anything is allocated
     (``np.lib.format``: an 80-byte header may declare 10^12 values); shape and dtype are
     checked as a label map's by the caller.
@@ -103,6 +121,7 @@ def read_npy(path: Path, where: str, *, max_values: int = MAX_PIXELS) -> np.ndar
                           ) from exc
     if dtype.hasobject:
         raise FormatError(Problem(where, "holds Python objects, expected a label map"))
+    _check_size(shape, expected, where, gt_where)
     values = math.prod(int(d) for d in shape)
     if values > max_values:
         raise FormatError(Problem(where, f"the header declares shape {shape}: {values}"

@@ -92,18 +92,41 @@ def test_pillows_bomb_error_is_a_format_error(tmp_path: Path) -> None:
                  "--num-classes", 5, "--workers", 1], str(gt), "decompression bomb")
 
 
-def test_an_npy_header_declaring_10_to_the_12_values_is_refused(tmp_path: Path) -> None:
-    sample = copy_sample("semantic", tmp_path)
-    pred = sorted(sample.pred.glob("*.png"))[0]
-    pred.unlink()
+def _npy_bomb(path: Path) -> None:
     buf = io.BytesIO()
     np.lib.format.write_array_header_1_0(buf, {"descr": "<i8", "fortran_order": False,
                                                "shape": (10**6, 10**6)})
-    npy = sample.pred / (pred.stem + ".npy")
-    npy.write_bytes(buf.getvalue() + b"\0" * 64)  # the magic, the header, 64 bytes
+    path.write_bytes(buf.getvalue() + b"\0" * 64)  # the magic, the header, 64 bytes
+
+
+@pytest.mark.parametrize("side", ["gt", "pred"])
+def test_an_npy_header_declaring_10_to_the_12_values_is_refused(tmp_path: Path,
+                                                                side: str) -> None:
+    sample = copy_sample("semantic", tmp_path)
+    png = sorted((sample.gt if side == "gt" else sample.pred).glob("*.png"))[0]
+    png.unlink()
+    npy = png.with_suffix(".npy")
+    _npy_bomb(npy)
+    if side == "gt":  # paired by name: the prediction is an .npy too
+        (sample.pred / png.name).unlink()
+        np.save(sample.pred / npy.name, np.zeros((4, 4), np.uint8))
+    message = ("over the 268435456 limit" if side == "gt" else
+               "prediction is 1000000x1000000 (WxH) but the ground truth is")
     for command in ("evaluate", "validate"):
         refused([command, "semantic", "--gt", sample.gt, "--pred", sample.pred,
-                 "--num-classes", 5, "--workers", 1], str(npy), "over the 268435456 limit")
+                 "--num-classes", 5, "--workers", 1], str(npy), message)
+
+
+def test_a_semantic_prediction_of_another_size_is_refused_on_its_header(
+        tmp_path: Path) -> None:
+    sample = copy_sample("semantic", tmp_path)
+    pred = sorted(sample.pred.glob("*.png"))[0]
+    pred.write_bytes(png_bytes(100000, 100000, color_type=0))
+    for command in ("evaluate", "validate"):
+        refused([command, "semantic", "--gt", sample.gt, "--pred", sample.pred,
+                 "--num-classes", 5, "--workers", 1], str(pred),
+                "prediction is 100000x100000 (WxH) but the ground truth is",
+                str(sample.gt / pred.name))
 
 
 @pytest.mark.parametrize("bad", [{"imgWidth": 100000, "imgHeight": 100000},
