@@ -1,7 +1,10 @@
 """Command line: ``benchmark-eval evaluate | validate PROTOCOL [options]`` and
 ``benchmark-eval convert CONVERSION [options]``.
 
-Exit codes: 0 success, 1 the inputs failed checks, 2 usage or configuration error.
+Exit codes: 0 success, 1 the inputs failed checks, 2 usage or configuration error (an input
+named on the command line that does not exist, an output that cannot or must not be
+written), 130 interrupted (Ctrl-C). Outputs are checked before any work
+(:func:`~benchmark_eval.io.safe.check_output`) and written atomically.
 The CLI only parses arguments, dispatches through the registries (the protocol's workflow in
 :data:`~benchmark_eval.workflows.WORKFLOWS`, the converter in
 :data:`~benchmark_eval.converters.CONVERTERS`) and prints.
@@ -28,12 +31,16 @@ from benchmark_eval.errors import (
     ConfigError,
     InputError,
     Problem,
+    count_problems,
     cut_problems,
 )
 from benchmark_eval.io.jsonfile import write_json
+from benchmark_eval.io.safe import check_output
+from benchmark_eval.masks import missing_kernels
 from benchmark_eval.workflows import WORKFLOWS, Workflow
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_OUTPUTS = ("out", "out_json", "out_dir", "plots", "report")  # argument dests naming outputs
 
 
 def _description() -> str:
@@ -53,7 +60,8 @@ examples:
   benchmark-eval validate coco-segm --gt gt.json --pred submission.json
   benchmark-eval evaluate PROTOCOL --help     (the protocol's own options)
 
-exit codes: 0 success, 1 the inputs failed checks, 2 usage error
+exit codes: 0 success, 1 the inputs failed checks, 2 usage error (including inputs not
+found and outputs that must not be written), 130 interrupted
 """
 
 
@@ -91,9 +99,11 @@ def _parser() -> argparse.ArgumentParser:
                     " table. Stops at the first invalid input with exit code 1.")
     va = sub.add_parser(
         "validate", help="check a submission without scoring it",
-        description="List every problem in the ground truth and the predictions (unknown"
-                    " ids, bad scores, malformed masks, wrong sizes...). Exit 0 when clean,"
-                    " 1 when problems were found.")
+        description="Check the ground truth and the predictions (unknown ids, bad scores,"
+                    " malformed masks, wrong sizes...) and count every problem: the first"
+                    " 20 are printed; --out writes them all as JSON (past 20 of one kind, a"
+                    " record counts the rest: its 'hidden'). Exit 0 when clean, 1 when"
+                    " problems were found.")
     for command, evaluate in ((ev, True), (va, False)):
         protocols = command.add_subparsers(dest="protocol", required=True, metavar="PROTOCOL",
                                            help=", ".join(WORKFLOWS))
@@ -134,7 +144,9 @@ def _common_arguments(p: argparse.ArgumentParser, evaluate: bool) -> None:
         p.add_argument("--no-per-class", action="store_true", help="omit per-class tables")
     else:
         p.add_argument("--out", type=Path, metavar="PROBLEMS.json",
-                       help="also write the problems as JSON")
+                       help="also write every problem found as JSON")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an existing --out file (never an input)")
 
 
 class _ProgressBar:
@@ -177,11 +189,38 @@ def _contract_options(w: Workflow, args: argparse.Namespace, evaluate: bool) -> 
     return options
 
 
+def _check_paths(args: argparse.Namespace) -> None:
+    """Before any work: every input path given exists, and ``--out`` can be written (its
+    folder exists, it is not a folder nor an input, it does not exist unless ``--force``).
+
+    Raises:
+        ConfigError: Exit code 2.
+    """
+    given = vars(args)
+    inputs = [v for k, v in given.items() if isinstance(v, Path) and k not in _OUTPUTS]
+    for path in inputs:
+        if not path.exists():
+            raise ConfigError(f"{path}: no such file or folder")
+    # the PNG folder a panoptic JSON implies (panopticapi's default) is an input too
+    inputs += [p.with_suffix("") for p in inputs if p.suffix == ".json"
+               and p.with_suffix("").is_dir()]
+    force = bool(given.get("force"))
+    for name in ("out", "report"):
+        if isinstance(given.get(name), Path):
+            check_output(given[name], inputs=inputs, force=force)
+    if isinstance(given.get("plots"), Path):  # a folder of PNG and SVG files
+        check_output(given["plots"], inputs=inputs, force=True, folder=True)
+
+
 def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
               err: TextIO) -> int:
     options = _contract_options(w, args, True)
     session = AnalysisSession(w.name, args)
     options.update(session.options())
+    missing = missing_kernels()
+    if missing:
+        print(f"warning: C kernels not compiled ({', '.join(missing)}): their numpy"
+              " fallbacks give the same numbers, slower", file=err)
     bar = None if args.quiet or not err.isatty() else _ProgressBar(err, w.name)
     try:
         result = w.evaluate(workers=args.workers, progress=bar, **options)
@@ -211,12 +250,13 @@ def _validate(w: Workflow, args: argparse.Namespace, out: TextIO) -> int:
     if args.out is not None:
         write_json(args.out, [
             {"file": p.file, "field": p.field, "record": p.record, "message": p.message}
+            | ({"hidden": p.hidden} if p.hidden else {})
             for p in problems
         ])
     if not problems:
         print(f"OK: the predictions are a valid {w.name} submission", file=out)
         return EXIT_OK
-    print(f"{len(problems)} problem(s) found:", file=out)
+    print(f"{count_problems(problems)} problem(s) found:", file=out)
     _print_problems(problems, out)
     return EXIT_INPUT
 
@@ -232,6 +272,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     except SystemExit as exc:  # --help exits 0, usage errors exit 2
         return int(exc.code or 0)
     try:
+        _check_paths(args)
         if args.command == "convert":
             print(CONVERTERS[args.conversion].run(args), file=out)
             return EXIT_OK
@@ -239,6 +280,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         if args.command == "evaluate":
             return _evaluate(w, args, out, err)
         return _validate(w, args, out)
+    except KeyboardInterrupt:  # the pool's workers ignore SIGINT and are terminated
+        print("interrupted", file=err)
+        return EXIT_INTERRUPTED
     except InputError as exc:
         print(f"error: {len(exc.problems)} problem(s) in the input:", file=err)
         _print_problems(exc.problems, err)
@@ -249,7 +293,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     except BenchmarkEvalError as exc:
         print(f"error: {exc}", file=err)
         return EXIT_INPUT
-    except OSError as exc:  # e.g. an output folder that does not exist: no traceback
+    except OSError as exc:  # e.g. a disk full while writing: no traceback
         print(f"error: {exc}", file=err)
         return EXIT_INPUT
 

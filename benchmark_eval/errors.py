@@ -17,6 +17,7 @@ __all__ = [
     "Notice",
     "Problem",
     "UnsupportedError",
+    "count_problems",
     "cut_problems",
 ]
 
@@ -35,12 +36,15 @@ class Problem:
         message: What is wrong and what was expected.
         record: Index of the offending record in its JSON array, or ``None``.
         field: The JSON array the record belongs to (``"annotations"``, ``"images"``...).
+        hidden: For the line :func:`cut_problems` ends a cut list with: how many problems it
+            stands for (0 for a problem).
     """
 
     file: str
     message: str
     record: int | None = None
     field: str | None = None
+    hidden: int = 0
 
     def __str__(self) -> str:
         where = self.file
@@ -62,8 +66,14 @@ def cut_problems(problems: Iterable[Problem], *, kind: str | None = None,
     if len(problems) <= limit:
         return problems
     what = kind or f"like '{problems[0].message}'"
+    rest = sum(max(p.hidden, 1) for p in problems[limit:])
     return [*problems[:limit],
-            Problem(problems[0].file, f"... and {len(problems) - limit} more {what}")]
+            Problem(problems[0].file, f"... and {rest} more {what}", hidden=rest)]
+
+
+def count_problems(problems: Iterable[Problem]) -> int:
+    """How many problems a (possibly cut) list stands for."""
+    return sum(max(p.hidden, 1) for p in problems)
 
 
 class BenchmarkEvalError(Exception):

@@ -8,14 +8,42 @@ name through :data:`benchmark_eval.converters.CONVERTERS` and prints what ``run`
 
 from __future__ import annotations
 
-__all__ = ["Converted", "Converter", "add_json_output", "wrote_instances", "wrote_panoptic"]
+__all__ = ["Converted", "Converter", "add_force", "add_json_output", "check_outputs",
+           "png_folder", "wrote_instances", "wrote_panoptic"]
 
 import argparse
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from benchmark_eval.io.panoptic_png import default_folder
+from benchmark_eval.io.safe import check_output
+
+
+def png_folder(panoptic: Any, folder: str | Path | None) -> list[Any]:
+    """The inputs of a COCO panoptic source: the JSON and its PNG folder (given, or derived
+    from the JSON path as panopticapi does)."""
+    if folder is None and isinstance(panoptic, (str, Path)):
+        folder = default_folder(panoptic)
+    return [panoptic, folder]
+
+
+def check_outputs(*, files: Iterable[Any] = (), folders: Iterable[Any] = (),
+                  inputs: Iterable[Any] = (), force: bool = False) -> None:
+    """Before any work: every output file and folder can be written and is not an input
+    (in-memory ``inputs`` are skipped); an existing file, or a folder that is not empty,
+    only with ``force`` (:func:`io.safe.check_output`).
+
+    Raises:
+        ConfigError: An output that cannot or must not be written.
+    """
+    paths = [Path(s) for s in inputs if isinstance(s, (str, Path))]
+    for f in files:
+        check_output(f, inputs=paths, force=force)
+    for d in folders:
+        check_output(d, inputs=paths, force=force, folder=True)
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,13 @@ def add_json_output(parser: argparse.ArgumentParser, metavar: str, *,
     if png_folder:
         parser.add_argument("--out-dir", type=Path, metavar="DIR",
                             help="PNG folder (default: PANOPTIC.json without .json)")
+    add_force(parser)
+
+
+def add_force(parser: argparse.ArgumentParser) -> None:
+    """``--force`` (the ``force`` parameter): overwrite existing outputs, never an input."""
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite existing outputs (inputs are never overwritten)")
 
 
 def wrote_panoptic(done: Mapping[str, Any], options: Mapping[str, Any]) -> str:

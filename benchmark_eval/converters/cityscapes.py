@@ -38,12 +38,14 @@ import numpy as np
 
 from benchmark_eval.converters.base import (
     Converter,
+    add_force,
     add_json_output,
+    check_outputs,
     wrote_instances,
     wrote_panoptic,
 )
 from benchmark_eval.converters.coco_panoptic import panoptic_to_instances
-from benchmark_eval.errors import ConsistencyError, Problem
+from benchmark_eval.errors import ConfigError, ConsistencyError, Problem
 from benchmark_eval.io.cityscapes import GT_INSTANCE_SUFFIX
 from benchmark_eval.io.cityscapes_polygons import (
     CATEGORY_IDS,
@@ -51,6 +53,7 @@ from benchmark_eval.io.cityscapes_polygons import (
     CategoryIds,
     check_category_ids,
     gtfine_files,
+    polygon_map_paths,
     write_polygon_maps,
 )
 from benchmark_eval.io.cityscapes_read import read_instance_ids
@@ -128,7 +131,8 @@ def panoptic_segments(instances: np.ndarray, *, category_ids: CategoryIds = "lab
 
 def convert_cityscapes_to_panoptic(gt_root: str | Path, out_json: str | Path, *,
                                    out_dir: str | Path | None = None,
-                                   category_ids: CategoryIds = "labelIds") -> dict[str, Any]:
+                                   category_ids: CategoryIds = "labelIds",
+                                   force: bool = False) -> dict[str, Any]:
     """Write COCO panoptic (JSON + PNG folder) from every ``*_gtFine_instanceIds.png``.
 
     Args:
@@ -136,12 +140,14 @@ def convert_cityscapes_to_panoptic(gt_root: str | Path, out_json: str | Path, *,
         out_json: The JSON to write.
         out_dir: The PNG folder; default: ``out_json`` without ``.json``.
         category_ids: ``"labelIds"`` or ``"trainIds"`` (``--use-train-id``).
+        force: Overwrite existing outputs (never an input; checked before any work).
 
     Returns:
         A summary: ``images``, ``segments``, ``png_dir``.
     """
     check_category_ids(category_ids)
     folder = Path(out_dir) if out_dir is not None else Path(out_json).with_suffix("")
+    check_outputs(files=[out_json], folders=[folder], inputs=[gt_root], force=force)
     folder.mkdir(parents=True, exist_ok=True)
     images, annotations, segments = [], [], 0
     for path in gtfine_files(gt_root, GT_INSTANCE_SUFFIX):
@@ -163,7 +169,8 @@ def convert_cityscapes_to_panoptic(gt_root: str | Path, out_json: str | Path, *,
 
 
 def convert_cityscapes_to_instances(gt_root: str | Path, out_json: str | Path, *,
-                                    category_ids: CategoryIds = "labelIds") -> dict[str, Any]:
+                                    category_ids: CategoryIds = "labelIds",
+                                    force: bool = False) -> dict[str, Any]:
     """Write a COCO instances JSON (compressed-RLE masks) of the 8 classes with instances.
 
     Images get ids 1, 2, ... in sorted path order (``file_name``
@@ -171,6 +178,7 @@ def convert_cityscapes_to_instances(gt_root: str | Path, out_json: str | Path, *
     individual instances are ``iscrowd`` 0, group regions ``iscrowd`` 1.
     """
     check_category_ids(category_ids)
+    check_outputs(files=[out_json], inputs=[gt_root], force=force)
     records = [c for c in panoptic_categories(category_ids) if c["isthing"]]
     table = PanopticCategories(ids=np.array([c["id"] for c in records], dtype=np.int64),
                                names=tuple(c["name"] for c in records),
@@ -196,12 +204,21 @@ def convert_cityscapes_to_instances(gt_root: str | Path, out_json: str | Path, *
 
 
 def convert_cityscapes_polygons(root: str | Path, out_dir: str | Path, *,
-                                encoding: CategoryIds = "labelIds") -> dict[str, Any]:
+                                encoding: CategoryIds = "labelIds", force: bool = False
+                                ) -> dict[str, Any]:
     """Paint every ``*_gtFine_polygons.json`` under ``root`` into ``*_gtFine_labelIds.png``
     and ``*_gtFine_instanceIds.png`` (``*_labelTrainIds.png`` / ``*_instanceTrainIds.png``
-    with train ids), mirroring the folder tree under ``out_dir``."""
+    with train ids), mirroring the folder tree under ``out_dir`` (which may be ``root``, as
+    the official scripts write beside the JSON). Existing PNGs are overwritten only with
+    ``force``; every output is checked before anything is painted."""
     root, out = Path(root), Path(out_dir)
     files = gtfine_files(root, POLYGON_SUFFIX)
+    check_outputs(folders=[out], force=True)  # it may hold files: the tree is mirrored
+    existing = [t for path in files
+                for t in polygon_map_paths(path, root, out, encoding=encoding) if t.exists()]
+    if existing and not force:
+        raise ConfigError(f"refusing to overwrite {existing[0]} and {len(existing) - 1}"
+                          " other PNGs (use --force)")
     for path in files:
         write_polygon_maps(path, root, out, encoding=encoding)
     return {"images": len(files), "out_dir": str(out)}
@@ -229,6 +246,7 @@ def _arguments(looks_for: str, output: Callable[[argparse.ArgumentParser], None]
 def _polygon_maps_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, type=Path, metavar="DIR",
                         help="where the PNGs go (the folder tree under --gt is mirrored)")
+    add_force(parser)
 
 
 CONVERTERS = (

@@ -38,7 +38,10 @@ import numpy as np
 
 from benchmark_eval.converters.base import (
     Converter,
+    add_force,
     add_json_output,
+    check_outputs,
+    png_folder,
     wrote_instances,
     wrote_panoptic,
 )
@@ -51,7 +54,8 @@ from benchmark_eval.io.converted import (
     write_panoptic_dataset,
 )
 from benchmark_eval.io.panoptic import Source, load_coco_panoptic
-from benchmark_eval.io.panoptic_png import read_frames
+from benchmark_eval.io.panoptic_png import default_folder, read_frames
+from benchmark_eval.io.safe import check_pixels
 from benchmark_eval.masks.panoptic import box_and_area, id_map_rles, runs_to_pixels
 from benchmark_eval.masks.rle import decode_masks
 from benchmark_eval.schema import Images, InstanceDataset, MaskRuns
@@ -227,6 +231,7 @@ def _paint_all(images: Images, sources: list[_Objects], rule: str
     dropped = 0
     for image_id, h, w in zip(images.ids.tolist(), images.heights.tolist(),
                               images.widths.tolist(), strict=True):
+        check_pixels((h, w), where=f"images[] of image {image_id}")  # before allocating
         frame, lost = _paint_image(image_id, h, w, per_image[image_id], rule, problems)
         frames.append(frame)
         dropped += lost
@@ -289,13 +294,17 @@ def panoptic_to_semantic(frame: PanopticFrame, *, void: int = 0) -> np.ndarray:
 def convert_instances_to_panoptic(instances: Source | list[Any], out_json: str | Path, *,
                                   out_dir: str | Path | None = None,
                                   stuff: Source | None = None, images: Source | None = None,
-                                  overlap: str = "error") -> dict[str, Any]:
-    """Write COCO panoptic (JSON + PNG folder) from instance (+ stuff) masks.
+                                  overlap: str = "error", force: bool = False
+                                  ) -> dict[str, Any]:
+    """Write COCO panoptic (JSON + PNG folder) from instance (+ stuff) masks; outputs are
+    checked first (:func:`~benchmark_eval.converters.base.check_outputs`).
 
     Returns:
         A summary: ``images``, ``segments``, ``dropped`` (masks that lost every pixel under
         the overlap rule), ``png_dir``.
     """
+    check_outputs(files=[out_json], folders=[out_dir or default_folder(out_json)],
+                  inputs=[instances, stuff, images], force=force)
     categories, table, frames, dropped = instances_to_panoptic(
         instances, stuff=stuff, images=images, overlap=overlap)
     folder = write_panoptic_dataset(frames, categories, table, out_json, out_dir)
@@ -305,8 +314,10 @@ def convert_instances_to_panoptic(instances: Source | list[Any], out_json: str |
 
 def convert_panoptic_to_instances(panoptic: Source, out_json: str | Path, *,
                                   panoptic_dir: str | Path | None = None,
-                                  things_only: bool = False) -> dict[str, Any]:
+                                  things_only: bool = False, force: bool = False
+                                  ) -> dict[str, Any]:
     """Write a COCO instances JSON (RLE masks) from COCO panoptic files."""
+    check_outputs(files=[out_json], inputs=png_folder(panoptic, panoptic_dir), force=force)
     src = load_coco_panoptic(panoptic, panoptic_dir)
     frames = list(read_frames(src))
     annotations = panoptic_to_instances(frames, src.dataset.categories, things_only=things_only)
@@ -316,8 +327,10 @@ def convert_panoptic_to_instances(panoptic: Source, out_json: str | Path, *,
 
 def convert_panoptic_to_semantic(panoptic: Source, out_dir: str | Path, *,
                                  panoptic_dir: str | Path | None = None,
-                                 void: int = 0) -> dict[str, Any]:
-    """Write one semantic label PNG per image (same file names as the panoptic PNGs)."""
+                                 void: int = 0, force: bool = False) -> dict[str, Any]:
+    """Write one semantic label PNG per image (same file names as the panoptic PNGs, kept
+    inside ``out_dir``)."""
+    check_outputs(folders=[out_dir], inputs=png_folder(panoptic, panoptic_dir), force=force)
     if not 0 <= void <= 65535:
         raise ConfigError(f"the VOID value must be in 0..65535, got {void}")
     src = load_coco_panoptic(panoptic, panoptic_dir)
@@ -364,6 +377,7 @@ def _panoptic_to_semantic_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, type=Path, metavar="DIR")
     parser.add_argument("--void", type=int, default=0, metavar="VALUE",
                         help="label of VOID pixels (default 0, as panopticapi's converter)")
+    add_force(parser)
 
 
 CONVERTERS = (

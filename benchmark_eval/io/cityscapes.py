@@ -111,16 +111,21 @@ class PredictionFolder:
     """The files of one suffix under a prediction folder, searchable by image key.
 
     ``find(key)`` returns the files whose name matches ``<key>*<suffix>`` (the official
-    ``fnmatch`` pattern: the name starts with the key and ends with the suffix).
+    ``fnmatch`` pattern: the name starts with the key and ends with the suffix). Symlinked
+    folders are not entered; symlinked files leading out of the folder are listed in
+    :attr:`outside` (refused when an image's prediction is one of them).
     """
 
-    def __init__(self, root: str | Path, suffix: str) -> None:
+    def __init__(self, root: str | Path, suffix: str, *, allow_outside: bool = False) -> None:
         self.root = Path(root)
         self.suffix = suffix
         entries: list[tuple[str, Path]] = []
         for folder, _, files in os.walk(self.root):
             entries += [(f, Path(folder) / f) for f in files if f.endswith(suffix)]
         entries.sort()
+        real = self.root.resolve()
+        self.outside = set() if allow_outside else {
+            p for _, p in entries if p.is_symlink() and not p.resolve().is_relative_to(real)}
         self._names = [n for n, _ in entries]
         self._paths = [p for _, p in entries]
 
@@ -185,6 +190,10 @@ class Pairing:
 def _prediction(folder: PredictionFolder, key: str, gt: Path, missing: list[Problem],
                 problems: list[Problem]) -> Path | None:
     hits = folder.find(key)
+    if len(hits) == 1 and hits[0] in folder.outside:
+        problems.append(Problem(str(hits[0]), f"the prediction of image {key} is a symlink"
+                                              f" leading out of {folder.root} (refused)"))
+        return None
     if len(hits) == 1:
         return hits[0]
     pattern = f"{key}*{folder.suffix}"
@@ -198,8 +207,9 @@ def _prediction(folder: PredictionFolder, key: str, gt: Path, missing: list[Prob
     return None
 
 
-def _start(gt: str | Path, pred: str | Path, suffix: str, gt_suffix: str
-           ) -> tuple[GroundTruthFiles, PredictionFolder | None, list[Problem]]:
+def _start(gt: str | Path, pred: str | Path, suffix: str, gt_suffix: str,
+           allow_outside: bool) -> tuple[GroundTruthFiles, PredictionFolder | None,
+                                         list[Problem]]:
     """The GT files, the prediction folder (None if it is not one) and the problems so far
     (``gt_suffix``: the GT files every image needs)."""
     files = scan_ground_truth(gt)
@@ -210,17 +220,18 @@ def _start(gt: str | Path, pred: str | Path, suffix: str, gt_suffix: str
         problems.append(Problem(str(root), "not a directory" if root.exists()
                                 else "prediction folder not found"))
     else:
-        folder = PredictionFolder(root, suffix)
+        folder = PredictionFolder(root, suffix, allow_outside=allow_outside)
     needed = files.label_ids if gt_suffix == GT_LABEL_SUFFIX else files.instance_ids
     if not needed and not files.problems:
         problems.append(Problem(str(files.root), f"no *{gt_suffix} files found"))
     return files, folder, problems
 
 
-def pair_semantic(gt: str | Path, pred: str | Path) -> Pairing:
+def pair_semantic(gt: str | Path, pred: str | Path, *, allow_outside: bool = False
+                  ) -> Pairing:
     """Every GT image (``*_gtFine_labelIds.png`` and its ``*_gtFine_instanceIds.png``) with
-    its predicted label-id PNG."""
-    files, folder, problems = _start(gt, pred, ".png", GT_LABEL_SUFFIX)
+    its predicted label-id PNG (``allow_outside``: see :class:`PredictionFolder`)."""
+    files, folder, problems = _start(gt, pred, ".png", GT_LABEL_SUFFIX, allow_outside)
     missing: list[Problem] = []
     jobs: list[SemanticJob] = []
     for key, labels in sorted(files.label_ids.items()):
@@ -234,9 +245,11 @@ def pair_semantic(gt: str | Path, pred: str | Path) -> Pairing:
     return Pairing(jobs, missing, problems)
 
 
-def pair_instance(gt: str | Path, pred: str | Path) -> Pairing:
-    """Every GT image (``*_gtFine_instanceIds.png``) with its prediction text file."""
-    files, folder, problems = _start(gt, pred, ".txt", GT_INSTANCE_SUFFIX)
+def pair_instance(gt: str | Path, pred: str | Path, *, allow_outside: bool = False
+                  ) -> Pairing:
+    """Every GT image (``*_gtFine_instanceIds.png``) with its prediction text file
+    (``allow_outside``: see :class:`PredictionFolder`)."""
+    files, folder, problems = _start(gt, pred, ".txt", GT_INSTANCE_SUFFIX, allow_outside)
     missing: list[Problem] = []
     jobs: list[InstanceJob] = []
     for key, instances in sorted(files.instance_ids.items()):

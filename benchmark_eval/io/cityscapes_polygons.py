@@ -14,11 +14,13 @@ __all__ = [
     "CategoryIds",
     "check_category_ids",
     "gtfine_files",
+    "polygon_map_paths",
     "polygons_to_maps",
     "read_polygons",
     "write_polygon_maps",
 ]
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +31,7 @@ from PIL import Image, ImageDraw
 from benchmark_eval.errors import ConfigError, ConsistencyError, FormatError, Problem
 from benchmark_eval.io.jsonfile import read_json
 from benchmark_eval.io.png import write_png
+from benchmark_eval.io.safe import check_pixels, quote
 from benchmark_eval.schema.cityscapes import LABEL_BY_NAME
 
 CategoryIds = Literal["labelIds", "trainIds"]
@@ -75,7 +78,10 @@ def read_polygons(path: Path) -> dict[str, Any]:
 
 def _objects(data: Any, where: str) -> Iterator[tuple[str, bool, list[tuple[Any, Any]]]]:
     """``(label name, is group, polygon)`` of every object that is not deleted."""
-    for i, obj in enumerate(data.get("objects", [])):
+    objects = data.get("objects", [])
+    if not isinstance(objects, list):
+        raise FormatError(Problem(where, f"'objects' must be a list, got {quote(objects)}"))
+    for i, obj in enumerate(objects):
         if not isinstance(obj, dict) or "label" not in obj or "polygon" not in obj:
             raise FormatError(Problem(where, "expected an object with 'label' and 'polygon'",
                                       i, "objects"))
@@ -87,7 +93,33 @@ def _objects(data: Any, where: str) -> Iterator[tuple[str, bool, list[tuple[Any,
         if name not in LABEL_BY_NAME:
             raise ConsistencyError(Problem(where, f"label {obj['label']!r} is not in the"
                                                   " Cityscapes label table", i, "objects"))
-        yield name, group, [(p[0], p[1]) for p in obj["polygon"]]
+        yield name, group, _points(obj["polygon"], where, i)
+
+
+def _point(p: Any) -> bool:
+    return (isinstance(p, list) and len(p) == 2
+            and all(type(v) in (int, float) and math.isfinite(v) for v in p))
+
+
+def _points(polygon: Any, where: str, i: int) -> list[tuple[float, float]]:
+    """The ``[[x, y], ...]`` of object ``i``, each a pair of finite numbers."""
+    bad = next((p for p in polygon if not _point(p)), None) if isinstance(
+        polygon, list) else polygon
+    if bad is not None or not isinstance(polygon, list):
+        raise FormatError(Problem(where, f"'polygon' must be a list of [x, y] number pairs,"
+                                         f" got {quote(bad)}", i, "objects"))
+    return [(p[0], p[1]) for p in polygon]
+
+
+def _image_size(data: dict[str, Any], where: str) -> tuple[int, int]:
+    """``(imgWidth, imgHeight)``, positive integers within the pixel limit."""
+    w, h = data["imgWidth"], data["imgHeight"]
+    for key, v in (("imgWidth", w), ("imgHeight", h)):
+        if type(v) is not int or v <= 0:
+            raise FormatError(Problem(where, f"'{key}' must be a positive integer, got"
+                                             f" {quote(v)}"))
+    check_pixels((h, w), where=where)
+    return w, h
 
 
 def polygons_to_maps(data: dict[str, Any], *, encoding: CategoryIds = "labelIds",
@@ -95,12 +127,13 @@ def polygons_to_maps(data: dict[str, Any], *, encoding: CategoryIds = "labelIds"
     """The label image (mode ``L``) and instance image (mode ``I``) of a polygon JSON.
 
     Raises:
-        FormatError: A malformed object.
+        FormatError: A malformed object, or an image size that is not positive or over the
+            pixel limit (checked before anything is allocated).
         ConsistencyError: An unknown label.
     """
     check_category_ids(encoding)
     train = encoding == "trainIds"
-    size = (int(data["imgWidth"]), int(data["imgHeight"]))
+    size = _image_size(data, where)
     unlabeled = LABEL_BY_NAME["unlabeled"]
     background = unlabeled.train_id if train else unlabeled.id
     labels = Image.new("L", size, background)
@@ -130,6 +163,15 @@ def _as_uint16(image: Image.Image, where: Path) -> np.ndarray:
     return values.astype(np.uint16)
 
 
+def polygon_map_paths(path: Path, root: Path, out_dir: Path, *,
+                      encoding: CategoryIds = "labelIds") -> tuple[Path, Path]:
+    """The label and instance PNGs :func:`write_polygon_maps` writes for ``path``."""
+    target = out_dir / path.parent.relative_to(root)
+    stem = path.name[: -len("_polygons.json")]
+    label, instance = _MAP_NAMES[encoding]
+    return target / f"{stem}_{label}.png", target / f"{stem}_{instance}.png"
+
+
 def write_polygon_maps(path: Path, root: Path, out_dir: Path, *,
                        encoding: CategoryIds = "labelIds") -> None:
     """Paint the polygon JSON ``path`` (under ``root``) into ``*_gtFine_labelIds.png`` and
@@ -137,9 +179,7 @@ def write_polygon_maps(path: Path, root: Path, out_dir: Path, *,
     train ids), at the same place under ``out_dir`` as ``path`` is under ``root``."""
     labels, instances = polygons_to_maps(read_polygons(path), encoding=encoding,
                                          where=str(path))
-    label_name, instance_name = _MAP_NAMES[encoding]
-    target = out_dir / path.parent.relative_to(root)
-    target.mkdir(parents=True, exist_ok=True)
-    stem = path.name[: -len("_polygons.json")]
-    labels.save(target / f"{stem}_{label_name}.png")
-    write_png(target / f"{stem}_{instance_name}.png", _as_uint16(instances, path))
+    label_png, instance_png = polygon_map_paths(path, root, out_dir, encoding=encoding)
+    label_png.parent.mkdir(parents=True, exist_ok=True)
+    labels.save(label_png)
+    write_png(instance_png, _as_uint16(instances, path))

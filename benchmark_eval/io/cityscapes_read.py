@@ -27,11 +27,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from benchmark_eval.errors import ConsistencyError, FormatError, InputError, Problem
-from benchmark_eval.io.png import decode_gray, png_header, read_png_bytes
+from benchmark_eval.io.png import (
+    check_png,
+    decode_gray,
+    pillow_image,
+    png_header,
+    read_png_bytes,
+)
 from benchmark_eval.io.pngdecode import Allocate, OutputBuffers, decode_grayscale
+from benchmark_eval.io.safe import quote, read_regular
 from benchmark_eval.schema.cityscapes import LABEL_BY_ID, LABEL_BY_TRAIN_ID, train_id_to_id_table
 
 if TYPE_CHECKING:
@@ -39,6 +45,24 @@ if TYPE_CHECKING:
 
 
 # --------------------------------------------------------------------------------- readers
+
+
+def _png_bytes(path: str | Path, expected: tuple[int, ...] | None = None) -> bytes:
+    """The file's bytes, its header's size checked against the pixel limit and ``expected``
+    (a mask's ground-truth size) before anything is inflated."""
+    data = read_png_bytes(path)
+    header = png_header(data, path)
+    if expected is not None and (header.height, header.width) != tuple(expected):
+        raise ConsistencyError(Problem(str(path), f"mask is {header.width}x{header.height}"
+                                                  f" (WxH) but the ground truth is"
+                                                  f" {expected[1]}x{expected[0]}"))
+    check_png(data, path)
+    return data
+
+
+def _label_ids(data: bytes, path: str | Path, allocate: Allocate | None) -> np.ndarray:
+    decoded = decode_grayscale(data, allocate=allocate)
+    return decoded if decoded is not None else decode_gray(data, path)
 
 
 def read_label_ids(path: str | Path, *, allocate: Allocate | None = None) -> np.ndarray:
@@ -50,11 +74,10 @@ def read_label_ids(path: str | Path, *, allocate: Allocate | None = None) -> np.
         allocate: Gives the output array of the fast decoder (reused buffers).
 
     Raises:
-        FormatError: Unreadable, or several channels (e.g. a colour-coded prediction).
+        FormatError: Unreadable, over the pixel limit, or several channels (e.g. a
+            colour-coded prediction).
     """
-    data = read_png_bytes(path)
-    decoded = decode_grayscale(data, allocate=allocate)
-    return decoded if decoded is not None else decode_gray(data, path)
+    return _label_ids(_png_bytes(path), path, allocate)
 
 
 def read_instance_ids(path: str | Path, *, allocate: Allocate | None = None) -> np.ndarray:
@@ -66,7 +89,8 @@ def read_instance_ids(path: str | Path, *, allocate: Allocate | None = None) -> 
     return read_label_ids(path, allocate=allocate)
 
 
-def read_mask(path: str | Path, *, allocate: Allocate | None = None
+def read_mask(path: str | Path, *, allocate: Allocate | None = None,
+              expected: tuple[int, ...] | None = None
               ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
     """A predicted instance mask as ``(H, W)`` (non-zero pixels belong to the instance), and
     the box of its non-zero pixels when the decoder found it (first row, last row + 1, first
@@ -78,9 +102,10 @@ def read_mask(path: str | Path, *, allocate: Allocate | None = None
 
     Raises:
         FormatError: Not a readable PNG.
+        ConsistencyError: Not of the ``expected`` size (checked on the header first).
     """
-    data = read_png_bytes(path)
-    header = png_header(data, path)
+    data = _png_bytes(path, expected)
+    header = check_png(data, path)
     if header.color_type == 0 and header.bit_depth == 8:
         box = np.full(4, -2, dtype=np.int64)
         mask = decode_grayscale(data, box=box, allocate=allocate)
@@ -89,11 +114,7 @@ def read_mask(path: str | Path, *, allocate: Allocate | None = None
             return mask, (r0, r1, c0, c1)
     if header.color_type == 0 and header.bit_depth in (1, 8):
         return decode_gray(data, path), None
-    try:
-        with Image.open(path) as img:
-            return np.asarray(img.convert("L")), None
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise FormatError(Problem(str(path), f"not a readable PNG: {exc}")) from exc
+    return np.asarray(pillow_image(data, path).convert("L")), None
 
 
 # ---------------------------------------------------------------------- instance predictions
@@ -144,59 +165,93 @@ def _label_id(text: str) -> int | None:
     return int(value) if math.isfinite(value) and value.is_integer() else None
 
 
-def _parse_line(text: str, n: int, base: str, root: str, where: str
-                ) -> InstanceLine | str:
-    """The line as an :class:`InstanceLine`, or what is wrong with it."""
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+class _RealPaths:
+    """Whether paths inside a folder stay there once symlinks are resolved; folders are
+    resolved once each (a list names many masks in few folders)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.realpath(root)
+        self._dirs: dict[str, str] = {}
+
+    def inside(self, path: str) -> bool:
+        if os.path.islink(path):
+            return _inside(os.path.realpath(path), self.root)
+        folder = os.path.dirname(path)
+        real = self._dirs.get(folder)
+        if real is None:
+            real = self._dirs[folder] = os.path.realpath(folder)
+        return _inside(real, self.root)
+
+
+def _parse_line(text: str, n: int, base: str, root: str, where: str,
+                real: _RealPaths | None) -> InstanceLine | str:
+    """The line as an :class:`InstanceLine`, or what is wrong with it (quoting at most a
+    few characters of it: a list may be any file)."""
     fields = text.split()
     if len(fields) != 3:
         return (f"expected 'MASK.png LABEL_ID CONFIDENCE' (3 fields), got {len(fields)}:"
-                f" {text.strip()[:60]!r}")
+                f" {quote(text.strip())}")
     rel, label_text, score_text = fields
     if os.path.isabs(rel):
-        return f"mask path {rel!r} is absolute; expected a path relative to {where}"
+        return f"mask path {quote(rel)} is absolute; expected a path relative to {where}"
     mask = os.path.normpath(os.path.join(base, rel))
-    if not mask.startswith(root) or (len(mask) > len(root) and mask[len(root)] != os.sep
-                                     and not root.endswith(os.sep)):
-        return f"mask path {rel!r} leaves the prediction folder {root}"
+    if not _inside(mask, root):
+        return f"mask path {quote(rel)} leaves the prediction folder {root}"
+    if real is not None and not real.inside(mask):
+        return (f"mask path {quote(rel)} leaves the prediction folder {root} through a"
+                " symlink (refused)")
     label_id = _label_id(label_text)
     if label_id is None:
-        return f"label id {label_text!r} is not an integer"
+        return f"label id {quote(label_text)} is not an integer"
     if label_id not in LABEL_BY_ID:
-        return f"label id {label_id} is not in the Cityscapes label table (0..33, -1)"
+        shown = str(label_id) if abs(label_id) < 10**6 else quote(label_text)
+        return f"label id {shown} is not in the Cityscapes label table (0..33, -1)"
     try:
         score = float(score_text)
     except ValueError:
         score = math.nan
     if not math.isfinite(score):
-        return f"confidence {score_text!r} is not a finite number"
+        return f"confidence {quote(score_text)} is not a finite number"
     return InstanceLine(n, mask, label_id, score)
 
 
-def read_prediction_list(path: str | Path, root: str | Path) -> PredictionList:
+def read_prediction_list(path: str | Path, root: str | Path, *,
+                         allow_outside: bool = False) -> PredictionList:
     """Parse a prediction text file; blank lines are skipped.
 
     Args:
         path: The text file.
         root: The prediction folder every mask must stay in.
+        allow_outside: Follow symlinks leading out of ``root`` (``--allow-symlinks``;
+            paths with ``..`` or absolute stay refused).
 
     Raises:
-        FormatError: The file cannot be read (problems of single lines are returned).
+        FormatError: The file cannot be read, is not text, or is a symlink leading out of
+            ``root`` (problems of single lines are returned).
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(Problem(str(path), f"cannot read the prediction list: {exc}")
-                          ) from exc
-    base = os.path.dirname(os.path.abspath(path))
     root_abs = os.path.abspath(root)
+    real = None if allow_outside else _RealPaths(root_abs)
+    if real is not None and not real.inside(os.path.abspath(path)):
+        raise FormatError(Problem(str(path), f"leaves the prediction folder {root_abs} through"
+                                             " a symlink (refused)"))
+    try:
+        text = read_regular(path, where=str(path)).decode()
+    except UnicodeDecodeError as exc:
+        raise FormatError(Problem(str(path), f"cannot read the prediction list: not text"
+                                             f" ({exc.reason} at byte {exc.start})")) from exc
+    base = os.path.dirname(os.path.abspath(path))
     by_mask: dict[str, InstanceLine] = {}
     problems: list[Problem] = []
     duplicates = 0
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        parsed = _parse_line(line, n, base, root_abs, "the text file's folder")
+        parsed = _parse_line(line, n, base, root_abs, "the text file's folder", real)
         if isinstance(parsed, str):
             problems.append(Problem(str(path), f"line {n}: {parsed}"))
             continue
@@ -251,12 +306,16 @@ def load_semantic_image(job: SemanticJob, *, train_ids: bool = False,
     get = buffers.allocator if buffers is not None else (lambda role: None)
     labels = read_label_ids(job.gt_labels, allocate=get("labels"))
     instances = read_instance_ids(job.gt_instances, allocate=get("instances"))
-    pred = read_label_ids(job.pred, allocate=get("pred"))
     if instances.shape != labels.shape:
         raise ConsistencyError(Problem(str(job.gt_instances), f"is {_size(instances)} (WxH)"
                                        f" but {job.gt_labels} is {_size(labels)}"))
+    data = read_png_bytes(job.pred)
+    header = png_header(data, job.pred)  # the size is checked before inflating
+    pred = (_label_ids(data, job.pred, get("pred"))
+            if (header.height, header.width) == labels.shape else np.zeros((0, 0), np.uint8))
     if pred.shape != labels.shape:
-        raise ConsistencyError(Problem(str(job.pred), f"prediction is {_size(pred)} (WxH)"
+        raise ConsistencyError(Problem(str(job.pred), f"prediction is {header.width}x"
+                                       f"{header.height} (WxH)"
                                        f" but the ground truth {job.gt_labels} is"
                                        f" {_size(labels)}"))
     return labels, instances, train_ids_to_ids(pred, str(job.pred)) if train_ids else pred
@@ -273,7 +332,7 @@ def mask_of_line(line: InstanceLine, listing: str | Path, shape: tuple[int, ...]
         ConsistencyError: The mask's size differs from the ground truth's.
     """
     try:
-        mask, box = read_mask(line.mask, allocate=allocate)
+        mask, box = read_mask(line.mask, allocate=allocate, expected=shape)
     except InputError as exc:
         raise type(exc)([Problem(p.file, f"{p.message} (line {line.line} of {listing})")
                          for p in exc.problems]) from None

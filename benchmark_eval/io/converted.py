@@ -20,6 +20,7 @@ import numpy as np
 from benchmark_eval.io.jsonfile import write_json
 from benchmark_eval.io.panoptic_png import write_coco_panoptic
 from benchmark_eval.io.png import write_png
+from benchmark_eval.io.safe import resolve_inside
 from benchmark_eval.schema import Images
 from benchmark_eval.schema.panoptic import PanopticCategories, PanopticDataset, PanopticFrame
 
@@ -66,9 +67,15 @@ def write_instances_dataset(json_path: str | Path, dataset: PanopticDataset,
 
 def write_label_pngs(folder: str | Path, names: Iterable[str],
                      label_maps: Iterable[np.ndarray]) -> Path:
-    """Write each label map as ``folder / name`` (created if needed); returns the folder."""
+    """Write each label map as ``folder / name`` (created if needed); returns the folder.
+
+    Raises:
+        FormatError: A name (a ``file_name`` of the input) leading outside ``folder``.
+    """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     for name, label_map in zip(names, label_maps, strict=True):
-        write_png(out / name, label_map)
+        target = resolve_inside(out, name, where=f"output file name for {out}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_png(target, label_map)
     return out

@@ -1,8 +1,12 @@
-"""JSON reading and writing with orjson, with errors that name the file."""
+"""JSON reading and writing with orjson, with errors that name the file.
+
+Reads go through :func:`io.safe.read_regular` (regular files only, :data:`MAX_JSON_BYTES`
+at most); writes are atomic (:func:`io.safe.write_atomic`).
+"""
 
 from __future__ import annotations
 
-__all__ = ["Source", "open_source", "read_json", "write_json"]
+__all__ = ["MAX_JSON_BYTES", "Source", "open_source", "read_json", "write_json"]
 
 from pathlib import Path
 from typing import Any
@@ -10,6 +14,9 @@ from typing import Any
 import orjson
 
 from benchmark_eval.errors import FormatError, Problem
+from benchmark_eval.io.safe import read_regular, write_atomic
+
+MAX_JSON_BYTES = 1 << 32  # 4 GiB: LVIS v1 train (1.1 GB) fits, /dev/zero does not
 
 # A JSON input: a path, or the already-parsed object (a dict or a list).
 Source = str | Path | dict[str, Any] | list[Any]
@@ -31,9 +38,10 @@ def read_json(path: str | Path) -> Any:
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormatError(Problem(str(path), f"cannot read file: {exc.strerror or exc}")) from exc
+        data = read_regular(path, where=str(path), max_bytes=MAX_JSON_BYTES)
+    except FormatError as exc:
+        raise FormatError([Problem(q.file, f"cannot read file: {q.message}")
+                           for q in exc.problems]) from None
     if not data.strip():
         raise FormatError(Problem(str(path), "file is empty, expected JSON"))
     try:
@@ -45,10 +53,10 @@ def read_json(path: str | Path) -> Any:
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON; numpy arrays and scalars are serialised natively.
+    """Write ``obj`` as indented JSON, atomically (a temporary file renamed into place);
+    numpy arrays and scalars are serialised natively.
 
     NaN and infinity are written as ``null`` (orjson's behaviour).
     """
-    Path(path).write_bytes(
-        orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
-    )
+    write_atomic(path, orjson.dumps(obj, option=orjson.OPT_INDENT_2
+                                    | orjson.OPT_SERIALIZE_NUMPY))

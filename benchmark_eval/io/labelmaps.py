@@ -20,6 +20,8 @@ __all__ = [
     "pair_label_maps",
 ]
 
+import io
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +36,8 @@ from benchmark_eval.errors import (
     Problem,
     cut_problems,
 )
-from benchmark_eval.io.png import read_label_map
+from benchmark_eval.io.png import decode_gray, png_header, read_png_bytes
+from benchmark_eval.io.safe import MAX_PIXELS, quote, read_regular, resolve_inside
 
 MapSource = str | Path | np.ndarray | Callable[[], np.ndarray]
 Maps = str | Path | Mapping[str, MapSource]
@@ -63,26 +66,75 @@ class LabelMapPair:
         return f"<{side}>[{self.name}]"
 
 
-def load_label_map(source: MapSource, where: str) -> np.ndarray:
+def load_label_map(source: MapSource, where: str, *, expected: tuple[int, ...] | None = None,
+                   gt_where: str = "") -> np.ndarray:
     """A ``(H, W)`` integer label map from a PNG, an ``.npy`` file, an array or a loader.
+
+    Args:
+        expected: For a prediction file: the ground truth's ``(H, W)``, checked on the PNG
+            or ``.npy`` header before anything is decoded (``gt_where`` names it).
 
     Raises:
         FormatError: Unreadable file or a value that is not an array (naming ``where``).
+        ConsistencyError: A file whose header gives another size than ``expected``.
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
-        if path.suffix.lower() != ".npy":
-            return read_label_map(path)
-        try:
-            return np.asarray(np.load(path, allow_pickle=False))
-        except FileNotFoundError as exc:
-            raise FormatError(Problem(where, "file not found")) from exc
-        except (OSError, ValueError) as exc:
-            raise FormatError(Problem(where, f"not a readable .npy array: {exc}")) from exc
+        if path.suffix.lower() == ".npy":
+            return read_npy(path, where, expected=expected, gt_where=gt_where)
+        data = read_png_bytes(path)
+        header = png_header(data, path)
+        _check_size((header.height, header.width), expected, where, gt_where)
+        return decode_gray(data, path, decoder="pillow")
     value = source() if callable(source) else source
     if not isinstance(value, np.ndarray):
         raise FormatError(Problem(where, f"got {type(value).__name__}, expected a numpy array"))
     return value
+
+
+def _check_size(shape: tuple[int, ...], expected: tuple[int, ...] | None, where: str,
+                gt_where: str) -> None:
+    if expected is not None and len(shape) == 2 and tuple(shape) != tuple(expected):
+        raise ConsistencyError(Problem(where, f"prediction is {shape[1]}x{shape[0]} (WxH) but"
+                                              f" the ground truth is {expected[1]}x"
+                                              f"{expected[0]} ({gt_where})"))
+
+
+def read_npy(path: Path, where: str, *, max_values: int = MAX_PIXELS,
+             expected: tuple[int, ...] | None = None, gt_where: str = "") -> np.ndarray:
+    """An ``.npy`` array, its header (shape, dtype) checked before anything is allocated
+    (``np.lib.format``: an 80-byte header may declare 10^12 values); shape and dtype are
+    checked as a label map's by the caller.
+
+    Raises:
+        FormatError: Unreadable, objects, truncated, or over ``max_values``.
+    """
+    data = read_regular(path, where=where)
+    f = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(f)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(f)
+    except (ValueError, TypeError, SyntaxError, OSError) as exc:
+        raise FormatError(Problem(where, f"not a readable .npy array: {quote(str(exc))}")
+                          ) from exc
+    if dtype.hasobject:
+        raise FormatError(Problem(where, "holds Python objects, expected a label map"))
+    _check_size(shape, expected, where, gt_where)
+    values = math.prod(int(d) for d in shape)
+    if values > max_values:
+        raise FormatError(Problem(where, f"the header declares shape {shape}: {values}"
+                                         f" values, over the {max_values} limit"))
+    if len(data) - f.tell() < values * dtype.itemsize:
+        raise FormatError(Problem(where, f"truncated .npy array: the header declares shape"
+                                         f" {shape} of {dtype}"))
+    f.seek(0)
+    try:
+        return np.asarray(np.load(f, allow_pickle=False))
+    except (OSError, ValueError) as exc:
+        raise FormatError(Problem(where, f"not a readable .npy array: {quote(str(exc))}")
+                          ) from exc
 
 
 def _scan(root: Path, side: str, problems: list[Problem]) -> dict[str, Path]:
@@ -91,8 +143,12 @@ def _scan(root: Path, side: str, problems: list[Problem]) -> dict[str, Path]:
                                 else "directory not found"))
         return {}
     found: dict[str, Path] = {}
+    real = root.resolve()
     for path in sorted(root.rglob("*")):
         if path.suffix.lower() not in SUFFIXES or not path.is_file():
+            continue
+        if path.is_symlink() and not path.resolve().is_relative_to(real):
+            problems.append(Problem(str(path), f"a symlink leading out of {root} (refused)"))
             continue
         name = path.relative_to(root).with_suffix("").as_posix()
         if name in found:
@@ -117,9 +173,12 @@ def _collection(maps: Maps, side: str, problems: list[Problem]) -> dict[str, Map
 
 def _read_list(list_file: str | Path, problems: list[Problem]) -> list[tuple[int, list[str]]]:
     try:
-        text = Path(list_file).read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(list_file), f"cannot read the list file: {exc}"))
+        text = read_regular(list_file, where=str(list_file)).decode()
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return []
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(list_file), f"cannot read the list file: {exc.reason}"))
         return []
     entries = []
     for i, line in enumerate(text.splitlines(), start=1):
@@ -146,7 +205,12 @@ def _listed_pairs(gt: dict[str, MapSource], pred: dict[str, MapSource], gt_root:
                 problems.append(Problem(str(list_file), f"line {line}: GT PRED file pairs need"
                                                         " --gt and --pred folders"))
                 continue
-            g, p = gt_root / fields[0], pred_root / fields[1]
+            try:
+                g, p = (resolve_inside(root, name, where=f"{list_file} line {line}")
+                        for root, name in ((gt_root, fields[0]), (pred_root, fields[1])))
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
             name = Path(fields[0]).with_suffix("").as_posix()
             if not g.is_file():
                 problems.append(Problem(str(g), f"listed on line {line} of {list_file} but"

@@ -21,7 +21,8 @@ __all__ = [
     "write_coco_panoptic",
 ]
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,14 @@ from benchmark_eval.errors import (
 )
 from benchmark_eval.io.jsonfile import write_json
 from benchmark_eval.io.panoptic_json import ImageNames, image_label
-from benchmark_eval.io.png import decode_rgb, read_png_bytes, write_png
+from benchmark_eval.io.png import (
+    bad_crc_chunks,
+    decode_rgb,
+    png_header,
+    read_png_bytes,
+    write_png,
+)
+from benchmark_eval.io.safe import png_size, read_head, resolve_inside
 from benchmark_eval.masks.panoptic import (
     SegmentPairs,
     box_and_area,
@@ -65,21 +73,60 @@ class PanopticSource:
             then fails with a message saying so).
         names: Original image ids by number, when the adapter renumbered them (problems
             name images by those).
+        allow_outside: Follow ``file_name`` symlinks that lead out of :attr:`folder` (the
+            user's opt-in, ``--allow-symlinks``); absolute names and ``..`` never are.
     """
 
     dataset: PanopticDataset
     folder: Path | None
     names: ImageNames | None = None
+    allow_outside: bool = False
 
     def image_label(self, i: int) -> str:
         """How problems name the image of annotation record ``i``."""
         return image_label(self.dataset.image_ids[i], self.names)
 
     def png_path(self, i: int) -> Path:
-        """The PNG of annotation record ``i``."""
+        """The PNG of annotation record ``i``, inside :attr:`folder`
+        (:func:`io.safe.resolve_inside`).
+
+        Raises:
+            ConfigError: In-memory JSON without a folder.
+            FormatError: A ``file_name`` leading outside the folder.
+        """
         if self.folder is None:
             raise ConfigError(f"{self.dataset.source}: no PNG folder given for in-memory JSON")
-        return self.folder / self.dataset.file_names[i]
+        return resolve_inside(self.folder, self.dataset.file_names[i],
+                              where=self.dataset.source, allow_outside=self.allow_outside,
+                              record=i, field="annotations")
+
+    @functools.cached_property
+    def _image_rows(self) -> np.ndarray | None:
+        images = self.dataset.images
+        return None if images is None else images.lookup(self.dataset.image_ids)
+
+    def declared_size(self, i: int) -> tuple[int, int] | None:
+        """``(height, width)`` of annotation record ``i``'s image in ``images[]``, if listed."""
+        images, rows = self.dataset.images, self._image_rows
+        if images is None or rows is None or rows[i] < 0:
+            return None
+        return int(images.heights[rows[i]]), int(images.widths[rows[i]])
+
+    def size_mismatches(self) -> list[str]:
+        """The images whose PNG header gives another size than ``images[]`` (panopticapi
+        never reads ``images[]``: the PNG size is used), as ``"139 (PNG 640x480,
+        images[] 641x480)"``; PNGs that cannot be read are left to the readers."""
+        out = []
+        for i in range(len(self.dataset) if self.dataset.images is not None else 0):
+            declared = self.declared_size(i)
+            try:
+                found = png_size(read_head(self.png_path(i), 24)) if declared else None
+            except InputError:
+                continue
+            if found is not None and declared is not None and found != declared:
+                out.append(f"{self.image_label(i)} (PNG {found[1]}x{found[0]}, images[]"
+                           f" {declared[1]}x{declared[0]})")
+        return out
 
 
 def default_folder(json_path: str | Path) -> Path:
@@ -129,7 +176,8 @@ class ImagePair:
             problems.
         problems: What is wrong with the two PNGs against their ``segments_info``, each
             with a kind (``"png-unreadable"``, ``"png-size"``, ``"png-id-unlisted"``,
-            ``"json-id-absent"``) for summaries.
+            ``"json-id-absent"``; with ``files``: ``"images-size"``, ``"png-crc"``) for
+            summaries.
         id_maps: ``(GT, prediction)`` id maps, when asked for (``keep_id_maps``) and there
             are no problems; else ``None``.
     """
@@ -147,17 +195,43 @@ class ImagePair:
         return cls([p for _, p in self.problems])
 
 
-def _decode(path: Path, problems: list[tuple[str, Problem]], decoder: str | None
-            ) -> np.ndarray | None:
+def _png(src: PanopticSource, row: int, problems: list[tuple[str, Problem]]) -> Path | None:
     try:
-        return read_panoptic_png(path, decoder=decoder)
+        return src.png_path(row)
+    except InputError as exc:
+        problems.extend(("png-unreadable", p) for p in exc.problems)
+        return None
+
+
+def _decode(path: Path | None, problems: list[tuple[str, Problem]], decoder: str | None,
+            size_problem: Callable[[int, int], Problem | None] | None = None, *,
+            files: bool = False) -> np.ndarray | None:
+    """The PNG decoded; ``size_problem(height, width)`` is asked about the header's size
+    first (a problem: the file is not inflated). ``files``: also report chunks with a wrong
+    CRC (accepted by Pillow, hence by panopticapi and ``evaluate``)."""
+    if path is None:
+        return None
+    try:
+        data = read_png_bytes(path)
+        header = png_header(data, path)
+        found = size_problem(header.height, header.width) if size_problem else None
+        if found is not None:
+            problems.append(("png-size", found))
+            return None
+        crc = bad_crc_chunks(data) if files else []
+        if crc:
+            problems.append(("png-crc", Problem(
+                str(path), f"corrupt file: wrong CRC in its {', '.join(sorted(set(crc)))}"
+                           " chunk(s) (panopticapi's Pillow ignores IDAT CRCs and scores the"
+                           " pixels; evaluate does the same)")))
+        return decode_rgb(data, path, decoder=decoder)
     except InputError as exc:
         problems.extend(("png-unreadable", p) for p in exc.problems)
         return None
 
 
 def _compare_ids(present: np.ndarray, pixels: np.ndarray, segments: Segments, image: str,
-                 png: Path, json_name: str, record: int) -> list[tuple[str, Problem]]:
+                 png: Path | None, json_name: str, record: int) -> list[tuple[str, Problem]]:
     """Segment ids found in a PNG versus its ``segments_info``, both directions."""
     in_png = dict(zip(present.tolist(), pixels.tolist(), strict=True))
     in_png.pop(VOID, None)
@@ -177,24 +251,39 @@ def _compare_ids(present: np.ndarray, pixels: np.ndarray, segments: Segments, im
 
 
 def read_image_pair(gt: PanopticSource, gt_row: int, pred: PanopticSource, pred_row: int,
-                    *, decoder: str | None = None, keep_id_maps: bool = False) -> ImagePair:
+                    *, decoder: str | None = None, keep_id_maps: bool = False,
+                    files: bool = False) -> ImagePair:
     """Decode one image's two PNGs, count pair overlaps and check ids against the JSONs.
 
     Problems are collected, never raised: the caller decides whether to stop. With
     ``keep_id_maps``, the two decoded id maps come back too (Boundary PQ needs them).
+    ``files`` (``validate``) also reports what panopticapi accepts silently: a GT PNG whose
+    size differs from its ``images[]`` record (panopticapi never reads ``images[]``; the PNG
+    size is used) and chunks with a wrong CRC.
     """
     image_id = int(gt.dataset.image_ids[gt_row])
     image = gt.image_label(gt_row)
-    gt_png, pred_png = gt.png_path(gt_row), pred.png_path(pred_row)
     problems: list[tuple[str, Problem]] = []
-    gt_rgb = _decode(gt_png, problems, decoder)
-    pred_rgb = _decode(pred_png, problems, decoder)
-    if gt_rgb is not None and pred_rgb is not None and gt_rgb.shape[:2] != pred_rgb.shape[:2]:
-        (h, w), (ph, pw) = gt_rgb.shape[:2], pred_rgb.shape[:2]
-        problems.append(("png-size", Problem(
-            str(pred_png), f"is {pw}x{ph} pixels but the ground-truth PNG {gt_png} is"
-                           f" {w}x{h} (image_id={image})")))
-        pred_rgb = None
+    gt_png, pred_png = _png(gt, gt_row, problems), _png(pred, pred_row, problems)
+    declared = gt.declared_size(gt_row) if files else None
+
+    def listed_size(h: int, w: int) -> None:
+        if declared is not None and declared != (h, w):
+            problems.append(("images-size", Problem(
+                str(gt_png), f"is {w}x{h} pixels but images[] of {gt.dataset.source} says"
+                             f" {declared[1]}x{declared[0]} (image_id={image}; panopticapi"
+                             " uses the PNG size)")))
+
+    gt_rgb = _decode(gt_png, problems, decoder, listed_size, files=files)
+
+    def other_size(ph: int, pw: int) -> Problem | None:
+        if gt_rgb is None or (ph, pw) == gt_rgb.shape[:2]:
+            return None
+        h, w = gt_rgb.shape[:2]
+        return Problem(str(pred_png), f"is {pw}x{ph} pixels but the ground-truth PNG {gt_png}"
+                                      f" is {w}x{h} (image_id={image})")
+
+    pred_rgb = _decode(pred_png, problems, decoder, other_size, files=files)
     pairs = None
     if gt_rgb is not None and pred_rgb is not None:
         pairs = segment_pairs_rgb(gt_rgb, pred_rgb)
@@ -221,6 +310,8 @@ _KIND_TEXT = {
     "png-size": "prediction PNGs whose size differs from the ground truth's",
     "png-id-unlisted": "segment ids in a PNG but not in its segments_info",
     "json-id-absent": "segments in segments_info but not in their PNG",
+    "images-size": "ground-truth PNGs whose size differs from images[]",
+    "png-crc": "PNGs with a wrong chunk CRC",
 }
 
 

@@ -9,10 +9,12 @@ decoder runs. Only ``read_*`` / ``decode_*`` functions here touch PNG bytes.
 
 from __future__ import annotations
 
-__all__ = ["PNG_DECODER", "PngHeader", "decode_gray", "decode_rgb", "png_header", "read_gray",
-           "read_label_map", "read_png_bytes", "read_rgb", "write_png"]
+__all__ = ["PNG_DECODER", "PngHeader", "bad_crc_chunks", "check_png", "decode_gray",
+           "decode_rgb", "pillow_image", "png_header", "read_gray", "read_label_map",
+           "read_png_bytes", "read_rgb", "write_png"]
 
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 
 from benchmark_eval.errors import FormatError, Problem
 from benchmark_eval.io.pngdecode import decode_grayscale, decode_rgb8
+from benchmark_eval.io.safe import MAX_PIXELS, check_pixels, read_regular
 
 try:
     import pyspng
@@ -42,14 +45,15 @@ _SINGLE_CHANNEL = {
 _CHANNELS = {"LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4, "YCbCr": 3}
 
 
-def _pillow(source: Path | bytes, path: str | Path) -> Image.Image:
-    """A file, or PNG bytes, decoded by Pillow."""
+def pillow_image(data: bytes, path: str | Path) -> Image.Image:
+    """PNG bytes decoded by Pillow (its decompression-bomb check a :class:`FormatError`)."""
     try:
-        img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        img = Image.open(io.BytesIO(data))
         img.load()
-    except FileNotFoundError as exc:
-        raise FormatError(Problem(str(path), "file not found")) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise FormatError(Problem(str(path), f"refused by Pillow as a decompression bomb:"
+                                             f" {exc}")) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise FormatError(Problem(str(path), f"not a readable PNG: {exc}")) from exc
     return img
 
@@ -72,8 +76,7 @@ def read_label_map(path: str | Path) -> np.ndarray:
     Raises:
         FormatError: Unreadable file, or more than one channel.
     """
-    path = Path(path)
-    return _label_values(_pillow(path, path), path)
+    return decode_gray(read_png_bytes(path), path, decoder="pillow")
 
 
 def _label_values(img: Image.Image, path: str | Path) -> np.ndarray:
@@ -128,32 +131,65 @@ def png_header(data: bytes, path: str | Path) -> PngHeader:
                      bit_depth=data[24], color_type=data[25])
 
 
+def bad_crc_chunks(data: bytes) -> list[str]:
+    """The types of the chunks whose CRC is wrong (a truncated file ends the walk).
+
+    Pillow (panopticapi's decoder) skips the CRC of IDAT chunks and reads the pixels, and so
+    do libspng and our libdeflate path: ``evaluate`` scores such a file as panopticapi does;
+    ``validate`` reports it.
+    """
+    bad, pos = [], 8
+    while pos + 12 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        end = pos + 8 + length
+        if end + 4 > len(data):
+            break
+        if zlib.crc32(data[pos + 4:end]) != int.from_bytes(data[end:end + 4], "big"):
+            bad.append(data[pos + 4:pos + 8].decode("latin-1"))
+        if data[pos + 4:pos + 8] == b"IEND":
+            break
+        pos = end + 4
+    return bad
+
+
 def read_png_bytes(path: str | Path) -> bytes:
-    """The bytes of a file, with :class:`FormatError` naming it when it cannot be read."""
-    try:
-        with open(path, "rb") as f:  # no pathlib: this runs once per mask
-            return f.read()
-    except FileNotFoundError as exc:
-        raise FormatError(Problem(str(path), "file not found")) from exc
-    except OSError as exc:
-        raise FormatError(Problem(str(path), f"cannot read file: {exc.strerror or exc}")) from exc
+    """The bytes of a regular file under the size cap (:func:`io.safe.read_regular`), with
+    :class:`FormatError` naming it when it cannot be read."""
+    return read_regular(path, where=str(path))
 
 
-def decode_rgb(data: bytes, path: str | Path, *, decoder: str | None = None) -> np.ndarray:
+def check_png(data: bytes, path: str | Path, *, expected: tuple[int, int] | None = None,
+              max_pixels: int = MAX_PIXELS) -> PngHeader:
+    """The header of PNG bytes, its size checked against ``expected`` ``(H, W)`` and
+    ``max_pixels`` before anything is inflated (a 1 KB file may declare 10^10 pixels).
+
+    Raises:
+        FormatError: Not a PNG, or a size that differs or is over the limit.
+    """
+    header = png_header(data, path)
+    check_pixels((header.height, header.width), where=str(path), expected=expected,
+                 max_pixels=max_pixels)
+    return header
+
+
+def decode_rgb(data: bytes, path: str | Path, *, decoder: str | None = None,
+               expected: tuple[int, int] | None = None) -> np.ndarray:
     """Decode an 8-bit RGB or RGBA PNG to ``(H, W, 3)`` or ``(H, W, 4)`` uint8.
 
     Args:
         data: The PNG file's bytes.
         path: The file, named in errors.
+        expected: The ``(H, W)`` it must have, checked on the header before decoding
+            (always: the pixel limit of :func:`check_png`).
         decoder: ``"pyspng"`` or ``"pillow"`` to force one; default: libdeflate with our row
             unfilter when available (:mod:`benchmark_eval.io.pngdecode`), then
             :data:`PNG_DECODER`. All give the same pixels.
 
     Raises:
         FormatError: Not a PNG, not 8-bit RGB(A) (palette and grayscale PNGs cannot encode
-            panoptic segment ids), or corrupt.
+            panoptic segment ids), corrupt, or of another size than ``expected``.
     """
-    header = png_header(data, path)
+    header = check_png(data, path, expected=expected)
     if header.color_type not in (2, 6) or header.bit_depth != 8:
         raise FormatError(Problem(str(path), f"is a {header.kind}, expected 8-bit RGB"))
     if decoder is None:
@@ -163,7 +199,7 @@ def decode_rgb(data: bytes, path: str | Path, *, decoder: str | None = None) -> 
     if (decoder or PNG_DECODER) == "pyspng" and pyspng is not None:
         arr = _spng(data, path)
     else:
-        arr = np.asarray(_pillow(data, path))
+        arr = np.asarray(pillow_image(data, path))
     if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.dtype != np.uint8:
         raise FormatError(Problem(str(path), f"decoded to shape {arr.shape} {arr.dtype},"
                                              " expected 8-bit RGB"))
@@ -192,7 +228,8 @@ def write_png(path: str | Path, array: np.ndarray) -> None:
         raise ValueError(f"cannot write an array of shape {array.shape} and dtype {array.dtype}")
 
 
-def decode_gray(data: bytes, path: str | Path, *, decoder: str | None = None) -> np.ndarray:
+def decode_gray(data: bytes, path: str | Path, *, decoder: str | None = None,
+                expected: tuple[int, int] | None = None) -> np.ndarray:
     """Decode a single-channel PNG (grayscale or palette) to ``(H, W)`` integers.
 
     The values are those of :func:`read_label_map` (palette indices, 16-bit values, 0/1 for
@@ -206,11 +243,13 @@ def decode_gray(data: bytes, path: str | Path, *, decoder: str | None = None) ->
         path: The file, named in errors.
         decoder: ``"pyspng"`` or ``"pillow"`` to force one for 8-bit grayscale; default: the
             fast decoder, then :data:`PNG_DECODER`.
+        expected: The ``(H, W)`` it must have (see :func:`decode_rgb`).
 
     Raises:
-        FormatError: Not a PNG, corrupt, or more than one channel.
+        FormatError: Not a PNG, corrupt, more than one channel, or of another size than
+            ``expected``.
     """
-    header = png_header(data, path)
+    header = check_png(data, path, expected=expected)
     if header.color_type == 0 and header.bit_depth in (8, 16) and decoder is None:
         fast = decode_grayscale(data)  # libdeflate + our unfilter; None: not handled
         if fast is not None:
@@ -220,7 +259,7 @@ def decode_gray(data: bytes, path: str | Path, *, decoder: str | None = None) ->
         arr = _spng(data, path)
         if arr.ndim == 2:
             return arr
-    return _label_values(_pillow(data, path), path)
+    return _label_values(pillow_image(data, path), path)
 
 
 def read_gray(path: str | Path, *, decoder: str | None = None) -> np.ndarray:

@@ -20,6 +20,8 @@ from types import ModuleType
 
 import numpy as np
 
+from benchmark_eval.io.safe import MAX_PIXELS
+
 deflate: ModuleType | None
 try:
     import deflate
@@ -73,11 +75,13 @@ def _inflate(data: bytes, kinds: dict[tuple[int, int], int]
     bpp = kinds.get((color, depth))
     if bpp is None or (compression, filtering, interlace) != (0, 0, 0):
         return None
+    if width == 0 or height == 0 or height * width > MAX_PIXELS:
+        return None  # the callers refuse sizes over the limit before decoding (io.png)
     idat = _idat(data)
-    if idat is None or width == 0 or height == 0:
+    if idat is None:
         return None
     size = height * (width * bpp + 1)
-    try:
+    try:  # the buffer is the declared size: a stream inflating beyond it stops there
         raw = deflate.zlib_decompress(idat, size)
     except deflate.DeflateError:
         return None

@@ -3,8 +3,8 @@
 A leaderboard scores strangers' submissions, so every file concern goes through here:
 
 * a path named inside a data file (a panoptic ``file_name``, a Cityscapes mask path) is
-  resolved against its folder and must stay inside it after resolving symlinks
-  (:func:`resolve_inside`; ``allow_outside`` is the user's opt-in);
+  resolved against its folder and must stay inside it, also after resolving symlinks
+  (:func:`resolve_inside`; following symlinks out is the user's opt-in, ``allow_outside``);
 * only regular files are opened, without blocking on FIFOs, and a size cap is checked on the
   open file before anything is allocated (:func:`read_regular`);
 * image dimensions are read from the header and checked against the expected size or a pixel
@@ -23,11 +23,14 @@ __all__ = [
     "check_pixels",
     "png_size",
     "quote",
+    "read_head",
     "read_regular",
     "resolve_inside",
     "write_atomic",
 ]
 
+import functools
+import math
 import os
 import stat
 import struct
@@ -35,7 +38,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from benchmark_eval.errors import ConfigError, FormatError, InputError, Problem
+from benchmark_eval.errors import ConfigError, FormatError, Problem
 
 MAX_FILE_BYTES = 1 << 30  # one image or text file read whole: 1 GiB
 MAX_PIXELS = 1 << 28  # 268M pixels (16384 x 16384): 4 bytes each stay under 1 GiB
@@ -49,27 +52,65 @@ def quote(text: object, limit: int = _QUOTED) -> str:
     return r if len(r) <= limit else r[: limit - 3] + "..."
 
 
+@functools.lru_cache(maxsize=256)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
 def resolve_inside(folder: str | Path, name: str, *, where: str,
-                   allow_outside: bool = False) -> Path:
-    """``folder / name``, refused unless it stays inside ``folder`` once symlinks are
-    resolved (absolute names and ``..`` included).
+                   allow_outside: bool = False, record: int | None = None,
+                   field: str | None = None) -> Path:
+    """``folder / name`` (normalised, symlinks kept so messages name the file as given),
+    refused unless it stays inside ``folder``.
+
+    Absolute names and names climbing out with ``..`` are always refused; a name that
+    leaves ``folder`` only once symlinks are resolved is refused unless ``allow_outside``
+    (the user's opt-in, ``--allow-symlinks``). This runs once per image: the folder is
+    resolved once per process, a plain file directly in it costs one ``lstat``.
 
     Args:
-        where: The data file and record naming the path (for the message).
-        allow_outside: The user's opt-in to paths or symlinks leading out of ``folder``.
+        where: The data file naming the path (``record`` / ``field``: its record).
+        allow_outside: Follow symlinks that lead out of ``folder``.
 
     Raises:
         FormatError: The name is empty, not text, or leads outside ``folder``.
     """
     if not isinstance(name, str) or not name or "\0" in name:
-        raise FormatError(Problem(where, f"expected a relative file name, got {quote(name)}"))
-    root = Path(folder).resolve()
-    target = (root / name).resolve()
-    if not allow_outside and not target.is_relative_to(root):
+        raise FormatError(Problem(where, f"expected a relative file name, got {quote(name)}",
+                                  record, field))
+    root = _real_folder(os.path.abspath(folder))
+    plain = os.path.normpath(os.path.join(root, name))
+    if not _under(plain, root):
         raise FormatError(Problem(
-            where, f"file name {quote(name)} leads outside its folder {root} (absolute paths,"
-                   " '..' and symlinks out of the folder are refused)"))
-    return target
+            where, f"file name {quote(name)} leads outside its folder {root} (absolute paths"
+                   " and '..' are refused)", record, field))
+    direct = os.path.dirname(plain) == root and not os.path.islink(plain)
+    if not (allow_outside or direct or _under(os.path.realpath(plain), root)):
+        raise FormatError(Problem(
+            where, f"file name {quote(name)} leads outside its folder {root} through a"
+                   " symlink (symlinks out of the folder are refused unless allowed:"
+                   " --allow-symlinks)", record, field))
+    return Path(plain)
+
+
+def _open_regular(path: str | Path, where: str) -> tuple[int, os.stat_result]:
+    """A non-blocking descriptor of a regular file and its ``fstat`` (closed on refusal)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise FormatError(Problem(where, "file not found")) from None
+    except OSError as exc:
+        raise FormatError(Problem(where, f"cannot open: {exc.strerror}")) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise FormatError(Problem(where, "not a regular file (devices, FIFOs, sockets and"
+                                         " folders are refused)"))
+    return fd, info
 
 
 def read_regular(path: str | Path, *, where: str | None = None,
@@ -80,32 +121,40 @@ def read_regular(path: str | Path, *, where: str | None = None,
     non-blocking and checked with ``fstat``); the size is checked before reading.
 
     Raises:
-        InputError: Missing, not a regular file, unreadable, or too large.
+        FormatError: Missing, not a regular file, unreadable, or too large.
     """
     where = where or str(path)
+    fd, info = _open_regular(path, where)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise InputError(Problem(where, "file not found")) from None
-    except OSError as exc:
-        raise InputError(Problem(where, f"cannot open: {exc.strerror}")) from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError(Problem(where, "not a regular file (devices, FIFOs, sockets and"
-                                            " folders are refused)"))
         if info.st_size > max_bytes:
-            raise InputError(Problem(where, f"file of {info.st_size} bytes is over the"
-                                            f" {max_bytes}-byte limit"))
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(max_bytes + 1)
+            raise FormatError(Problem(where, f"file of {info.st_size} bytes is over the"
+                                             f" {max_bytes}-byte limit"))
+        with os.fdopen(fd, "rb", closefd=False) as f:  # read(n) allocates n bytes first
+            data = f.read(min(info.st_size, max_bytes) + 1)
     except OSError as exc:
-        raise InputError(Problem(where, f"cannot read: {exc.strerror}")) from None
+        raise FormatError(Problem(where, f"cannot read: {exc.strerror}")) from None
     finally:
         os.close(fd)
     if len(data) > max_bytes:  # grew while reading
-        raise InputError(Problem(where, f"file is over the {max_bytes}-byte limit"))
+        raise FormatError(Problem(where, f"file is over the {max_bytes}-byte limit"))
     return data
+
+
+def read_head(path: str | Path, n: int, *, where: str | None = None) -> bytes:
+    """The first ``n`` bytes of a regular file (a PNG header), refused as
+    :func:`read_regular` refuses.
+
+    Raises:
+        FormatError: Missing, not a regular file, or unreadable.
+    """
+    where = where or str(path)
+    fd, _ = _open_regular(path, where)
+    try:
+        return os.read(fd, n)
+    except OSError as exc:
+        raise FormatError(Problem(where, f"cannot read: {exc.strerror}")) from None
+    finally:
+        os.close(fd)
 
 
 def png_size(data: bytes) -> tuple[int, int] | None:
@@ -129,9 +178,7 @@ def check_pixels(size: tuple[int, ...], *, where: str,
     if expected is not None and (h, w) != tuple(expected):
         raise FormatError(Problem(where, f"image is {w}x{h} (width x height), expected"
                                          f" {expected[1]}x{expected[0]}"))
-    n = 1
-    for d in size:
-        n *= int(d)
+    n = math.prod(int(d) for d in size)
     if n > max_pixels:
         raise FormatError(Problem(where, f"image of {w}x{h} declares {n} values, over the"
                                          f" {max_pixels} limit"))

@@ -38,6 +38,7 @@ __all__ = [
     "compute",
     "frame_stats",
     "image_stats",
+    "size_notices",
 ]
 
 from collections.abc import Iterable
@@ -264,6 +265,18 @@ def area_notices(mismatches: np.ndarray) -> list[Notice]:
         f" pixel count in the PNG (first: image_id={int(image_id)}, segment {int(segment)}:"
         f" area {area:g}, {int(pixels)} pixels); panopticapi uses the JSON area in the IoU"
         " union. Reproduced."))]
+
+
+def size_notices(mismatched: list[str]) -> list[Notice]:
+    """The ``images-size`` notice: ground-truth ``images[]`` records whose size differs
+    from their PNG (``mismatched``, as the adapter names them). panopticapi never reads
+    ``images[]``; the PNG size is used, as here. ``validate`` lists each as a problem."""
+    if not mismatched:
+        return []
+    return [Notice("images-size", (
+        f"{len(mismatched)} ground-truth image(s) have an images[] size that differs from"
+        f" their PNG (first: image_id={mismatched[0]}); panopticapi does not read images[]:"
+        " the PNG size is used. Reproduced."))]
 
 
 @dataclass(frozen=True)

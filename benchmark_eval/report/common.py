@@ -11,12 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from benchmark_eval.masks import compiled_kernels
 from benchmark_eval.protocols.undefined import none_if_undefined
 from benchmark_eval.schema import Categories
 
 
 def package_versions(*packages: str) -> dict[str, str]:
-    """Installed versions of benchmark-eval, numpy and ``packages`` (for reports)."""
+    """Installed versions of benchmark-eval, numpy and ``packages`` (for reports), and
+    which C kernels are compiled (``"kernels"``: ``"rle, boundary, ..."``, ``"none"``; the
+    others run their slower numpy fallbacks)."""
 
     def version(pkg: str) -> str:
         try:
@@ -24,7 +27,9 @@ def package_versions(*packages: str) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             return "unknown"
 
-    return {pkg: version(pkg) for pkg in ("benchmark-eval", "numpy", *packages)}
+    built = [name for name, ok in compiled_kernels().items() if ok]
+    return {**{pkg: version(pkg) for pkg in ("benchmark-eval", "numpy", *packages)},
+            "kernels": ", ".join(built) or "none"}
 
 
 def category_axis(category_ids: np.ndarray, categories: Categories | None = None

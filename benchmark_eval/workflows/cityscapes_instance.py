@@ -42,6 +42,7 @@ class _Shard:
     """One shard's running state, and the arrays it reuses from image to image."""
 
     root: Path  # the prediction folder every mask must stay in
+    allow_symlinks: bool = False  # symlinks out of it followed (--allow-symlinks)
     state: inst.CityscapesInstanceState = field(
         default_factory=inst.CityscapesInstanceState.empty)
     buffers: OutputBuffers = field(default_factory=OutputBuffers)
@@ -53,7 +54,7 @@ class _Shard:
         segments = inst.gt_segments(gt, self.kernel)
         if isinstance(segments, str):
             raise ConsistencyError(Problem(str(job.gt_instances), segments))
-        listing = read_prediction_list(job.pred, self.root)
+        listing = read_prediction_list(job.pred, self.root, allow_outside=self.allow_symlinks)
         if listing.problems:
             raise FormatError(listing.problems)
         allocate = self.buffers.allocator("mask")
@@ -65,9 +66,9 @@ class _Shard:
             image, duplicates=listing.duplicates, empty_list=not listing.lines))
 
 
-def _count(root: Path, jobs: Sequence[InstanceJob], problems: list[Problem] | None
-           ) -> inst.CityscapesInstanceState:
-    shard = _Shard(root)
+def _count(folder: tuple[Path, bool], jobs: Sequence[InstanceJob],
+           problems: list[Problem] | None) -> inst.CityscapesInstanceState:
+    shard = _Shard(*folder)
     images.each_image(shard.add, jobs, problems)
     return shard.state
 
@@ -82,10 +83,11 @@ def _paired(params: inst.CityscapesInstanceParams, gt: str | Path, pred: str | P
     """Every ``*_gtFine_instanceIds.png`` under ``gt`` with the one
     ``<city>_<seq>_<frame>*.txt`` list under ``pred`` (lines ``MASK.png LABEL_ID
     CONFIDENCE``, masks relative to the list's folder)."""
+    allow = bool(options.pop("allow_symlinks", False))
     images.refuse_options(params, options, _NAME)
-    pairing = pair_instance(gt, pred)
+    pairing = pair_instance(gt, pred, allow_outside=allow)
     jobs: list[InstanceJob] = pairing.jobs  # type: ignore[assignment]
-    return images.Paired(pairing, images.ImageWork(_count, jobs, Path(pred)),
+    return images.Paired(pairing, images.ImageWork(_count, jobs, (Path(pred), allow)),
                          inst.CityscapesInstanceState.empty(), _finish)
 
 
@@ -94,11 +96,11 @@ def _add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
         parser, gt_metavar="GT_ROOT",
         gt_help="ground-truth folder, searched recursively for *_gtFine_instanceIds.png",
         pred_help="prediction folder: one <city>_<seq>_<frame>*.txt list ('MASK.png LABEL_ID"
-                  " CONFIDENCE' per line) per image, anywhere below it")
+                  " CONFIDENCE' per line) per image, anywhere below it", symlinks=True)
 
 
 def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
-    return {"gt": args.gt, "pred": args.pred}
+    return {"gt": args.gt, "pred": args.pred, "allow_symlinks": args.allow_symlinks}
 
 
 WORKFLOW = Workflow(

@@ -61,8 +61,9 @@ def _paired(params: sem.CityscapesSemanticParams, gt: str | Path, pred: str | Pa
             ) -> images.Paired[sem.CityscapesSemanticState, CityscapesSemanticResult]:
     """Every ``*_gtFine_labelIds.png`` (with its ``*_gtFine_instanceIds.png``) under ``gt``
     with the one ``<city>_<seq>_<frame>*.png`` under ``pred``."""
+    allow = bool(options.pop("allow_symlinks", False))
     images.refuse_options(params, options, _NAME)
-    pairing = pair_semantic(gt, pred)
+    pairing = pair_semantic(gt, pred, allow_outside=allow)
     jobs: list[SemanticJob] = pairing.jobs  # type: ignore[assignment]
     return images.Paired(pairing, images.ImageWork(_count, jobs, params.pred_ids == "trainIds"),
                          sem.CityscapesSemanticState.empty(), partial(_finish, params))
@@ -74,7 +75,7 @@ def _add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
         gt_help="ground-truth folder, searched recursively for *_gtFine_labelIds.png and"
                 " *_gtFine_instanceIds.png",
         pred_help="prediction folder: one <city>_<seq>_<frame>*.png label-id map per image,"
-                  " anywhere below it")
+                  " anywhere below it", symlinks=True)
     parser.add_argument("--pred-ids", choices=("labelIds", "trainIds"),
                         default=argparse.SUPPRESS,
                         help="what the prediction PNGs hold (default labelIds, the official"
@@ -83,7 +84,7 @@ def _add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
 
 def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
     given = {"pred_ids": args.pred_ids} if hasattr(args, "pred_ids") else {}
-    return {"gt": args.gt, "pred": args.pred, **given}
+    return {"gt": args.gt, "pred": args.pred, "allow_symlinks": args.allow_symlinks, **given}
 
 
 WORKFLOW = Workflow(

@@ -170,8 +170,13 @@ def check_paired(paired: PairInputs, shard_size: int, params: BaseModel, *, gt: 
 
 
 def add_folder_arguments(parser: argparse.ArgumentParser, *, gt_metavar: str, gt_help: str,
-                         pred_help: str) -> None:
-    """``--gt`` and ``--pred``, two folders (required)."""
+                         pred_help: str, symlinks: bool = False) -> None:
+    """``--gt`` and ``--pred``, two folders (required); with ``symlinks``, the
+    ``--allow-symlinks`` opt-in (``allow_symlinks``)."""
     parser.add_argument("--gt", required=True, type=Path, metavar=gt_metavar, help=gt_help)
     parser.add_argument("--pred", required=True, type=Path, metavar="PRED_DIR",
                         help=pred_help)
+    if symlinks:
+        parser.add_argument("--allow-symlinks", action="store_true",
+                            help="follow symlinks leading out of the prediction folder"
+                                 " (refused by default)")

@@ -17,7 +17,7 @@ __all__ = ["SHARD_IMAGES", "WORKFLOWS", "PanopticContext", "panoptic_workflow"]
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from benchmark_eval.protocols.panoptic import (
     accumulate,
     compute,
     image_stats,
+    size_notices,
 )
 from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.report.panoptic import PanopticResult
@@ -97,26 +98,37 @@ def check_shard(ctx: PanopticContext, start: int, stop: int) -> list[tuple[str, 
     """Every PNG problem of GT images ``[start, stop)``, with its kind."""
     gt, pred, rows = ctx.inputs.gt, ctx.inputs.pred, ctx.inputs.pred_rows
     return [found for i in range(start, stop)
-            for found in read_image_pair(gt, i, pred, int(rows[i]),
-                                         decoder=ctx.decoder).problems]
+            for found in read_image_pair(gt, i, pred, int(rows[i]), decoder=ctx.decoder,
+                                         files=True).problems]
+
+
+def _links(inputs: PanopticInputs, allow_symlinks: bool) -> PanopticInputs:
+    """``inputs`` following ``file_name`` symlinks out of the PNG folders, if allowed."""
+    if not allow_symlinks:
+        return inputs
+    return replace(inputs, gt=replace(inputs.gt, allow_outside=True),
+                   pred=replace(inputs.pred, allow_outside=True))
 
 
 def _finish(protocol: str, inputs: PanopticInputs, state: PanopticState) -> PanopticResult:
     categories = inputs.gt.dataset.categories
-    return PanopticResult.build(state, compute(state, categories.isthing), categories,
-                                protocol=protocol, counts=inputs.counts())
+    result = PanopticResult.build(state, compute(state, categories.isthing), categories,
+                                  protocol=protocol, counts=inputs.counts())
+    result.warnings.extend(size_notices(inputs.gt.size_mismatches()))
+    return result
 
 
 def _plan(protocol: str, files_of: FilesOf, params: BaseModel, *, gt: Source, pred: Source,
           workers: int = 1, gt_dir: Folder = None, pred_dir: Folder = None,
-          decoder: str | None = None) -> Plan[PanopticContext, PanopticState, PanopticResult]:
+          decoder: str | None = None, allow_symlinks: bool = False
+          ) -> Plan[PanopticContext, PanopticState, PanopticResult]:
     """Read and check both JSONs and folders; the shards score the PNGs.
 
     One process keeps one running sum over every image, exactly as panopticapi on one core;
     with several, shards of :data:`SHARD_IMAGES` are merged in shard order (the float IoU
     sums are then grouped per shard).
     """
-    inputs = load_panoptic(files_of(gt, pred, gt_dir, pred_dir))
+    inputs = _links(load_panoptic(files_of(gt, pred, gt_dir, pred_dir)), allow_symlinks)
     ratio = (params.boundary_dilation_ratio if isinstance(params, PanopticBoundaryParams)
              else None)
     ctx = PanopticContext(inputs, decoder, ratio)
@@ -129,7 +141,7 @@ def _plan(protocol: str, files_of: FilesOf, params: BaseModel, *, gt: Source, pr
 
 def _check(files_of: FilesOf, params: BaseModel, *, gt: Source, pred: Source,
            workers: int = 1, gt_dir: Folder = None, pred_dir: Folder = None,
-           decoder: str | None = None) -> list[Problem]:
+           decoder: str | None = None, allow_symlinks: bool = False) -> list[Problem]:
     """Every problem of a panoptic submission: both JSONs, then every PNG."""
     try:
         files = files_of(gt, pred, gt_dir, pred_dir)
@@ -138,7 +150,7 @@ def _check(files_of: FilesOf, params: BaseModel, *, gt: Source, pred: Source,
     inputs, problems = check_panoptic(files)
     if inputs is None:
         return problems
-    ctx = PanopticContext(inputs, decoder)
+    ctx = PanopticContext(_links(inputs, allow_symlinks), decoder)
     found = [p for part in run_shards(check_shard, ctx, len(inputs.gt.dataset),
                                       shard_size=SHARD_IMAGES, workers=workers)
              for p in part]
@@ -157,11 +169,14 @@ def _add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
                         help="panoptic predictions: JSON with 'annotations'")
     parser.add_argument("--pred-dir", type=Path, metavar="DIR",
                         help="prediction PNG folder (default: PRED.json without .json)")
+    parser.add_argument("--allow-symlinks", action="store_true",
+                        help="follow file_name symlinks leading out of the PNG folders"
+                             " (refused by default; absolute names and '..' always are)")
 
 
 def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
     return {"gt": args.gt, "pred": args.pred, "gt_dir": args.gt_dir,
-            "pred_dir": args.pred_dir}
+            "pred_dir": args.pred_dir, "allow_symlinks": args.allow_symlinks}
 
 
 def _add_boundary_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:

@@ -41,6 +41,7 @@ import contextvars
 import itertools
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -76,6 +77,11 @@ def serial_map(task: Task[CtxT, OutT], context: CtxT, shards: Shards) -> Iterato
 _JOB: tuple[Callable[..., Any], Any] | None = None
 
 
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which terminates them (no worker tracebacks)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run(bounds: tuple[int, int]) -> Any:
     assert _JOB is not None, "fork_map's job is set before the pool forks"
     task, context = _JOB
@@ -93,7 +99,7 @@ def fork_map(task: Task[CtxT, OutT], context: CtxT, shards: Shards, *,
         return
     global _JOB
     _JOB = (task, context)  # inherited by the forked workers
-    pool = multiprocessing.get_context("fork").Pool(n_proc)
+    pool = multiprocessing.get_context("fork").Pool(n_proc, initializer=_ignore_sigint)
     try:
         yield from pool.imap(_run, shards)
     finally:
@@ -287,7 +293,8 @@ def read_both(load_gt: Callable[[], GtT], read_pred: Callable[[], PredT], *,
     """
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
         return load_gt(), read_pred()
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_ignore_sigint) as ex:
         future: Future[GtT] = ex.submit(_call, load_gt)
         try:
             pred = read_pred()

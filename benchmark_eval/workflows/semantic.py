@@ -60,7 +60,8 @@ _Work = ImageWork[LabelMapPair, tuple[ValueTables, SemanticParams], SemanticStat
 def _count_pair(counter: PairCounter, pair: LabelMapPair) -> None:
     """Read and count one pair; raises the pair's problems (nothing counted then)."""
     gt = load_label_map(pair.gt, pair.where("gt"))
-    pred = load_label_map(pair.pred, pair.where("pred"))
+    pred = load_label_map(pair.pred, pair.where("pred"), gt_where=pair.where("gt"),
+                          expected=gt.shape if gt.ndim == 2 else None)  # before decoding
     found = shape_problem(gt, pred)
     if found is not None:
         side, message = found

@@ -123,5 +123,5 @@ def test_convert_commands(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "inst.json").read_text())["images"][0]["id"] == 1
     code, _, err = run(["convert", "cityscapes-to-panoptic", "--gt", tmp_path / "none",
                         "--out", tmp_path / "x.json"])
-    assert code == 1
-    assert "ground-truth folder not found" in err
+    assert code == 2  # a folder named on the command line but not there (issue 16)
+    assert f"{tmp_path / 'none'}: no such file or folder" in err

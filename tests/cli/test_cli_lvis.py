@@ -272,9 +272,10 @@ def test_evaluate_bad_results_exits_1_with_file_and_record(tmp_path: Path) -> No
     assert "42" in err
 
 
-def test_evaluate_missing_file_exits_1(tmp_path: Path) -> None:
+def test_evaluate_missing_file_exits_2(tmp_path: Path) -> None:
+    # a missing --gt is a usage error, as a missing --config is (issue 16)
     missing = tmp_path / "nope.json"
     code, out, err = run(["evaluate", "lvis-bbox", "--gt", missing, "--pred", PRED["bbox"]])
-    assert code == 1
+    assert code == 2
     assert out == ""
     assert str(missing) in err

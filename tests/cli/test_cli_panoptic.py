@@ -126,12 +126,14 @@ def test_usage_errors_exit_2(files: tuple[Path, Path], tmp_path: Path) -> None:
     assert code == 2
 
 
-def test_missing_folder_exit_1(files: tuple[Path, Path], tmp_path: Path) -> None:
+def test_missing_folder_exit_2(files: tuple[Path, Path], tmp_path: Path) -> None:
+    # a folder named on the command line but not there is a usage error (issue 16); the
+    # adapter's own message stays for folders it derives itself
     gt, pred = files
     code, _, err = run(["evaluate", "coco-panoptic", "--gt", gt, "--pred", pred,
                         "--pred-dir", tmp_path / "nowhere"])
-    assert code == 1
-    assert "PNG folder not found" in err
+    assert code == 2
+    assert f"{tmp_path / 'nowhere'}: no such file or folder" in err
 
 
 def test_convert_commands(tmp_path: Path) -> None:

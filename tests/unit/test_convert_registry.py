@@ -49,7 +49,7 @@ def test_run_calls_the_function_and_describes_the_result(
     args.command, args.conversion = "convert", converter.name  # as the CLI's parser adds
     assert converter.options(args) == {"instances": COCO_SAMPLE, "stuff": None, "images": None,
                                        "overlap": "error", "out_json": tmp_path / "pan.json",
-                                       "out_dir": None}
+                                       "out_dir": None, "force": False}
     done = converter.run(args)
     assert isinstance(done, Converted)
     assert done.summary == {"images": 6, "segments": 11, "dropped": 0,

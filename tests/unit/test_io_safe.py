@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from benchmark_eval.errors import ConfigError, FormatError, InputError
+from benchmark_eval.io.png import bad_crc_chunks
 from benchmark_eval.io.safe import (
     check_output,
     check_pixels,
     png_size,
     quote,
+    read_head,
     read_regular,
     resolve_inside,
     write_atomic,
@@ -49,7 +51,7 @@ def test_a_symlink_out_is_refused_unless_allowed(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="symlinks out"):
         resolve_inside(inside, "link.png", where="gt.json")
     assert resolve_inside(inside, "link.png", where="gt.json", allow_outside=True) == (
-        tmp_path / "secret.png")
+        inside / "link.png")  # named as given; opening it follows the link
 
 
 @pytest.mark.parametrize("name", ["", "a\0b", 7])
@@ -117,3 +119,38 @@ def test_untrusted_text_is_quoted_short() -> None:
     assert quote(line * 10) == repr(line * 10)[:37] + "..."
     assert len(quote("a" * 1000)) == 40
     assert quote("short") == "'short'"
+
+
+def test_a_symlinked_subfolder_leading_out_is_refused(tmp_path: Path) -> None:
+    inside, outside = tmp_path / "in", tmp_path / "out"
+    inside.mkdir()
+    outside.mkdir()
+    (outside / "a.png").write_bytes(b"x")
+    (inside / "sub").symlink_to(outside)
+    with pytest.raises(FormatError, match="through a symlink"):
+        resolve_inside(inside, "sub/a.png", where="gt.json", record=3, field="annotations")
+    assert resolve_inside(inside, "sub/a.png", where="gt.json", allow_outside=True) == (
+        inside / "sub" / "a.png")
+    with pytest.raises(FormatError) as info:  # '..' stays refused with the opt-in
+        resolve_inside(inside, "../out/a.png", where="gt.json", allow_outside=True,
+                       record=3, field="annotations")
+    assert str(info.value.problems[0]).startswith("gt.json: annotations[3]: file name")
+
+
+def test_read_head_reads_a_few_bytes_of_regular_files_only(tmp_path: Path) -> None:
+    f = tmp_path / "a.png"
+    f.write_bytes(_png_header(3, 2) + b"\0" * 1000)
+    assert png_size(read_head(f, 24)) == (2, 3)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_head(fifo, 24)
+
+
+def test_chunks_with_a_wrong_crc_are_found() -> None:
+    good = _png_header(3, 2) + struct.pack(">I", 0) + b"IEND" + struct.pack(
+        ">I", zlib.crc32(b"IEND"))
+    assert bad_crc_chunks(good) == []
+    bad = bytearray(good)
+    bad[29] ^= 1  # the IHDR CRC
+    assert bad_crc_chunks(bytes(bad)) == ["IHDR"]
