@@ -223,8 +223,11 @@ def _read_numpy(data: bytes, where: str, max_voxels: int) -> np.ndarray:
     try:
         if where.endswith(".npz"):
             return _read_npz(buf, where, max_voxels)
-        version = np.lib.format.read_magic(buf)
-        shape, _, _ = np.lib.format._read_array_header(buf, version)  # type: ignore[attr-defined]
+        fmt = np.lib.format
+        version = fmt.read_magic(buf)
+        read_header = fmt.read_array_header_1_0 if version == (1, 0) else (
+            fmt.read_array_header_2_0)
+        shape, _, _ = read_header(buf)
         check_pixels((*shape, 1, 1), where=where, max_pixels=max_voxels)
         buf.seek(0)
         return np.asarray(np.load(buf, allow_pickle=False))

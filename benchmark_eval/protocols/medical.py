@@ -42,6 +42,9 @@ from benchmark_eval.protocols.semantic_count import pair_counts
 METRIC_KEYS = ("Dice", "IoU", "HD", "HD95", "ASSD", "NSD")  # per label: mean over cases
 PER_CASE_KEYS = (*METRIC_KEYS, "TP", "FP", "FN")
 _MAX_VALUES_LISTED = 10
+# MONAI gives every surface voxel distance inf when the other side is empty; HD (max) and
+# ASSD (mean) are then inf, but HD95's torch.quantile interpolates inf + w * (inf - inf): NaN.
+MONAI_HD95_ONE_EMPTY = float("nan")
 
 
 class LabelProblem(NamedTuple):
@@ -173,8 +176,8 @@ def _rule_values(state: MedicalState, rule: EmptyRule) -> dict[str, np.ndarray]:
     dist = {"HD": state.hd.copy(), "HD95": hd95.copy(), "ASSD": state.assd.copy()}
     if rule == "monai":  # DiceMetric(ignore_empty=True); inf distances when one side empty
         dice[ref_empty] = iou[ref_empty] = np.nan
-        for d in dist.values():
-            d[one] = np.inf
+        dist["HD"][one] = dist["ASSD"][one] = np.inf
+        dist["HD95"][one] = MONAI_HD95_ONE_EMPTY
     elif rule == "empty_is_one":  # both empty: a perfect prediction
         dice[both] = iou[both] = nsd[both] = 1.0
         for d in dist.values():

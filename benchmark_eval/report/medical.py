@@ -166,8 +166,10 @@ def _number(v: Any) -> float | int:
 
 
 def _nanmean(column: np.ndarray) -> float:
-    finite = column[~np.isnan(column)] if column.dtype.kind == "f" else column
-    return float(np.mean(finite)) if len(finite) else float("nan")
+    """``np.nanmean`` as nnU-Net calls it (NaN, without a warning, for an all-NaN column)."""
+    if column.dtype.kind == "f" and np.isnan(column).all():
+        return float("nan")
+    return float(np.nanmean(column))
 
 
 def _cell(v: float, distance: bool) -> str:
