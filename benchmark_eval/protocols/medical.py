@@ -30,14 +30,20 @@ from typing import NamedTuple
 import numpy as np
 
 from benchmark_eval.errors import Notice
-from benchmark_eval.masks.surface import EMPTY, cropped_surface_stats, label_boxes, union_box
+from benchmark_eval.masks.runs import PairRuns
+from benchmark_eval.masks.surface import (
+    EMPTY,
+    Box,
+    cropped_surface_stats,
+    label_boxes,
+    union_box,
+)
 from benchmark_eval.protocols.medical_state import (
     EMPTY_RULES,
     EmptyRule,
     MedicalParams,
     MedicalState,
 )
-from benchmark_eval.protocols.semantic_count import pair_counts
 
 METRIC_KEYS = ("Dice", "IoU", "HD", "HD95", "ASSD", "NSD")  # per label: mean over cases
 PER_CASE_KEYS = (*METRIC_KEYS, "TP", "FP", "FN")
@@ -54,27 +60,43 @@ class LabelProblem(NamedTuple):
     message: str
 
 
-def _pairs(gt: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct ``(gt value, pred value)`` pairs and their voxel counts.
+class _Pairs:
+    """Distinct ``(gt value, pred value)`` pairs, their voxel counts, and label boxes.
 
-    8-bit volumes share the ``semantic`` protocols' counting core (one run-length pass over
-    ``gt * 256 + pred``); wider values go through ``np.unique``.
+    8-bit volumes are run-length encoded once (:class:`~benchmark_eval.masks.runs.PairRuns`:
+    counts and boxes from the runs); wider values go through ``np.unique`` and
+    ``scipy.ndimage.find_objects``.
     """
-    def small(a: np.ndarray) -> bool:
-        return a.dtype == np.uint8 or (a.size == 0 or (int(a.min()) >= 0
-                                                       and int(a.max()) < 256))
 
-    if small(gt) and small(pred):
-        values, counts = pair_counts(gt.astype(np.uint8, copy=False),
-                                     pred.astype(np.uint8, copy=False))
-        hist = np.bincount(values, weights=counts, minlength=1 << 16).astype(np.int64)
-        nz = np.flatnonzero(hist)
-        return nz >> 8, nz & 0xFF, hist[nz]
-    gv, gi = np.unique(gt, return_inverse=True)
-    pv, pi = np.unique(pred, return_inverse=True)
-    packed, counts = np.unique(gi.reshape(-1).astype(np.int64) * len(pv) + pi.reshape(-1),
-                               return_counts=True)
-    return gv[packed // len(pv)], pv[packed % len(pv)], counts.astype(np.int64)
+    def __init__(self, gt: np.ndarray, pred: np.ndarray, top: int) -> None:
+        self.shape = gt.shape
+        self.runs: PairRuns | None = None
+        if _fits_uint8(gt) and _fits_uint8(pred):
+            self.runs = PairRuns.of(gt.astype(np.uint8, copy=False),
+                                    pred.astype(np.uint8, copy=False))
+            self.gvals, self.pvals, self.counts = self.runs.pair_counts()
+            return
+        gv, gi = np.unique(gt, return_inverse=True)
+        pv, pi = np.unique(pred, return_inverse=True)
+        packed, counts = np.unique(gi.reshape(-1).astype(np.int64) * len(pv)
+                                   + pi.reshape(-1), return_counts=True)
+        self.gvals, self.pvals = gv[packed // len(pv)], pv[packed % len(pv)]
+        self.counts = counts.astype(np.int64)
+        self._boxes = (gt, pred, top)
+
+    def box(self, members: Sequence[int]) -> Box | None:
+        """The union box of ``members`` in both volumes, with the surface margin."""
+        if self.runs is not None:
+            found = [self.runs.box(members, "gt"), self.runs.box(members, "pred")]
+        else:
+            gt, pred, top = self._boxes
+            boxes = (label_boxes(gt, top), label_boxes(pred, top))
+            found = [b[v - 1] for b in boxes for v in members]
+        return union_box(found, self.shape)
+
+
+def _fits_uint8(a: np.ndarray) -> bool:
+    return a.dtype == np.uint8 or a.size == 0 or (int(a.min()) >= 0 and int(a.max()) < 256)
 
 
 def _value_problems(values: np.ndarray, counts: np.ndarray, allowed: Sequence[int],
@@ -103,15 +125,14 @@ def case_state(name: str, gt: np.ndarray, pred: np.ndarray, spacing: Sequence[fl
         pred: Predicted label volume, same shape (the adapter checked the grid).
         spacing: Voxel size per axis, mm.
     """
-    gvals, pvals, counts = _pairs(gt, pred)
     allowed = params.allowed_values()
+    pairs = _Pairs(gt, pred, max(allowed))
+    gvals, pvals, counts = pairs.gvals, pairs.pvals, pairs.counts
     problems = (_value_problems(gvals, counts, allowed, "gt")
                 + _value_problems(pvals, counts, allowed, "pred"))
     if problems:
         return problems
     keep = gvals != (-1 if params.ignore_label is None else params.ignore_label)
-    top = max(allowed)
-    boxes = (label_boxes(gt, top), label_boxes(pred, top))
     row: dict[str, list[float]] = {n: [] for n in (*MedicalState.COUNTS,
                                                    *MedicalState.DISTANCES)}
     for members, tol in zip(params.classes(), params.tolerances(), strict=True):
@@ -119,7 +140,7 @@ def case_state(name: str, gt: np.ndarray, pred: np.ndarray, spacing: Sequence[fl
         for key, sel in (("tp", in_g & in_p), ("fp", ~in_g & in_p), ("fn", in_g & ~in_p),
                          ("tn", ~in_g & ~in_p)):
             row[key].append(int(counts[sel & keep].sum()))
-        box = union_box([b[v - 1] for b in boxes for v in members], gt.shape)
+        box = pairs.box(members)
         stats = EMPTY
         if box is not None:
             g, p = gt[box], pred[box]

@@ -209,3 +209,26 @@ def test_import_does_not_load_scipy_or_nibabel() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_run_boxes_hold_every_voxel_and_counts_match() -> None:
+    from benchmark_eval.masks.runs import PairRuns
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        shape = tuple(int(s) for s in rng.integers(1, 9, 3))
+        gt = (rng.random(shape) < 0.3).astype(np.uint8) * rng.integers(1, 4, shape).astype(
+            np.uint8)
+        pred = np.roll(gt, 1, axis=int(rng.integers(0, 3)))
+        runs = PairRuns.of(gt, pred)
+        g, p, n = runs.pair_counts()
+        assert n.sum() == gt.size
+        for value in (1, 2, 3):
+            for side, vol in (("gt", gt), ("pred", pred)):
+                box = runs.box([value], side)
+                inside = np.zeros(shape, bool)
+                if box is not None:
+                    inside[box] = True
+                assert not ((vol == value) & ~inside).any()
+                assert (box is None) == (not (vol == value).any())
+        assert int(n[(g == 1) & (p == 1)].sum()) == int(((gt == 1) & (pred == 1)).sum())
