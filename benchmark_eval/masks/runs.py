@@ -26,20 +26,28 @@ class PairRuns:
     """The runs of ``gt * 256 + pred`` over two same-shape uint8 volumes.
 
     Attributes:
-        shape: The volumes' shape.
+        shape: The shape walked (the volumes', reversed with ``reversed_axes``).
         values: ``(R,)`` uint16 packed value of each run.
         starts: ``(R,)`` intp flat index of each run's first voxel.
         ends: ``(R,)`` intp flat index of each run's last voxel.
+        reversed_axes: The runs follow the transposed volumes (Fortran order); boxes are
+            given in the volumes' own axis order.
     """
 
     shape: tuple[int, ...]
     values: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
+    reversed_axes: bool = False
 
     @classmethod
     def of(cls, gt: np.ndarray, pred: np.ndarray) -> PairRuns:
-        """Encode two uint8 volumes of the same shape (one pass)."""
+        """Encode two uint8 volumes of the same shape (one pass, in memory order: NIfTI
+        arrays are Fortran-ordered and are walked as their C-ordered transpose, no copy)."""
+        if gt.ndim > 1 and gt.flags.f_contiguous and not gt.flags.c_contiguous and (
+                pred.flags.f_contiguous):
+            runs = cls.of(gt.T, pred.T)
+            return cls(runs.shape, runs.values, runs.starts, runs.ends, reversed_axes=True)
         packed = np.left_shift(gt.reshape(-1), 8, dtype=np.uint16)
         packed |= pred.reshape(-1)
         n = packed.size
@@ -74,4 +82,4 @@ class PairRuns:
             hi = np.where(same_row, last[d], size - 1)
             box.append(slice(int(lo.min()), int(hi.max()) + 1))
             same_row &= first[d] == last[d]
-        return tuple(box)
+        return tuple(box[::-1]) if self.reversed_axes else tuple(box)
