@@ -114,6 +114,7 @@ def _monai(c: Case) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.filterwarnings("ignore:the (ground truth|prediction) of class")
+@pytest.mark.filterwarnings("ignore:monai.metrics.utils get_mask_edges:FutureWarning")
 def test_monai_rule_live(folders: tuple[Path, Path]) -> None:
     pytest.importorskip("monai")
     result = _ours(*folders, empty_rule="monai")
