@@ -171,8 +171,13 @@ def _labels(array: np.ndarray, where: str) -> np.ndarray:
 
 
 def _inflate(data: bytes, where: str, limit: int) -> bytes:
-    """Gunzip at most ``limit`` bytes (a bomb stops there)."""
+    """Gunzip at most ``limit`` bytes (a bomb stops there): one zlib call for the usual
+    single-member file, :mod:`gzip` for multi-member ones."""
     try:
+        inflater = zlib.decompressobj(wbits=31)
+        out = inflater.decompress(data, limit)
+        if len(out) >= limit or (inflater.eof and not inflater.unused_data):
+            return out
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
             return f.read(limit)
     except (OSError, EOFError, zlib.error) as exc:
@@ -204,7 +209,7 @@ def _read_nifti(data: bytes, where: str, max_voxels: int) -> Volume:
         raise FormatError(Problem(where, f"truncated: {len(raw)} bytes of image data, the"
                                          f" header declares {need}"))
     try:
-        img = klass.from_bytes(raw[:need] if gz else raw)
+        img = klass.from_bytes(raw if len(raw) == need or not gz else raw[:need])
         array = np.asanyarray(img.dataobj)
         zooms = tuple(float(z) for z in img.header.get_zooms()[: len(shape)])
         affine = np.asarray(img.affine, dtype=np.float64)

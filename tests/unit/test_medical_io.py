@@ -216,3 +216,11 @@ def test_no_labels_is_a_config_error(folders: tuple[Path, Path]) -> None:
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="the GT folder does not exist"):
         _evaluate(tmp_path / "nope", tmp_path)
+
+
+def test_multi_member_gzip_is_read(tmp_path: Path) -> None:
+    raw = _nifti(tmp_path / "a.nii", _volume()).read_bytes()
+    half = len(raw) // 2
+    path = tmp_path / "a.nii.gz"
+    path.write_bytes(gzip.compress(raw[:half], mtime=0) + gzip.compress(raw[half:], mtime=0))
+    assert np.array_equal(read_volume(path).array, _volume())
