@@ -209,10 +209,14 @@ def _read_nifti(data: bytes, where: str, max_voxels: int) -> Volume:
         raise FormatError(Problem(where, f"truncated: {len(raw)} bytes of image data, the"
                                          f" header declares {need}"))
     try:
-        img = klass.from_bytes(raw if len(raw) == need or not gz else raw[:need])
-        array = np.asanyarray(img.dataobj)
-        zooms = tuple(float(z) for z in img.header.get_zooms()[: len(shape)])
-        affine = np.asarray(img.affine, dtype=np.float64)
+        zooms = tuple(float(z) for z in header.get_zooms()[: len(shape)])
+        affine = np.asarray(header.get_best_affine(), dtype=np.float64)  # nibabel's img.affine
+        if header.get_slope_inter() == (None, None):  # unscaled: a view, no copy
+            array = np.frombuffer(raw, dtype=header.get_data_dtype(), count=math.prod(shape),
+                                  offset=offset).reshape(shape, order="F")
+        else:
+            img = klass.from_bytes(raw if len(raw) == need or not gz else raw[:need])
+            array = np.asanyarray(img.dataobj)
     except Exception as exc:  # nibabel raises many types on bad data
         raise FormatError(Problem(where, f"unreadable NIfTI data: {exc}")) from None
     if len(shape) > 3 and any(d != 1 for d in shape[3:]):

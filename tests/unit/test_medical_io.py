@@ -224,3 +224,14 @@ def test_multi_member_gzip_is_read(tmp_path: Path) -> None:
     path = tmp_path / "a.nii.gz"
     path.write_bytes(gzip.compress(raw[:half], mtime=0) + gzip.compress(raw[half:], mtime=0))
     assert np.array_equal(read_volume(path).array, _volume())
+
+
+def test_scaled_and_big_endian_volumes(tmp_path: Path) -> None:
+    img = nib.Nifti1Image(_volume().astype(">i2"), np.diag([*SPACING, 1.0]))
+    img.header.set_zooms(SPACING)
+    (tmp_path / "be.nii").write_bytes(img.to_bytes())
+    assert np.array_equal(read_volume(tmp_path / "be.nii").array, _volume())
+    img = nib.Nifti1Image(_volume().astype(np.int16), np.diag([*SPACING, 1.0]))
+    img.header.set_slope_inter(2.0, 0.0)
+    (tmp_path / "s.nii").write_bytes(img.to_bytes())
+    assert np.array_equal(read_volume(tmp_path / "s.nii").array, 2 * _volume())
