@@ -40,7 +40,10 @@ from benchmark_eval.masks import missing_kernels
 from benchmark_eval.workflows import WORKFLOWS, Workflow
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-_OUTPUTS = ("out", "out_json", "out_dir", "plots", "report")  # argument dests naming outputs
+# argument dests naming outputs; every other path given is an input (converters check their
+# own out_json / out_dir; evaluate's and validate's files are checked here)
+_CHECKED_FILES = ("out", "report", "nnunet_summary")
+_OUTPUTS = (*_CHECKED_FILES, "out_json", "out_dir", "plots")
 
 
 def _description() -> str:
@@ -205,7 +208,7 @@ def _check_paths(args: argparse.Namespace) -> None:
     inputs += [p.with_suffix("") for p in inputs if p.suffix == ".json"
                and p.with_suffix("").is_dir()]
     force = bool(given.get("force"))
-    for name in ("out", "report"):
+    for name in _CHECKED_FILES:
         if isinstance(given.get(name), Path):
             check_output(given[name], inputs=inputs, force=force)
     if isinstance(given.get("plots"), Path):  # a folder of PNG and SVG files

@@ -26,6 +26,7 @@ DATA = Path(__file__).resolve().parents[2] / "data_samples"
 COCO, LVIS, PAN, SEM = DATA / "coco", DATA / "lvis", DATA / "panoptic", DATA / "semantic"
 CS = DATA / "cityscapes"
 KP = DATA / "coco_keypoints"
+MED = DATA / "medical"
 _CROWDPOSE_GT, _CROWDPOSE_PRED = crowdpose_case(0)  # seeded; no CrowdPose sample ships
 _COCO = {"gt": COCO / "instances.json", "pred": COCO / "results_segm.json"}
 _PAN = {"gt": PAN / "gt.json", "pred": PAN / "pred.json"}
@@ -44,6 +45,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "coco-panoptic-boundary": _PAN,
     "cityscapes-semantic": {"gt": CS / "gtFine", "pred": CS / "results" / "semantic"},
     "cityscapes-instance": {"gt": CS / "gtFine", "pred": CS / "results" / "instance"},
+    "medical": {"gt": MED / "gt", "pred": MED / "pred", "labels": (1, 2)},
     "cityscapes-panoptic": {"gt": CS / "gtFine" / "cityscapes_panoptic_val.json",
                             "pred": CS / "results" / "panoptic.json"},
 }
@@ -75,19 +77,22 @@ def _close(a: MergeableState, b: MergeableState) -> bool:
     for f in dataclasses.fields(a):  # type: ignore[arg-type]
         x, y = getattr(a, f.name), getattr(b, f.name)
         if isinstance(x, np.ndarray) and x.dtype.kind == "f":
-            if x.shape != y.shape or not np.allclose(x, y, rtol=1e-12, atol=1e-12):
+            if x.shape != y.shape or not np.allclose(x, y, rtol=1e-12, atol=1e-12,
+                                                     equal_nan=True):
                 return False
         elif not (np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y):
             return False
     return True
 
 
-def _metrics_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    def same(x: Any, y: Any) -> bool:
-        if x is None or y is None or isinstance(x, str):
-            return x == y
-        return bool(np.isclose(x, y, rtol=1e-12, atol=1e-12, equal_nan=True))
-    return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+def _metrics_equal(a: Any, b: Any) -> bool:
+    """Equal metric trees (nested per label or group), numbers to 1e-12, NaN equal NaN."""
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and a.keys() == b.keys()
+                and all(_metrics_equal(a[k], b[k]) for k in a))
+    if a is None or b is None or isinstance(a, str):
+        return bool(a == b)
+    return bool(np.isclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True))
 
 
 @pytest.fixture(params=PROTOCOLS)
