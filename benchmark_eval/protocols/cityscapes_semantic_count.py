@@ -205,9 +205,10 @@ class SemanticImageCounter:
                else np.zeros((0, 4), dtype=np.int64))
         per_image = np.array([len(r) for r in self._records], dtype=np.int64)
         confusions = (np.stack(self._confusions) if self._confusions else _no_confusion())
+        inst_id, inst_size, inst_tp, inst_cat_tp = (np.ascontiguousarray(rec[:, k])
+                                                    for k in range(4))
         return CityscapesSemanticState(np.ascontiguousarray(square), tuple(self._names),
-                                       per_image,
-                                       *(np.ascontiguousarray(rec[:, k]) for k in range(4)),
+                                       per_image, inst_id, inst_size, inst_tp, inst_cat_tp,
                                        image_confusion=confusions)
 
 

@@ -33,7 +33,7 @@ from benchmark_eval.protocols.lvis import LvisParams, lvis_spec
 from benchmark_eval.stats.replicates import Replicates, Units
 
 _EPS = np.spacing(1)  # pycocotools' precision denominator
-_CELLS = 4_000_000  # (replicates x detections) per block: bounds the scratch memory
+_CELLS = 8_000_000  # (detections x replicates) per block: bounds the scratch memory
 
 
 @dataclass(frozen=True)
@@ -73,34 +73,103 @@ def _gt_counts(state: CocoState, unit: np.ndarray, counts: np.ndarray) -> np.nda
     return out
 
 
-def _column(w: np.ndarray, is_tp: np.ndarray, npig: np.ndarray, rec_thr: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean interpolated precision and final recall of one (category, area, threshold,
-    maxDets) column for a block of replicates.
+def _precision_means(tp: np.ndarray, seen: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Mean over recall thresholds of the interpolated precision, per replicate.
 
     Args:
-        w: ``(b, n)`` weights of the column's non-ignored detections up to its last TP.
-        is_tp: ``(n,)`` which of them are TPs.
-        npig: ``(b,)`` weighted non-ignored GT (> 0 where it matters).
+        tp: ``(b, P)`` weighted TP count at each TP of the column, in order.
+        seen: ``(b, P)`` weighted non-ignored detections up to each TP (TP + FP).
+        need: ``(b, R)`` int64, smallest TP count reaching each recall threshold.
     """
-    at = np.flatnonzero(is_tp)
-    seen = np.cumsum(w, axis=1)[:, at]  # non-ignored detections up to each TP
-    tp = np.cumsum(w[:, at], axis=1)
-    precision = tp / ((seen - tp) + tp + _EPS)
-    need = min_count(np.maximum(npig, 1.0), rec_thr).astype(np.float64)  # (b, R)
-    span = float(tp[:, -1].max() + need.max() + 1.0)
-    shift = (np.arange(len(w)) * span)[:, None]
+    b, n = tp.shape
+    # pycocotools: tp / (fp + tp + eps) on float counts; fp + tp is ``seen`` exactly
+    precision = tp / (seen.astype(np.float64) + _EPS)
+    span = int(tp[:, -1].max()) + int(need.max()) + 1
+    shift = (np.arange(b, dtype=np.int64) * span)[:, None]
     pos = np.searchsorted((tp + shift).ravel(), (need + shift).ravel(), side="left")
-    pos = pos.reshape(need.shape) - np.arange(len(w))[:, None] * len(at)
-    best = np.zeros((len(w), len(at) + 1))  # suffix maxima; 0 past the last TP
+    pos = pos.reshape(need.shape) - np.arange(b)[:, None] * n
+    best = np.zeros((b, n + 1))  # suffix maxima; 0 past the last TP
     best[:, :-1] = np.maximum.accumulate(precision[:, ::-1], axis=1)[:, ::-1]
-    q = np.take_along_axis(best, np.minimum(pos, len(at)), axis=1)
-    return q.mean(axis=1), tp[:, -1] / np.maximum(npig, 1.0)
+    means: np.ndarray = np.take_along_axis(best, np.minimum(pos, n), axis=1).mean(axis=1)
+    return means
+
+
+@dataclass(frozen=True)
+class _Column:
+    """What one (category, area range, threshold) column needs, whatever the weights:
+    its TP positions, where they fall in the area's base set, and the corrections."""
+
+    at: np.ndarray  # TP positions (canonical order, within the category's detections)
+    in_base: np.ndarray  # base members up to each TP (index into the padded cumsum)
+    diff: np.ndarray  # positions counted differently from the base, up to the last TP
+    sign: np.ndarray  # +1 counted here but not in the base, -1 the other way round
+    in_diff: np.ndarray  # corrections up to each TP
+
+
+def _columns(code: np.ndarray) -> tuple[np.ndarray, list[_Column | None]]:
+    """The base set (non-ignored at the first threshold, up to the last TP of any
+    threshold) and the columns of one category and area range; ``code`` is ``(n, T)``.
+    The other thresholds differ from the base only at matched detections."""
+    counted = code != IGNORED
+    tps = [np.flatnonzero(code[:, t] == TP) for t in range(code.shape[1])]
+    last = max((int(at[-1]) for at in tps if len(at)), default=-1)
+    base = np.flatnonzero(counted[: last + 1, 0])
+    cols: list[_Column | None] = []
+    for t, at in enumerate(tps):
+        if not len(at):
+            cols.append(None)
+            continue
+        diff = np.flatnonzero(counted[: at[-1] + 1, t] != counted[: at[-1] + 1, 0])
+        cols.append(_Column(at, np.searchsorted(base, at, side="right"), diff,
+                            np.where(counted[diff, t], 1, -1).astype(np.int32),
+                            np.searchsorted(diff, at, side="right")))
+    return base, cols
+
+
+def _padded_cumsum(w: np.ndarray) -> np.ndarray:
+    out = np.zeros((w.shape[0], w.shape[1] + 1), dtype=np.int64)
+    np.cumsum(w, axis=1, out=out[:, 1:])
+    return out
+
+
+def _area_precision(w: np.ndarray, base: np.ndarray, cols: list[_Column | None],
+                    need: np.ndarray) -> np.ndarray:
+    """Mean interpolated precision ``(b, T)`` of one category and area range for a block
+    of replicates; ``w`` ``(b, n)`` weighs the category's detections."""
+    q = np.zeros((w.shape[0], len(cols)))
+    base_cum = _padded_cumsum(w[:, base])
+    for t, col in enumerate(cols):
+        if col is None:
+            continue
+        tp = np.cumsum(w[:, col.at], axis=1, dtype=np.int64)
+        seen = base_cum[:, col.in_base]
+        if len(col.diff):
+            seen = seen + _padded_cumsum(w[:, col.diff] * col.sign)[:, col.in_diff]
+        q[:, t] = _precision_means(tp, seen, need)
+    return q
+
+
+def _hits_per_image(unit: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The images with a TP among some detections and their TP count per (area,
+    threshold): ``(U,)`` image positions and ``(U, A * T)``."""
+    hit = (code == TP).any(axis=(1, 2))
+    unit, code = unit[hit], code[hit]
+    order = np.argsort(unit, kind="stable")
+    sorted_unit = unit[order]
+    starts = np.flatnonzero(np.r_[True, sorted_unit[1:] != sorted_unit[:-1]]) if len(
+        unit) else np.zeros(0, dtype=np.intp)
+    flat = (code[order] == TP).reshape(len(code), code.shape[1] * code.shape[2])
+    hits = np.add.reduceat(flat.astype(np.float64), starts, axis=0) if len(unit) else (
+        np.zeros((0, flat.shape[1])))
+    return sorted_unit[starts], hits
 
 
 def weighted_curves(state: CocoState, params: CocoParams, units: Units,
                     counts: np.ndarray) -> WeightedCurves:
     """What ``COCOeval.accumulate`` gives on each replicate's multiset of images.
+
+    Precision is computed at the ``maxDets`` the summaries read it at (the last, and 100);
+    recall at every ``maxDets``.
 
     Args:
         state: Merged state (with its per-GT split).
@@ -110,35 +179,39 @@ def weighted_curves(state: CocoState, params: CocoParams, units: Units,
     """
     n_cat, n_area = state.gt_count.shape
     n_thr, max_dets = len(params.iou_thresholds), params.max_detections
-    rec_thr = params.recall_array
     shape = (len(counts), n_thr, n_cat, n_area, len(max_dets))
     precision, recall = np.full(shape, np.nan), np.full(shape, np.nan)
     npig = _gt_counts(state, units.index(state.gt_image), counts)
+    need = min_count(np.maximum(npig, 1).ravel(), params.recall_array).reshape(
+        *npig.shape, -1)  # (B, K, A, R)
     order = np.lexsort((state.det_rank, state.det_image, -state.det_score, state.det_category))
     seg = np.searchsorted(state.det_category[order], np.arange(n_cat + 1))
     det_unit = units.index(state.det_image)[order]
     outcome, ranks = state.det_outcome[order], state.det_rank[order]
+    weights, weights_f = counts.astype(np.int32), counts.astype(np.float64)
+    with_precision = {len(max_dets) - 1} | {m for m, d in enumerate(max_dets) if d == 100}
     for k in range(n_cat):
-        for a in np.flatnonzero((npig[:, k] > 0).any(axis=0)).tolist():
-            defined = npig[:, k, a] > 0
-            precision[defined, :, k, a], recall[defined, :, k, a] = 0.0, 0.0
-            for m, max_det in enumerate(max_dets):
-                idx = np.arange(seg[k], seg[k + 1])[ranks[seg[k]:seg[k + 1]] < max_det]
-                for t in range(n_thr):
-                    code = outcome[idx, a, t]
-                    tps = np.flatnonzero(code == TP)
-                    if not len(tps):
-                        continue
-                    keep = np.flatnonzero(code[:tps[-1] + 1] != IGNORED)
-                    u, is_tp = det_unit[idx[keep]], code[keep] == TP
-                    step = max(1, _CELLS // len(keep))
-                    for lo in range(0, len(counts), step):
-                        rows = np.flatnonzero(defined[lo:lo + step]) + lo
-                        if not len(rows):
-                            continue
-                        q, r = _column(counts[rows][:, u].astype(np.float64), is_tp,
-                                       npig[rows, k, a], rec_thr)
-                        precision[rows, t, k, a, m], recall[rows, t, k, a, m] = q, r
+        dets = slice(seg[k], seg[k + 1])
+        areas = np.flatnonzero((npig[:, k] > 0).any(axis=0)).tolist()
+        for m, max_det in enumerate(max_dets):
+            sel = ranks[dets] < max_det
+            unit, code = det_unit[dets][sel], outcome[dets][sel]
+            images, hits = _hits_per_image(unit, code)
+            final = (weights_f[:, images] @ hits).reshape(len(counts), n_area, n_thr)
+            recall[:, :, k, :, m] = (final / np.maximum(npig[:, k], 1)[:, :, None]
+                                     ).transpose(0, 2, 1)
+            if m not in with_precision:
+                continue
+            prepared = {a: _columns(code[:, a]) for a in areas}
+            step = max(1, _CELLS // max(len(unit), 1))
+            for lo in range(0, len(counts), step):
+                w = np.take(weights[lo:lo + step], unit, axis=1)  # (b, n)
+                for a, (base, cols) in prepared.items():
+                    precision[lo:lo + step, :, k, a, m] = _area_precision(
+                        w, base, cols, need[lo:lo + step, k, a])
+    undefined = np.broadcast_to((npig == 0)[:, None, :, :, None], shape)
+    precision[undefined] = np.nan
+    recall[undefined] = np.nan
     return WeightedCurves(precision=precision, recall=recall)
 
 
