@@ -1,5 +1,6 @@
-"""Command line: ``benchmark-eval evaluate | validate PROTOCOL [options]`` and
-``benchmark-eval convert CONVERSION [options]``.
+"""Command line: ``benchmark-eval evaluate | validate | compare PROTOCOL [options]`` and
+``benchmark-eval convert CONVERSION [options]`` (``compare`` and ``--ci``:
+:mod:`benchmark_eval.cli_stats`).
 
 Exit codes: 0 success, 1 the inputs failed checks, 2 usage or configuration error.
 The CLI only parses arguments, dispatches through the registries (the protocol's workflow in
@@ -21,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchmark_eval import cli_stats
 from benchmark_eval.converters import CONVERTERS
 from benchmark_eval.errors import (
     BenchmarkEvalError,
@@ -100,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
             p = protocols.add_parser(w.name, help=w.summary, description=w.summary)
             w.add_arguments(p, evaluate)
             _common_arguments(p, evaluate)
+            if evaluate:
+                cli_stats.add_ci_arguments(p)
+    cli_stats.add_compare_parser(sub)
     cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic,"
                                         " semantic label PNGs and Cityscapes gtFine",
                         description="Convert annotations or predictions between formats."
@@ -177,7 +182,7 @@ def _contract_options(w: Workflow, args: argparse.Namespace, evaluate: bool) -> 
 
 def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
               err: TextIO) -> int:
-    options = _contract_options(w, args, True)
+    options = _contract_options(w, args, True) | cli_stats.ci_options(args)
     bar = None if args.quiet or not err.isatty() else _ProgressBar(err, w.name)
     try:
         result = w.evaluate(workers=args.workers, progress=bar, **options)
@@ -185,6 +190,8 @@ def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
         if bar is not None:
             bar.close()
     print(result.render(per_class=not args.no_per_class), file=out)
+    for line in getattr(result, "ci_lines", list)():
+        print(line, file=out)
     for warning in result.warnings:
         print(f"warning: {warning}", file=err)
     if args.out is not None:
@@ -224,6 +231,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         w = WORKFLOWS[args.protocol]
         if args.command == "evaluate":
             return _evaluate(w, args, out, err)
+        if args.command == "compare":
+            cli_stats.run_compare(args, out)
+            return EXIT_OK
         return _validate(w, args, out)
     except InputError as exc:
         print(f"error: {len(exc.problems)} problem(s) in the input:", file=err)

@@ -21,9 +21,9 @@ __all__ = [
     "LvisMetrics",
     "LvisParams",
     "compute_lvis",
-    "lvis_spec",
     "lvis_counts",
     "lvis_notices",
+    "lvis_spec",
     "lvis_survivors",
     "prepare_lvis",
 ]
