@@ -94,7 +94,6 @@ def compare(protocol: str, *, gt: Any = None, pred_a: Any = None, pred_b: Any = 
     Example:
         >>> c = compare("coco-bbox", gt="gt.json", pred_a="a.json",
         ...             pred_b="b.json")  # doctest: +SKIP
-        ...             pred_b="b.json")  # doctest: +SKIP
         >>> print(c.verdict())  # doctest: +SKIP
         B − A = +1.2 AP [+0.4, +2.0], p = 0.003: B is better (at 0.05)
     """
