@@ -124,7 +124,9 @@ def test_verdict_report_and_different_images() -> None:
     c = compare_runs("semantic", replicates_of_state(a, _SEM), replicates_of_state(b, _SEM),
                      resamples=200)
     d = c.diff["mIoU"]
-    assert d.delta is not None and d.ci is not None and d.p is not None
+    assert d.delta is not None
+    assert d.ci is not None
+    assert d.p is not None
     assert d.ci[0] <= d.delta <= d.ci[1]
     assert c.verdict() == (f"B − A = {100 * d.delta:+.1f} mIoU [{100 * d.ci[0]:+.1f},"
                            f" {100 * d.ci[1]:+.1f}], p = {d.p:.3f}: B is better (at 0.05)")
