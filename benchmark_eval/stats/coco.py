@@ -32,6 +32,11 @@ from benchmark_eval.protocols.coco_state import IGNORED, TP, CocoState
 from benchmark_eval.protocols.lvis import LvisParams, lvis_spec
 from benchmark_eval.stats.replicates import Replicates, Units
 
+try:  # the C kernel (pyproject.toml ext-modules); numpy below without a compiler
+    from benchmark_eval.stats import _bootstrap  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the build
+    _bootstrap = None
+
 _EPS = np.spacing(1)  # pycocotools' precision denominator
 _CELLS = 8_000_000  # (detections x replicates) per block: bounds the scratch memory
 
@@ -59,18 +64,28 @@ def units_of(state: CocoState) -> Units:
 def _gt_counts(state: CocoState, unit: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Weighted non-ignored GT per replicate, category and area range, ``(B, K, A)``."""
     n_cat, n_area = state.gt_count.shape
-    order = np.argsort(state.gt_category, kind="stable")
-    cat, u, bits = state.gt_category[order], unit[order], state.gt_counted[order]
+    bits = ((state.gt_counted[:, None] >> np.arange(n_area)) & 1).astype(np.float64)
+    order = np.lexsort((unit, state.gt_category))
+    cat, u, bits = state.gt_category[order], unit[order], bits[order]
+    # one row per (category, image): its non-ignored GT per area range
+    first = np.flatnonzero(np.r_[True, (cat[1:] != cat[:-1]) | (u[1:] != u[:-1])]) if len(
+        cat) else np.zeros(0, dtype=np.intp)
+    per_row = np.add.reduceat(bits, first, axis=0) if len(cat) else bits
+    cat, u = cat[first], u[first]
     bounds = np.searchsorted(cat, np.arange(n_cat + 1))
     out = np.zeros((len(counts), n_cat, n_area))
-    step = max(1, _CELLS // max(len(u), 1))
-    for lo in range(0, len(counts), step):
-        w = counts[lo:lo + step][:, u].astype(np.float64)  # (b, G)
-        for a in range(n_area):
-            cum = np.zeros((len(w), len(u) + 1))
-            np.cumsum(w * ((bits >> a) & 1), axis=1, out=cum[:, 1:])
-            out[lo:lo + step, :, a] = cum[:, bounds[1:]] - cum[:, bounds[:-1]]
+    weights = counts.astype(np.float64)
+    for k in np.flatnonzero(np.diff(bounds)).tolist():
+        rows = slice(bounds[k], bounds[k + 1])
+        out[:, k] = weights[:, u[rows]] @ per_row[rows]
     return out
+
+
+def _need(npig: np.ndarray, rec_thr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`min_count` of every weighted GT count: a table over the distinct counts
+    ``(V, R)`` and each count's row ``(B, K, A)`` (replicates share few distinct counts)."""
+    values, inverse = np.unique(np.maximum(npig, 1.0), return_inverse=True)
+    return min_count(values, rec_thr), inverse.reshape(npig.shape)
 
 
 def _precision_means(tp: np.ndarray, seen: np.ndarray, need: np.ndarray) -> np.ndarray:
@@ -149,6 +164,32 @@ def _area_precision(w: np.ndarray, base: np.ndarray, cols: list[_Column | None],
     return q
 
 
+def _kernel_precision(weights: np.ndarray, unit: np.ndarray, code: np.ndarray,
+                      need: np.ndarray) -> np.ndarray:
+    """:func:`_area_precision` of every replicate at once, by the C kernel: per replicate,
+    one prefix sum over the base and one pass over each column's TPs and corrections."""
+    base, cols = _columns(code)
+    present = [c for c in cols if c is not None]
+
+    def offsets(sizes: list[int]) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+    def joined(parts: list[np.ndarray]) -> np.ndarray:
+        return np.ascontiguousarray(np.concatenate([np.zeros(0, np.int64), *parts]),
+                                    dtype=np.int64)
+
+    sizes = [0 if c is None else len(c.at) for c in cols]
+    diffs = [0 if c is None else len(c.diff) for c in cols]
+    out = np.zeros((len(weights), len(cols)))
+    _bootstrap.area_precision(
+        weights, weights.shape[1], joined([unit[base]]), offsets(sizes),
+        joined([unit[c.at] for c in present]), joined([c.in_base for c in present]),
+        joined([c.in_diff for c in present]), offsets(diffs),
+        joined([unit[c.diff] for c in present]), joined([c.sign for c in present]),
+        np.ascontiguousarray(need, dtype=np.int64), need.shape[1], out)
+    return out
+
+
 def _hits_per_image(unit: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The images with a TP among some detections and their TP count per (area,
     threshold): ``(U,)`` image positions and ``(U, A * T)``."""
@@ -182,13 +223,13 @@ def weighted_curves(state: CocoState, params: CocoParams, units: Units,
     shape = (len(counts), n_thr, n_cat, n_area, len(max_dets))
     precision, recall = np.full(shape, np.nan), np.full(shape, np.nan)
     npig = _gt_counts(state, units.index(state.gt_image), counts)
-    need = min_count(np.maximum(npig, 1).ravel(), params.recall_array).reshape(
-        *npig.shape, -1)  # (B, K, A, R)
+    need_table, need_row = _need(npig, params.recall_array)
     order = np.lexsort((state.det_rank, state.det_image, -state.det_score, state.det_category))
     seg = np.searchsorted(state.det_category[order], np.arange(n_cat + 1))
     det_unit = units.index(state.det_image)[order]
     outcome, ranks = state.det_outcome[order], state.det_rank[order]
-    weights, weights_f = counts.astype(np.int32), counts.astype(np.float64)
+    weights = np.ascontiguousarray(counts, dtype=np.int32)
+    weights_f = counts.astype(np.float64)
     with_precision = {len(max_dets) - 1} | {m for m, d in enumerate(max_dets) if d == 100}
     for k in range(n_cat):
         dets = slice(seg[k], seg[k + 1])
@@ -202,13 +243,18 @@ def weighted_curves(state: CocoState, params: CocoParams, units: Units,
                                      ).transpose(0, 2, 1)
             if m not in with_precision:
                 continue
+            if _bootstrap is not None:
+                for a in areas:
+                    precision[:, :, k, a, m] = _kernel_precision(
+                        weights, unit, code[:, a], need_table[need_row[:, k, a]])
+                continue
             prepared = {a: _columns(code[:, a]) for a in areas}
             step = max(1, _CELLS // max(len(unit), 1))
             for lo in range(0, len(counts), step):
                 w = np.take(weights[lo:lo + step], unit, axis=1)  # (b, n)
                 for a, (base, cols) in prepared.items():
                     precision[lo:lo + step, :, k, a, m] = _area_precision(
-                        w, base, cols, need[lo:lo + step, k, a])
+                        w, base, cols, need_table[need_row[lo:lo + step, k, a]])
     undefined = np.broadcast_to((npig == 0)[:, None, :, :, None], shape)
     precision[undefined] = np.nan
     recall[undefined] = np.nan
