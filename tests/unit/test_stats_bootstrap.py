@@ -151,3 +151,19 @@ def test_coco_weights_equal_the_replicated_state() -> None:
         for k, cls in enumerate(keys):
             for key, value in want.per_class[k].items():
                 assert _same(reps.per_class[cls][key][b], value), (b, cls, key)
+
+
+def test_numpy_fallback_equals_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmark_eval.stats import coco as stats_coco
+    r = _result("coco-segm")
+    units = units_of(r.state)
+    counts = draw_counts(units, 40, np.random.default_rng(5))
+    keys = list(r.per_class)
+    fast = coco_replicates(r.state, r.params, units, counts, keys)
+    monkeypatch.setattr(stats_coco, "_bootstrap", None)
+    slow = coco_replicates(r.state, r.params, units, counts, keys)
+    for key, values in fast.metrics.items():
+        np.testing.assert_allclose(slow.metrics[key], values, rtol=1e-12, atol=1e-12)
+    for cls, values in fast.per_class.items():
+        for key, v in values.items():
+            np.testing.assert_allclose(slow.per_class[cls][key], v, rtol=1e-12, atol=1e-12)
