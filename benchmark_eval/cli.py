@@ -52,6 +52,8 @@ examples:
 {examples}
   benchmark-eval evaluate coco-bbox --gt gt.json --pred bbox.json --out report.json
   benchmark-eval validate coco-segm --gt gt.json --pred submission.json
+  benchmark-eval evaluate coco-bbox --gt gt.json --pred bbox.json --ci 0.95
+  benchmark-eval compare coco-bbox --gt gt.json --pred a.json --pred b.json
   benchmark-eval evaluate PROTOCOL --help     (the protocol's own options)
 
 exit codes: 0 success, 1 the inputs failed checks, 2 usage error
