@@ -113,13 +113,13 @@ def panoptic_replicates(state: PanopticState, isthing: np.ndarray, keys: list[in
     """PQ / SQ / RQ (All, Things, Stuff) and per-category values of each replicate."""
     units = Units(np.unique(state.image_ids), state.n_images)
     k = len(state.category_ids)
-    row_image = np.repeat(state.image_ids, state.image_rows)
-    onehot = np.zeros((len(state.row_category), 4 * k))
+    row_image = units.index(np.repeat(state.image_ids, state.image_rows))
+    table = np.zeros((len(units.keys), 4 * k))  # per image: iou, tp, fp, fn per category
     cols = state.row_category[:, None] + np.arange(4)[None, :] * k
-    np.put_along_axis(onehot, cols, state.row_stats, axis=1)
+    np.add.at(table, (row_image[:, None], cols), state.row_stats)
 
     def replicate(u: Units, counts: np.ndarray) -> Replicates:
-        sums = _weighted_rows(counts, u.index(row_image), onehot).reshape(len(counts), 4, k)
+        sums = _weighted_rows(counts, u.index(units.keys), table).reshape(len(counts), 4, k)
         rows = []
         for s in sums:
             rep = PanopticState(state.category_ids, iou=s[0], tp=np.rint(s[1]).astype(np.int64),
