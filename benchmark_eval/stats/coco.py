@@ -20,6 +20,7 @@ from __future__ import annotations
 
 __all__ = ["WeightedCurves", "coco_replicates", "lvis_replicates", "weighted_curves"]
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ except ImportError:  # pragma: no cover - depends on the build
 
 _EPS = np.spacing(1)  # pycocotools' precision denominator
 _CELLS = 8_000_000  # (detections x replicates) per block: bounds the scratch memory
+_CURVE_CELLS = 10_000_000  # (replicates x T x K x A x M) per block of curves
 
 
 @dataclass(frozen=True)
@@ -296,23 +298,45 @@ def _per_class(c: WeightedCurves, params: CocoParams, keys: list[Any], names: tu
     return out
 
 
+def _in_blocks(state: CocoState, params: CocoParams, units: Units, counts: np.ndarray,
+               summarize: Callable[[WeightedCurves], Replicates]) -> Replicates:
+    """``summarize(weighted_curves(...))`` over blocks of replicates, so the ``(B, T, K,
+    A, M)`` curves stay small (LVIS has 1,203 categories)."""
+    n_thr, (n_cat, n_area) = len(params.iou_thresholds), state.gt_count.shape
+    cells = n_thr * n_cat * n_area * len(params.max_detections)
+    step = max(1, _CURVE_CELLS // max(cells, 1))
+    parts = [summarize(weighted_curves(state, params, units, counts[lo:lo + step]))
+             for lo in range(0, len(counts), step)]
+    return Replicates(
+        {k: np.concatenate([p.metrics[k] for p in parts]) for k in parts[0].metrics},
+        {c: {k: np.concatenate([p.per_class[c][k] for p in parts]) for k in vals}
+         for c, vals in parts[0].per_class.items()})
+
+
 def coco_replicates(state: CocoState, params: CocoParams, units: Units, counts: np.ndarray,
                     class_keys: list[Any]) -> Replicates:
     """``metrics`` (the 12 of ``COCOeval.stats``, ``AP`` at the last ``maxDets``) and
     per-class values of each replicate."""
-    c = weighted_curves(state, params, units, counts)
-    metrics = {key: _slice(c, params, *spec, None)
-               for key, spec in zip(METRIC_KEYS, summary_spec(params), strict=True)}
-    metrics["AP"] = _slice(c, params, True, None, "all", params.max_detections[-1], None)
-    return Replicates(metrics, _per_class(c, params, class_keys, ("AP", "AP50", "AP75",
-                                                                     "AR100")))
+
+    def summarize(c: WeightedCurves) -> Replicates:
+        metrics = {key: _slice(c, params, *spec, None)
+                   for key, spec in zip(METRIC_KEYS, summary_spec(params), strict=True)}
+        metrics["AP"] = _slice(c, params, True, None, "all", params.max_detections[-1], None)
+        return Replicates(metrics, _per_class(c, params, class_keys, ("AP", "AP50", "AP75",
+                                                                         "AR100")))
+
+    return _in_blocks(state, params, units, counts, summarize)
 
 
 def lvis_replicates(state: CocoState, params: LvisParams, frequency: np.ndarray,
                     units: Units, counts: np.ndarray, class_keys: list[Any]) -> Replicates:
     """lvis-api's ``results`` and per-class AP / AP50 / AP75 of each replicate."""
     engine = params.engine_params()
-    c = weighted_curves(state, engine, units, counts)
-    metrics = {key: _slice(c, engine, ap, iou, area, None, cats)
-               for key, (ap, iou, area, cats) in lvis_spec(params, frequency).items()}
-    return Replicates(metrics, _per_class(c, engine, class_keys, ("AP", "AP50", "AP75")))
+    spec = lvis_spec(params, frequency)
+
+    def summarize(c: WeightedCurves) -> Replicates:
+        metrics = {key: _slice(c, engine, ap, iou, area, None, cats)
+                   for key, (ap, iou, area, cats) in spec.items()}
+        return Replicates(metrics, _per_class(c, engine, class_keys, ("AP", "AP50", "AP75")))
+
+    return _in_blocks(state, engine, units, counts, summarize)
