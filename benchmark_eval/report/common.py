@@ -112,6 +112,7 @@ class ReportMixin:
         if self.bootstrap is not None:
             b = self.bootstrap
             out["ci"] = b.ci
+            out["ci_per_class"] = {str(k): v for k, v in b.per_class_ci.items()}
             out["ci_params"] = {"level": b.level, "resamples": b.resamples, "seed": b.seed,
                                 "images": b.n_images, "method": "percentile bootstrap"}
         return out

@@ -75,6 +75,9 @@ def test_evaluate_ci_keyword_and_report() -> None:
                                    "method": "percentile bootstrap"}
     low, high = report["ci"]["AP"]
     assert low <= high
+    assert set(report["ci_per_class"]) == {str(c) for c in r.per_class}
+    assert set(report["ci_per_class"][str(next(iter(r.per_class)))]) == {
+        "AP", "AP50", "AP75", "AR100"}
     assert r.ci_lines()[0].startswith("90% confidence intervals")
     with pytest.raises(ConfigError, match="confidence level"):
         w.evaluate(**SAMPLES["coco-segm"], ci=1.5)

@@ -172,3 +172,15 @@ def test_cli_compare(tmp_path: Any) -> None:
     code, _, err = run_cli(["compare", "coco-panoptic", "--gt", s["gt"], "--pred", s["pred"]])
     assert code == 2
     assert "two --pred" in err
+
+
+def test_cli_compare_saved_states(tmp_path: Any) -> None:
+    s = SAMPLES["semantic"]
+    r = benchmark_eval.evaluate("semantic", **s)
+    r.state.save(tmp_path / "a.npz")
+    code, text, _ = run_cli(["compare", "semantic", "--state", tmp_path / "a.npz", "--state",
+                             tmp_path / "a.npz", "--config", s["params"], "--resamples", "20",
+                             "--no-per-class"])
+    assert code == 0, text
+    assert text.startswith("B − A = +0.0 mIoU [+0.0, +0.0], p = 1.000")
+    assert "per class" not in text
