@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmark_eval.errors import ConfigError
 from benchmark_eval.protocols.coco import METRIC_KEYS
 from benchmark_eval.protocols.coco_accumulate import min_count, summary_spec
 from benchmark_eval.protocols.coco_params import CocoParams
@@ -58,7 +59,14 @@ class WeightedCurves:
 
 
 def units_of(state: CocoState) -> Units:
-    """The images with a detection or a GT instance (the others contribute nothing)."""
+    """The images with a detection or a GT instance (the others contribute nothing).
+
+    Raises:
+        ConfigError: A state saved without its per-GT split (before it existed).
+    """
+    if state.gt_count.any() and not len(state.gt_image):
+        raise ConfigError("this COCO state has no per-image GT split (saved by an older"
+                          " version); evaluate again to resample its images")
     return Units(np.unique(np.concatenate([state.det_image, state.gt_image])),
                  state.n_images)
 

@@ -111,6 +111,9 @@ def _weighted_rows(counts: np.ndarray, unit: np.ndarray, values: np.ndarray) -> 
 def panoptic_replicates(state: PanopticState, isthing: np.ndarray, keys: list[int]
                         ) -> tuple[Units, ReplicateFn]:
     """PQ / SQ / RQ (All, Things, Stuff) and per-category values of each replicate."""
+    if len(state.image_ids) != state.n_images:
+        raise ConfigError("this panoptic state has no per-image split (saved by an older"
+                          " version); evaluate again to resample its images")
     units = Units(np.unique(state.image_ids), state.n_images)
     k = len(state.category_ids)
     row_image = units.index(np.repeat(state.image_ids, state.image_rows))

@@ -170,3 +170,21 @@ def test_numpy_fallback_equals_the_kernel(monkeypatch: pytest.MonkeyPatch) -> No
     for cls, values in fast.per_class.items():
         for key, v in values.items():
             np.testing.assert_allclose(slow.per_class[cls][key], v, rtol=1e-12, atol=1e-12)
+
+
+def test_a_state_saved_before_the_per_image_fields_loads_and_says_why_it_cannot(
+        tmp_path: Any) -> None:
+    r = _result("coco-bbox")
+    path = tmp_path / "old.npz"
+    r.state.save(path)
+    with np.load(path) as z:
+        members = {k: z[k] for k in z.files if not k.startswith("gt_image")}
+    kinds = json.loads(str(members["__kinds__"]))
+    members["__kinds__"] = np.str_(json.dumps({k: v for k, v in kinds.items()
+                                               if k != "gt_image"}))
+    np.savez(path, **members)
+    old = CocoState.load(path)
+    assert len(old.gt_image) == 0
+    assert np.array_equal(old.gt_count, r.state.gt_count)
+    with pytest.raises(ConfigError, match="per-image GT split"):
+        units_of(old)
