@@ -5,7 +5,7 @@ Example:
     >>> r = benchmark_eval.evaluate("coco-segm", gt="gt.json", pred="res.json")  # doctest: +SKIP
 """
 
-from benchmark_eval.api import PROTOCOLS, evaluate, validate
+from benchmark_eval.api import PROTOCOLS, compare, evaluate, validate
 from benchmark_eval.errors import (
     BenchmarkEvalError,
     ConfigError,
@@ -60,6 +60,7 @@ __all__ = [
     "SemanticParams",
     "SemanticResult",
     "SemanticState",
+    "compare",
     "evaluate",
     "validate",
 ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["PROTOCOLS", "evaluate", "validate"]
+__all__ = ["PROTOCOLS", "compare", "evaluate", "validate"]
 
 from typing import Any, Literal, overload
 
 from benchmark_eval.errors import ConfigError, Problem
 from benchmark_eval.report.coco import CocoResult
+from benchmark_eval.stats.bootstrap import DEFAULT_RESAMPLES, replicates_of
+from benchmark_eval.stats.compare import Comparison, compare_runs, replicates_of_state
 from benchmark_eval.workflows import WORKFLOWS, Result, Workflow
 
 PROTOCOLS = tuple(WORKFLOWS)
@@ -62,3 +64,48 @@ def validate(protocol: str, *, gt: Any, pred: Any, **options: Any) -> list[Probl
         ConfigError: Unknown protocol.
     """
     return _workflow(protocol).validate(gt=gt, pred=pred, **options)
+
+
+def compare(protocol: str, *, gt: Any = None, pred_a: Any = None, pred_b: Any = None,
+            state_a: Any = None, state_b: Any = None, params: Any = None, ci: float = 0.95,
+            resamples: int = DEFAULT_RESAMPLES, seed: int = 0, **options: Any) -> Comparison:
+    """Compare two submissions over the same images: the paired-bootstrap difference of
+    every headline and per-class number, its interval and a p-value
+    (``docs/statistics.md``).
+
+    Args:
+        protocol: A name from :data:`PROTOCOLS`.
+        gt: Ground truth (with ``pred_a`` and ``pred_b``).
+        pred_a: Predictions of run A.
+        pred_b: Predictions of run B.
+        state_a: Instead of ``gt`` / ``pred_*``: two saved states (paths or states) of the
+            protocol, scored with ``params``.
+        state_b: See ``state_a``.
+        params: The protocol's parameters (model, dict or preset).
+        ci: Confidence level of the intervals (the test's level is ``1 - ci``).
+        resamples: Bootstrap replicates.
+        seed: Seed of the image draws.
+        **options: The protocol's other options (``workers=``...), as for :func:`evaluate`.
+
+    Raises:
+        ConfigError: Unknown protocol, missing inputs, or runs over different images.
+        InputError: The inputs failed checks.
+
+    Example:
+        >>> c = compare("coco-bbox", gt="gt.json", pred_a="a.json",
+        ...             pred_b="b.json")  # doctest: +SKIP
+        >>> print(c.verdict())  # doctest: +SKIP
+        B − A = +1.2 AP [+0.4, +2.0], p = 0.003: B is better (at 0.05)
+    """
+    w = _workflow(protocol)
+    if state_a is not None and state_b is not None:
+        p = w.params(params, **{k: options.pop(k) for k in list(options)
+                                if k in w.params_model.model_fields})
+        runs = [replicates_of_state(s if isinstance(s, w.state_type) else w.state_type.load(s),
+                                    p) for s in (state_a, state_b)]
+    elif gt is not None and pred_a is not None and pred_b is not None:
+        runs = [replicates_of(w.evaluate(gt=gt, pred=pred, params=params, **options))
+                for pred in (pred_a, pred_b)]
+    else:
+        raise ConfigError("compare needs gt, pred_a and pred_b, or state_a and state_b")
+    return compare_runs(protocol, runs[0], runs[1], ci=ci, resamples=resamples, seed=seed)

@@ -1,5 +1,6 @@
-"""Command line: ``benchmark-eval evaluate | validate PROTOCOL [options]`` and
-``benchmark-eval convert CONVERSION [options]``.
+"""Command line: ``benchmark-eval evaluate | validate | compare PROTOCOL [options]`` and
+``benchmark-eval convert CONVERSION [options]`` (``compare`` and ``--ci``:
+:mod:`benchmark_eval.cli_stats`).
 
 Exit codes: 0 success, 1 the inputs failed checks, 2 usage or configuration error (an input
 named on the command line that does not exist, an output that cannot or must not be
@@ -24,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchmark_eval import cli_stats
 from benchmark_eval.cli_analysis import AnalysisSession, add_analysis_arguments
 from benchmark_eval.converters import CONVERTERS
 from benchmark_eval.errors import (
@@ -61,6 +63,8 @@ examples:
 {examples}
   benchmark-eval evaluate coco-bbox --gt gt.json --pred bbox.json --out report.json
   benchmark-eval validate coco-segm --gt gt.json --pred submission.json
+  benchmark-eval evaluate coco-bbox --gt gt.json --pred bbox.json --ci 0.95
+  benchmark-eval compare coco-bbox --gt gt.json --pred a.json --pred b.json
   benchmark-eval evaluate PROTOCOL --help     (the protocol's own options)
 
 exit codes: 0 success, 1 the inputs failed checks, 2 usage error (including inputs not
@@ -115,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
             w.add_arguments(p, evaluate)
             _common_arguments(p, evaluate)
             add_analysis_arguments(p, w.name, evaluate)
+            if evaluate:
+                cli_stats.add_ci_arguments(p)
+    cli_stats.add_compare_parser(sub)
     cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic,"
                                         " semantic label PNGs and Cityscapes gtFine",
                         description="Convert annotations or predictions between formats."
@@ -217,7 +224,7 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
               err: TextIO) -> int:
-    options = _contract_options(w, args, True)
+    options = _contract_options(w, args, True) | cli_stats.ci_options(args)
     session = AnalysisSession(w.name, args)
     options.update(session.options())
     missing = missing_kernels()
@@ -231,6 +238,8 @@ def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
         if bar is not None:
             bar.close()
     print(result.render(per_class=not args.no_per_class), file=out)
+    for line in getattr(result, "ci_lines", list)():
+        print(line, file=out)
     for warning in result.warnings:
         print(f"warning: {warning}", file=err)
     _finish_analyses(session, result, out)
@@ -282,6 +291,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         w = WORKFLOWS[args.protocol]
         if args.command == "evaluate":
             return _evaluate(w, args, out, err)
+        if args.command == "compare":
+            cli_stats.run_compare(args, out)
+            return EXIT_OK
         return _validate(w, args, out)
     except KeyboardInterrupt:  # the pool's workers ignore SIGINT and are terminated
         print("interrupted", file=err)

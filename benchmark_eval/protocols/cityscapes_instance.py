@@ -112,6 +112,10 @@ class CityscapesInstanceState(MergeableState):
         empty_masks: Predicted masks without a pixel (skipped).
         duplicates: Prediction lines repeating a mask listed before in their file.
         empty_lists: Images without any prediction.
+        image_preds: Per image (in counting order), how many of the ``pred_*`` records
+            are its own, ``(n_images,)`` int64.
+        image_gt_count: Per image, its share of ``gt_count``, ``(n_images, 8)`` int64
+            (with ``image_preds``: the bootstrap over images, ``benchmark_eval.stats``).
     """
 
     label: ClassVar[str] = "cityscapes-instance"
@@ -126,6 +130,9 @@ class CityscapesInstanceState(MergeableState):
     empty_masks: int = summed(default=0)
     duplicates: int = summed(default=0)
     empty_lists: int = summed(default=0)
+    image_preds: np.ndarray = concatenated(default_factory=lambda: np.zeros(0, np.int64))
+    image_gt_count: np.ndarray = concatenated(
+        default_factory=lambda: np.zeros((0, _K), np.int64))
 
     @classmethod
     def empty(cls) -> CityscapesInstanceState:
@@ -140,7 +147,9 @@ class CityscapesInstanceState(MergeableState):
         return cls(image.pred_class, image.pred_score, image.pred_outcome,
                    image.gt_count.astype(np.int64), image.pred_count.astype(np.int64), 1,
                    skipped=image.skipped, empty_masks=image.empty, duplicates=duplicates,
-                   empty_lists=int(empty_list))
+                   empty_lists=int(empty_list),
+                   image_preds=np.array([len(image.pred_class)], dtype=np.int64),
+                   image_gt_count=image.gt_count.astype(np.int64)[None, :])
 
 
 # -------------------------------------------------------------------------------- compute

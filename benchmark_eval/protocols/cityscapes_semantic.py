@@ -37,6 +37,8 @@ __all__ = [
     "CountingScratch",
     "SemanticImageCounter",
     "compute",
+    "from_counts",
+    "instance_terms",
     "notices",
 ]
 
@@ -140,21 +142,28 @@ def _ratio(tp: float, denom: float) -> float:
     return math.nan if denom == 0 else float(tp / denom)
 
 
+def instance_terms(ids: np.ndarray, size: np.ndarray, tp: np.ndarray, cat_tp: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Per GT instance: its label id, its category index and its weighted ``tp`` / ``fn``
+    / ``cat_tp`` / ``cat_fn`` (weight: the class' average instance size over the
+    instance's size, ``instanceSizes`` / ``avgClassSize``)."""
+    labels = ids // 1000
+    weight = _AVG_SIZE[labels] / size.astype(np.float64)
+    return labels, _CATEGORY[labels], {
+        "tp": tp * weight, "fn": (size - tp) * weight,
+        "cat_tp": cat_tp * weight, "cat_fn": (size - cat_tp) * weight}
+
+
 def _weighted(state: CityscapesSemanticState
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Weighted TP / FN per label id and per category, in the official addition order."""
     rank = np.argsort(np.argsort(np.array(state.image_names, dtype=np.str_), kind="stable"))
     order = np.lexsort((state.inst_id, rank[state.inst_image])) if len(
         state.inst_id) else np.zeros(0, dtype=np.intp)
-    ids = state.inst_id[order]
-    size, tp, cat_tp = (a[order] for a in (state.inst_size, state.inst_tp, state.inst_cat_tp))
-    labels = ids // 1000
-    weight = _AVG_SIZE[labels] / size.astype(np.float64)
-    terms = {"tp": tp * weight, "fn": (size - tp) * weight,
-             "cat_tp": cat_tp * weight, "cat_fn": (size - cat_tp) * weight}
+    labels, cats, terms = instance_terms(*(a[order] for a in (
+        state.inst_id, state.inst_size, state.inst_tp, state.inst_cat_tp)))
     per_label = {k: np.array([_running_sum(terms[k][labels == i]) for i in range(N)])
                  for k in ("tp", "fn")}
-    cats = _CATEGORY[labels]
     per_cat = {k: np.array([_running_sum(terms[k][cats == c]) for c in range(len(
         CATEGORIES))]) for k in ("cat_tp", "cat_fn")}
     return per_label["tp"], per_label["fn"], per_cat["cat_tp"], per_cat["cat_fn"]
@@ -162,12 +171,17 @@ def _weighted(state: CityscapesSemanticState
 
 def compute(state: CityscapesSemanticState) -> CityscapesSemanticMetrics:
     """Class and category IoU / iIoU and their averages (see the module docstring)."""
-    conf = state.confusion
+    return from_counts(state.confusion, *_weighted(state))
+
+
+def from_counts(conf: np.ndarray, tpw: np.ndarray, fnw: np.ndarray, cat_tpw: np.ndarray,
+                cat_fnw: np.ndarray) -> CityscapesSemanticMetrics:
+    """:func:`compute` from the confusion matrix and the weighted instance TP / FN per
+    label id and per category."""
     valid = ~_IGNORED
     tp = np.diagonal(conf).copy()
     fn = conf.sum(axis=1) - tp
     fp = conf[valid].sum(axis=0) - np.where(valid, tp, 0)
-    tpw, fnw, cat_tpw, cat_fnw = _weighted(state)
     iou = np.full(N, np.nan)
     iiou = np.full(N, np.nan)
     for i in np.flatnonzero(valid).tolist():

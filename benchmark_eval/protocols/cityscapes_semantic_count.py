@@ -66,6 +66,10 @@ def _same_category_table() -> np.ndarray:
 _SAME_CATEGORY = _same_category_table()
 
 
+def _no_confusion() -> np.ndarray:
+    return np.zeros((0, N, N), dtype=np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class CityscapesSemanticState(MergeableState):
     """Sufficient statistics of ``cityscapes-semantic`` over some images.
@@ -82,6 +86,8 @@ class CityscapesSemanticState(MergeableState):
         inst_size: Pixels of the instance, int64.
         inst_tp: Its pixels predicted as its label, int64.
         inst_cat_tp: Its pixels predicted as any label of its category, int64.
+        image_confusion: ``(n_images, 34, 34)`` int64, each image's share of ``confusion``
+            (for the bootstrap over images, ``benchmark_eval.stats``).
     """
 
     label: ClassVar[str] = "cityscapes-semantic"
@@ -93,6 +99,7 @@ class CityscapesSemanticState(MergeableState):
     inst_size: np.ndarray = concatenated()
     inst_tp: np.ndarray = concatenated()
     inst_cat_tp: np.ndarray = concatenated()
+    image_confusion: np.ndarray = concatenated(default_factory=_no_confusion)
 
     @property
     def inst_image(self) -> np.ndarray:
@@ -155,6 +162,7 @@ class SemanticImageCounter:
         self._pairs = np.zeros(1 << 16, dtype=np.int64)
         self._names: list[str] = []
         self._records: list[np.ndarray] = []
+        self._confusions: list[np.ndarray] = []
         self._scratch = scratch or CountingScratch()
 
     def add(self, name: str, gt_labels: np.ndarray, gt_instances: np.ndarray,
@@ -184,6 +192,7 @@ class SemanticImageCounter:
             image_pairs[:] = 0
             return [("gt_instances", problem)]
         self._pairs += image_pairs
+        self._confusions.append(image_pairs.reshape(256, 256)[:N, :N].copy())
         image_pairs[:] = 0
         self._records.append(records)
         self._names.append(name)
@@ -195,9 +204,12 @@ class SemanticImageCounter:
         rec = (np.concatenate(self._records) if self._records
                else np.zeros((0, 4), dtype=np.int64))
         per_image = np.array([len(r) for r in self._records], dtype=np.int64)
+        confusions = (np.stack(self._confusions) if self._confusions else _no_confusion())
+        inst_id, inst_size, inst_tp, inst_cat_tp = (np.ascontiguousarray(rec[:, k])
+                                                    for k in range(4))
         return CityscapesSemanticState(np.ascontiguousarray(square), tuple(self._names),
-                                       per_image,
-                                       *(np.ascontiguousarray(rec[:, k]) for k in range(4)))
+                                       per_image, inst_id, inst_size, inst_tp, inst_cat_tp,
+                                       image_confusion=confusions)
 
 
 def _raw_instance_records(instances: np.ndarray, pred: np.ndarray, inside: np.ndarray

@@ -14,7 +14,7 @@ recall thresholds, area ranges and IoU thresholds of a category at once:
 
 from __future__ import annotations
 
-__all__ = ["Accumulated", "accumulate", "summarize"]
+__all__ = ["Accumulated", "SummarySpec", "accumulate", "min_count", "summarize", "summary_spec"]
 
 from dataclasses import dataclass
 
@@ -100,7 +100,7 @@ def _curves(codes: np.ndarray, score: np.ndarray, npig: np.ndarray,
     rc_final = tpf[:, -1] / npig_col
     # first position whose recall tp/npig reaches each threshold: recall is a function of
     # the integer tp, so search tp for the smallest integer count that reaches it
-    need = _min_count(npig_col, rec_thr)  # (C, R)
+    need = min_count(npig_col, rec_thr)  # (C, R)
     offset = (np.arange(cols) * (n + 1))[:, None]
     tp += offset
     pos = np.searchsorted(tp.ravel(), (need + offset).ravel(), side="left")
@@ -119,8 +119,9 @@ def _curves(codes: np.ndarray, score: np.ndarray, npig: np.ndarray,
             ss.reshape(n_area, n_thr, n_rec))
 
 
-def _min_count(npig: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Smallest integer ``c`` with ``float(c) / npig >= x``, shape ``(C, R)``.
+def min_count(npig: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Smallest integer ``c`` with ``float(c) / npig >= x``, shape ``(C, R)`` (``npig``
+    of shape ``(C,)``).
 
     Reproduces the comparison ``rc >= recThrs`` of ``np.searchsorted`` exactly, including
     the rounding of the float division.
@@ -135,22 +136,32 @@ def _min_count(npig: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return out
 
 
-def summarize(acc: Accumulated, params: CocoParams) -> np.ndarray:
-    """The 12 numbers of ``COCOeval.summarize`` (``stats``), -1 where undefined.
+SummarySpec = tuple[bool, float | None, str, int]
+"""One summary number: (AP rather than AR, IoU threshold or None for all, area label,
+``maxDets``)."""
+
+
+def summary_spec(params: CocoParams) -> list[SummarySpec]:
+    """The 12 slices of ``COCOeval.summarize``, in ``stats`` order.
 
     As in pycocotools, AP is looked up at ``maxDets=100`` for the first entry (-1 when 100
     is not in ``max_detections``) and at the last ``max_detections`` for the others.
     """
     md = params.max_detections
     last = md[2] if len(md) >= 3 else md[-1]  # pycocotools: maxDets[2]
-    spec: list[tuple[bool, float | None, str, int]] = [
+    return [
         (True, None, "all", 100), (True, 0.5, "all", last), (True, 0.75, "all", last),
         (True, None, "small", last), (True, None, "medium", last), (True, None, "large", last),
         (False, None, "all", md[0]), (False, None, "all", md[1] if len(md) > 1 else last),
         (False, None, "all", last), (False, None, "small", last),
         (False, None, "medium", last), (False, None, "large", last),
     ]
-    return np.array([summary_value(acc, params, *s) for s in spec])
+
+
+def summarize(acc: Accumulated, params: CocoParams) -> np.ndarray:
+    """The 12 numbers of ``COCOeval.summarize`` (``stats``, :func:`summary_spec`), -1
+    where undefined."""
+    return np.array([summary_value(acc, params, *s) for s in summary_spec(params)])
 
 
 def summary_value(acc: Accumulated, params: CocoParams, ap: bool, iou: float | None,

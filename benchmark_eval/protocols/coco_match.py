@@ -307,11 +307,14 @@ def evaluate_images(p: PreparedInstances, params: CocoParams, iou_type: IouType,
     outcome = _outcomes(matched_dets, match, gt_ignore, p.gt_ids[gt], free, len(thr))
     gt_count = np.zeros((len(p.category_ids), len(bounds)), dtype=np.int64)
     np.add.at(gt_count, p.gt_category[gt], (~gt_ignore).astype(np.int64))
+    counted = (~gt_ignore).astype(np.int64) << np.arange(len(bounds), dtype=np.int64)
     return CocoState(
         category_ids=p.category_ids, det_category=p.det_category[det],
         det_image=p.image_ids[p.det_image[det]], det_rank=p.det_rank[det],
         det_score=p.det_score[det], det_outcome=outcome, gt_count=gt_count,
         n_images=stop - first, fingerprint=fingerprint(params, iou_type),
+        gt_image=p.image_ids[p.gt_image[gt]], gt_category=p.gt_category[gt],
+        gt_counted=counted.sum(axis=1),
     )
 
 

@@ -2,7 +2,8 @@
 
 The state holds sufficient statistics only: one record per kept detection (its category,
 image, rank within its image/category, score and outcome per area range and IoU threshold)
-and the number of non-ignored GT per category and area range. States of disjoint image sets
+and the number of non-ignored GT per category and area range (also per GT instance, for
+resampling images: ``benchmark_eval.stats``). States of disjoint image sets
 merge by concatenation and addition, in any order: :func:`accumulate` restores the canonical
 order pycocotools uses (category, score descending, image id, rank) before sorting on ties.
 """
@@ -25,6 +26,10 @@ TP = 1  # matched to a non-ignored GT
 IGNORED = 2  # matched to an ignored GT, or unmatched and outside the area range
 
 
+def _no_records() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class CocoState(MergeableState):
     """Sufficient statistics of a COCO (or LVIS) evaluation over some set of images.
@@ -40,6 +45,11 @@ class CocoState(MergeableState):
         gt_count: Non-ignored GT per category and area range, shape ``(K, A)``, int64.
         n_images: Images evaluated.
         fingerprint: Identifies the parameters; states only merge with equal fingerprints.
+        gt_image: Image id per GT instance, ``(G,)`` int64 (the per-image split of
+            ``gt_count``, for the bootstrap over images).
+        gt_category: Index into ``category_ids`` per GT instance, int64.
+        gt_counted: Per GT instance, bit ``a`` set when it is non-ignored in area range
+            ``a``, int64 (``gt_count[k, a]`` counts the instances of ``k`` with bit ``a``).
     """
 
     label: ClassVar[str] = "COCO"
@@ -53,6 +63,9 @@ class CocoState(MergeableState):
     gt_count: np.ndarray = summed()
     n_images: int = summed()
     fingerprint: str = same()
+    gt_image: np.ndarray = concatenated(default_factory=_no_records)
+    gt_category: np.ndarray = concatenated(default_factory=_no_records)
+    gt_counted: np.ndarray = concatenated(default_factory=_no_records)
 
     @classmethod
     def empty(cls, category_ids: np.ndarray, n_area: int, n_thr: int,

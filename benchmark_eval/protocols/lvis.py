@@ -23,6 +23,7 @@ __all__ = [
     "compute_lvis",
     "lvis_counts",
     "lvis_notices",
+    "lvis_spec",
     "lvis_survivors",
     "prepare_lvis",
 ]
@@ -205,6 +206,23 @@ def _summary(acc: Accumulated, params: LvisParams, ap: bool, iou: float | None, 
     return mean_defined(s)
 
 
+def lvis_spec(params: LvisParams, frequency: np.ndarray
+              ) -> dict[str, tuple[bool, float | None, str, list[int] | None]]:
+    """The slices of ``LVISEval.summarize`` by result key: (AP rather than AR, IoU
+    threshold or None for all, area label, K indices of a frequency group or None)."""
+    groups = [np.flatnonzero(frequency == g).tolist() for g in range(3)]
+    md = params.max_dets
+    return {
+        "AP": (True, None, "all", None), "AP50": (True, 0.5, "all", None),
+        "AP75": (True, 0.75, "all", None), "APs": (True, None, "small", None),
+        "APm": (True, None, "medium", None), "APl": (True, None, "large", None),
+        "APr": (True, None, "all", groups[0]), "APc": (True, None, "all", groups[1]),
+        "APf": (True, None, "all", groups[2]), f"AR@{md}": (False, None, "all", None),
+        f"ARs@{md}": (False, None, "small", None), f"ARm@{md}": (False, None, "medium", None),
+        f"ARl@{md}": (False, None, "large", None),
+    }
+
+
 def compute_lvis(state: CocoState, params: LvisParams, frequency: np.ndarray) -> LvisMetrics:
     """Accumulate and summarise (``LVISEval.accumulate`` + ``summarize``).
 
@@ -214,23 +232,8 @@ def compute_lvis(state: CocoState, params: LvisParams, frequency: np.ndarray) ->
         frequency: Frequency group index per K (category) index.
     """
     acc = accumulate(state, params.engine_params())
-    groups = [np.flatnonzero(frequency == g).tolist() for g in range(3)]
-    md = params.max_dets
-    results = {
-        "AP": _summary(acc, params, True, None, "all", None),
-        "AP50": _summary(acc, params, True, 0.5, "all", None),
-        "AP75": _summary(acc, params, True, 0.75, "all", None),
-        "APs": _summary(acc, params, True, None, "small", None),
-        "APm": _summary(acc, params, True, None, "medium", None),
-        "APl": _summary(acc, params, True, None, "large", None),
-        "APr": _summary(acc, params, True, None, "all", groups[0]),
-        "APc": _summary(acc, params, True, None, "all", groups[1]),
-        "APf": _summary(acc, params, True, None, "all", groups[2]),
-        f"AR@{md}": _summary(acc, params, False, None, "all", None),
-        f"ARs@{md}": _summary(acc, params, False, None, "small", None),
-        f"ARm@{md}": _summary(acc, params, False, None, "medium", None),
-        f"ARl@{md}": _summary(acc, params, False, None, "large", None),
-    }
+    results = {key: _summary(acc, params, *spec)
+               for key, spec in lvis_spec(params, frequency).items()}
     # per category: the same means as COCO's per-class values (first area range), by
     # direct slicing rather than one full-array selection per category
     per_class = [{key: (-1.0 if v is None else v) for key, v in values.items()

@@ -110,6 +110,7 @@ class ImageStats:
     fp_category: np.ndarray
     fn_category: np.ndarray
     area_mismatches: np.ndarray = field(default_factory=lambda: _NO_MISMATCHES)
+    image_id: int = 0
 
 
 def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
@@ -161,7 +162,8 @@ def image_stats(pairs: SegmentPairs, gt: Segments, pred: Segments,
     return ImageStats(tp_category=cat[gr[tp]], tp_iou=iou[tp],
                       fp_category=lookup_rows(category_ids, pred.category_ids[fp]),
                       fn_category=cat[fn],
-                      area_mismatches=_area_mismatches(pairs, gt, image_id))
+                      area_mismatches=_area_mismatches(pairs, gt, image_id),
+                      image_id=image_id)
 
 
 def _area_mismatches(pairs: SegmentPairs, gt: Segments, image_id: int) -> np.ndarray:
@@ -238,19 +240,31 @@ def accumulate(category_ids: np.ndarray, images: Iterable[ImageStats]) -> Panopt
     k = len(category_ids)
     iou = np.zeros(k, dtype=np.float64)
     tp, fp, fn = (np.zeros(k, dtype=np.int64) for _ in range(3))
-    n = 0
     mismatches = [_NO_MISMATCHES]
+    ids: list[int] = []
+    rows: list[np.ndarray] = []
     for s in images:
         np.add.at(iou, s.tp_category, s.tp_iou)
-        tp += np.bincount(s.tp_category, minlength=k)
-        fp += np.bincount(s.fp_category, minlength=k)
-        fn += np.bincount(s.fn_category, minlength=k)
+        image = np.stack([np.bincount(s.tp_category, weights=s.tp_iou, minlength=k),
+                          *(np.bincount(c, minlength=k) for c in (
+                              s.tp_category, s.fp_category, s.fn_category))], axis=1)
+        tp += image[:, 1].astype(np.int64)
+        fp += image[:, 2].astype(np.int64)
+        fn += image[:, 3].astype(np.int64)
         if len(s.area_mismatches):
             mismatches.append(s.area_mismatches)
-        n += 1
+        ids.append(s.image_id)
+        rows.append(image)
+    every = np.concatenate(rows) if rows else np.zeros((0, 4))
+    kept = np.flatnonzero(every[:, 1:].any(axis=1))  # rows of categories with a segment
+    per_image = np.bincount(kept // k, minlength=len(ids)) if k else np.zeros(len(ids))
     return PanopticState(category_ids=np.asarray(category_ids, dtype=np.int64), iou=iou,
-                         tp=tp, fp=fp, fn=fn, n_images=n,
-                         area_mismatches=np.concatenate(mismatches))
+                         tp=tp, fp=fp, fn=fn, n_images=len(ids),
+                         area_mismatches=np.concatenate(mismatches),
+                         image_ids=np.array(ids, dtype=np.int64),
+                         image_rows=per_image.astype(np.int64),
+                         row_category=(kept % k).astype(np.int64) if k else kept,
+                         row_stats=every[kept])
 
 
 def area_notices(mismatches: np.ndarray) -> list[Notice]:

@@ -22,6 +22,10 @@ def _no_mismatches() -> np.ndarray:
     return np.zeros((0, 4), dtype=np.float64)
 
 
+def _no_images() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class PanopticState(MergeableState):
     """Sufficient statistics of a panoptic evaluation over some set of images.
@@ -36,6 +40,12 @@ class PanopticState(MergeableState):
         area_mismatches: Ground-truth segments whose JSON ``area`` differs from their pixel
             count, rows ``(image id, segment id, JSON area, pixels)`` in image order,
             ``(M, 4)`` float64 (for the ``gt-area-mismatch`` notice).
+        image_ids: The images evaluated, in evaluation order, ``(n,)`` int64.
+        image_rows: Per image, how many rows of ``row_*`` follow for it, ``(n,)`` int64.
+        row_category: Per (image, category with a segment) row, the category index.
+        row_stats: Per row, that image's ``(iou, tp, fp, fn)`` of the category, ``(R, 4)``
+            float64: the per-image split of the four sums, for the bootstrap over images
+            (``benchmark_eval.stats``).
     """
 
     label: ClassVar[str] = "panoptic"
@@ -47,6 +57,10 @@ class PanopticState(MergeableState):
     fn: np.ndarray = summed()
     n_images: int = summed(default=0)
     area_mismatches: np.ndarray = concatenated(default_factory=_no_mismatches)
+    image_ids: np.ndarray = concatenated(default_factory=_no_images)
+    image_rows: np.ndarray = concatenated(default_factory=_no_images)
+    row_category: np.ndarray = concatenated(default_factory=_no_images)
+    row_stats: np.ndarray = concatenated(default_factory=_no_mismatches)
 
     @classmethod
     def empty(cls, category_ids: np.ndarray) -> PanopticState:

@@ -31,7 +31,9 @@ __all__ = [
     "SemanticMetrics",
     "class_mean",
     "compute",
+    "from_counts",
     "notices",
+    "per_image_dice",
 ]
 
 import math
@@ -138,7 +140,8 @@ def _rule_counts(confusion: np.ndarray, rule: str
     return tp, gt, pred
 
 
-def _per_image_dice(stats: np.ndarray, rule: str) -> np.ndarray:
+def per_image_dice(stats: np.ndarray, rule: str) -> np.ndarray:
+    """``(N, C)`` Dice of each image from its :data:`TP` / :data:`GT_VALID` / ... counts."""
     tp, pred = stats[:, TP], stats[:, PRED]
     gt = stats[:, GT_VALID] + (0 if rule == "detectron2" else stats[:, GT_NONE])
     defined = gt > 0 if rule == "detectron2" else np.ones(tp.shape, dtype=bool)
@@ -149,15 +152,28 @@ def compute(state: SemanticState, params: SemanticParams) -> SemanticMetrics:
     """Per-class ratios and their means under ``params.rule``."""
     rule = params.rule
     tp, gt, pred = _rule_counts(state.confusion, rule)
-    iou, acc, dice, precision = _class_ratios(tp, gt, pred, rule)
     per_image: np.ndarray | None = None
     names: tuple[str, ...] = ()
+    dice: np.ndarray | None = None
     if params.dice_averaging == "per-image":
         order = sorted(range(len(state.image_names)), key=state.image_names.__getitem__)
         names = tuple(state.image_names[i] for i in order)
-        per_image = _per_image_dice(state.image_stats[order], rule)
+        per_image = per_image_dice(state.image_stats[order], rule)
         dice = np.array([class_mean(col, "mmseg") for col in per_image.T]) if len(
             per_image) else np.full(len(tp), np.nan)
+    return from_counts(tp, gt, pred, params, dice=dice, per_image_dice=per_image,
+                       image_names=names)
+
+
+def from_counts(tp: np.ndarray, gt: np.ndarray, pred: np.ndarray, params: SemanticParams, *,
+                dice: np.ndarray | None = None, per_image_dice: np.ndarray | None = None,
+                image_names: tuple[str, ...] = ()) -> SemanticMetrics:
+    """:func:`compute` from the rule's per-class counts (``dice``: the per-class Dice when
+    it is averaged over images, else the dataset-level Dice is used)."""
+    rule = params.rule
+    iou, acc, dataset_dice, precision = _class_ratios(tp, gt, pred, rule)
+    dice = dataset_dice if dice is None else dice
+    per_image, names = per_image_dice, image_names
     total = float(gt.sum())
     weights = gt / total if total > 0 else np.zeros(len(gt))
     fw_valid = (gt > 0) & ~np.isnan(iou)

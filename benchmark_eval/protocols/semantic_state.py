@@ -37,10 +37,10 @@ class SemanticState(MergeableState):
             ``g`` and predicted class ``p``; row ``C`` holds GT pixels equal to the ignore
             index, column ``C`` predictions that are no class.
         n_images: Images counted.
-        image_names: Per-image mode only: the images, in the order of ``image_stats``.
+        image_names: The images, in the order of ``image_stats``.
         image_stats: ``(N, 4, C)`` int64, per image the :data:`TP`, :data:`GT_VALID`,
-            :data:`GT_NONE` and :data:`PRED` counts per class; ``N = 0`` unless per-image
-            statistics were requested.
+            :data:`GT_NONE` and :data:`PRED` counts per class (per-image Dice, and the
+            bootstrap over images); ``N = 0`` when counted without per-image statistics.
     """
 
     label: ClassVar[str] = "semantic"

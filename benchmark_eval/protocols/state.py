@@ -103,6 +103,11 @@ def _decode(kind: str, member: np.ndarray) -> Any:
     return {"bool": bool, "int": int, "float": float, "str": str}[kind](member)
 
 
+def _has_default(f: dataclasses.Field[Any]) -> bool:
+    return (f.default is not dataclasses.MISSING
+            or f.default_factory is not dataclasses.MISSING)
+
+
 class MergeableState:
     """Base of every protocol's state dataclass (declare it ``frozen=True, eq=False``).
 
@@ -169,7 +174,10 @@ class MergeableState:
                 if str(z["__state__"]) != cls.__name__:
                     raise FormatError(Problem(str(path), f"holds a {z['__state__']}, expected"
                                                          f" a {cls.__name__}"))
-                values = {name: _decode(kinds[name], z[name]) for name, _ in cls._rules()}
+                # a field added after the file was written takes its declared default
+                values = {f.name: _decode(kinds[f.name], z[f.name])
+                          for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+                          if f.name in kinds or not _has_default(f)}
         except (OSError, KeyError, ValueError, orjson.JSONDecodeError) as exc:
             raise FormatError(Problem(str(path), f"not a saved {cls.__name__}: {exc}")) from exc
         return cls(**values)

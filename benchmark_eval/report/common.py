@@ -49,6 +49,30 @@ class ReportMixin:
     (a confusion matrix, per-category values...). :meth:`render` and ``str`` are built from
     :meth:`summary_lines` and :meth:`per_class_lines`."""
 
+    bootstrap: Any = None
+    """Bootstrap intervals (``benchmark_eval.stats.Bootstrap``) when asked for (``ci=``)."""
+
+    def with_bootstrap(self, bootstrap: Any) -> Any:
+        """This result, with its bootstrap intervals attached (``ci`` in the report)."""
+        object.__setattr__(self, "bootstrap", bootstrap)  # results are frozen dataclasses
+        return self
+
+    def ci_lines(self) -> list[str]:
+        """The intervals as a table (×100, one decimal), none without a bootstrap."""
+        b = self.bootstrap
+        if b is None:
+            return []
+        r: Any = self
+        lines = [f"{100 * b.level:g}% confidence intervals (percentile bootstrap over"
+                 f" {b.n_images} images, {b.resamples} resamples, seed {b.seed}):"]
+        for key, bounds in b.ci.items():
+            value = r.metrics.get(key)
+            shown = "-" if value is None else f"{100 * value:.1f}"
+            span = "undefined" if bounds is None else (
+                f"[{100 * bounds[0]:.1f}, {100 * bounds[1]:.1f}]")
+            lines.append(f"  {key:<14} {shown:>6}  {span}")
+        return lines
+
     def report_extra(self) -> dict[str, Any]:
         """Protocol-specific keys of the report (none by default)."""
         return {}
@@ -90,6 +114,12 @@ class ReportMixin:
         versions = getattr(r, "versions", None)
         if versions is not None:
             out["versions"] = versions
+        if self.bootstrap is not None:
+            b = self.bootstrap
+            out["ci"] = b.ci
+            out["ci_per_class"] = {str(k): v for k, v in b.per_class_ci.items()}
+            out["ci_params"] = {"level": b.level, "resamples": b.resamples, "seed": b.seed,
+                                "images": b.n_images, "method": "percentile bootstrap"}
         return out
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 __all__ = ["LvisResult", "lvis_summary_lines"]
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.coco_state import CocoState
@@ -26,15 +28,18 @@ class LvisResult(InstanceResult):
         results: lvis-api's ``LVISEval.results`` (``AP`` ... ``ARl@300``), -1 where
             undefined; ``metrics`` holds the same as fractions, ``None`` for -1.
         params: Parameters used.
+        frequency: Frequency group (0 rare, 1 common, 2 frequent) per K index.
     """
 
     results: dict[str, float]
     params: LvisParams
+    frequency: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False,
+                                  compare=False)
 
     @classmethod
     def build(cls, protocol: str, state: CocoState, computed: LvisMetrics,
               params: LvisParams, *, dataset: InstanceDataset, notices: list[Notice],
-              counts: dict[str, int]) -> LvisResult:
+              counts: dict[str, int], frequency: np.ndarray | None = None) -> LvisResult:
         """Assemble the result of a computed state."""
         shared = cls.shared_fields(protocol, state, dataset, notices, counts)
         acc = computed.accumulated
@@ -43,7 +48,8 @@ class LvisResult(InstanceResult):
             metrics={k: none_if_undefined(v) for k, v in computed.results.items()},
             per_class={c: {k: none_if_undefined(v) for k, v in d.items()}
                        for c, d in zip(shared["category_ids"], computed.per_class, strict=True)},
-            precision=acc.precision[..., 0], recall=acc.recall[..., 0], params=params)
+            precision=acc.precision[..., 0], recall=acc.recall[..., 0], params=params,
+            frequency=np.zeros(0, np.int64) if frequency is None else frequency)
 
     def summary_lines(self) -> list[str]:
         """lvis-api's ``print_results`` lines."""

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from benchmark_eval.errors import Notice, Problem
 from benchmark_eval.protocols.state import MergeableState
+from benchmark_eval.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap
 from benchmark_eval.workflows.options import coerce_params
 from benchmark_eval.workflows.pool import Plan, run_plan, use_executor
 
@@ -98,18 +99,27 @@ class Workflow:
 
     def evaluate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
                  progress: Progress | None = None, executor: Any = "local",
-                 scheduler: str | None = None, **options: Any) -> Result:
+                 scheduler: str | None = None, ci: float | None = None,
+                 resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+                 **options: Any) -> Result:
         """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`).
 
         The inputs are read here; the shards run on ``executor`` (``"local"``, ``"dask"``
         with an optional ``scheduler`` address, or a ``distributed.Client``; see
         :func:`~benchmark_eval.workflows.pool.open_executor`) and the result is finished
-        here.
+        here. With ``ci`` (a level such as 0.95), bootstrap intervals over images
+        (``resamples`` replicates, ``seed``) are attached: :func:`benchmark_eval.stats.
+        bootstrap`.
         """
         p = self._split(params, options)
         plan = self.plan(p, gt=gt, pred=pred, workers=workers, **options)
-        return run_plan(plan, workers=workers, progress=progress, executor=executor,
-                        scheduler=scheduler)
+        result = run_plan(plan, workers=workers, progress=progress, executor=executor,
+                          scheduler=scheduler)
+        if ci is None or ci is False:
+            return result
+        level = 0.95 if ci is True else float(ci)
+        found = bootstrap(result, ci=level, resamples=resamples, seed=seed)
+        return result.with_bootstrap(found)
 
     def validate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
                  executor: Any = "local", scheduler: str | None = None,

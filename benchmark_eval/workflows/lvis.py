@@ -42,7 +42,8 @@ def _result(protocol: str, params: LvisParams, dataset: InstanceDataset,
             frequency: np.ndarray, notices: list[Notice], counts: dict[str, int],
             state: CocoState) -> LvisResult:
     return LvisResult.build(protocol, state, compute_lvis(state, params, frequency), params,
-                            dataset=dataset, notices=notices, counts=counts)
+                            dataset=dataset, notices=notices, counts=counts,
+                            frequency=frequency)
 
 
 def _plan(iou_type: IouType, params: LvisParams, *, gt: Source, pred: Source,

@@ -76,8 +76,8 @@ def _count_pair(counter: PairCounter, pair: LabelMapPair) -> None:
 def _count(options: tuple[ValueTables, SemanticParams], pairs: Sequence[LabelMapPair],
            problems: list[Problem] | None) -> SemanticState:
     tables, p = options
-    counter = PairCounter(tables, p.counting_fingerprint(),
-                          per_image=p.dice_averaging == "per-image")
+    # per-image counts always: per-image Dice, and the bootstrap over images (stats/)
+    counter = PairCounter(tables, p.counting_fingerprint(), per_image=True)
     each_image(partial(_count_pair, counter), pairs, problems)
     return counter.state()
 

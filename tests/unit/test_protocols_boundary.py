@@ -160,10 +160,16 @@ def test_shards_merged_equal_one_run() -> None:
         merged = merged.merge(coco_match.evaluate_images(p, params, "boundary", first, stop))
     order = np.lexsort((merged.det_rank, merged.det_image))
     expected = np.lexsort((whole.det_rank, whole.det_image))
+    # per-GT records (the per-image split of gt_count) follow the shards: image order
+    gt_order = np.argsort(merged.gt_image, kind="stable")
+    gt_expected = np.argsort(whole.gt_image, kind="stable")
     for field in dataclasses.fields(CocoState):
         a, b = getattr(merged, field.name), getattr(whole, field.name)
         if isinstance(a, np.ndarray) and field.name.startswith("det_"):
             np.testing.assert_array_equal(a[order], b[expected], err_msg=field.name)
+        elif isinstance(a, np.ndarray) and field.name in ("gt_image", "gt_category",
+                                                          "gt_counted"):
+            np.testing.assert_array_equal(a[gt_order], b[gt_expected], err_msg=field.name)
         elif isinstance(a, np.ndarray):
             np.testing.assert_array_equal(a, b, err_msg=field.name)
         else:
