@@ -125,6 +125,10 @@ def _common_arguments(p: argparse.ArgumentParser, evaluate: bool, contract: bool
         if not contract:
             p.add_argument("--workers", type=int, default=0, metavar="N",
                            help="processes to use (default 0: all cores)")
+        if contract:
+            p.add_argument("--strict", action="store_true",
+                           help="refuse (exit 1) what the official tool silently drops or"
+                                " reinterprets, instead of a warning: the leaderboard mode")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--no-per-class", action="store_true", help="omit per-class tables")
     else:
@@ -168,6 +172,8 @@ def _contract_options(w: Workflow | LegacyWorkflow, args: argparse.Namespace,
             options["params"] = args.config
         if not evaluate:
             options["workers"] = args.workers
+        elif args.strict:
+            options["strict"] = True
     return options
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "json_inputs",
     "params_from_file",
     "read_both",
+    "refuse_if_strict",
 ]
 
 import argparse
@@ -27,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from benchmark_eval.errors import ConfigError, InputError, Notice, Problem
+from benchmark_eval.errors import ConfigError, InputError, Notice, Problem, strict_problems
 from benchmark_eval.io.jsonfile import read_json
 from benchmark_eval.protocols.state import MergeableState
 from benchmark_eval.workflows.options import coerce_params
@@ -107,17 +108,31 @@ class Workflow:
         return self.params(params, **overrides)
 
     def evaluate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
-                 progress: Progress | None = None, **options: Any) -> Result:
-        """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`)."""
+                 progress: Progress | None = None, strict: bool = False,
+                 **options: Any) -> Result:
+        """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`); with
+        ``strict``, an input the official tool silently drops or reinterprets (a notice
+        with ``strict=True``) raises :class:`~benchmark_eval.errors.InputError` instead."""
         p = self._split(params, options)
         plan = self.plan(p, gt=gt, pred=pred, workers=workers, **options)
-        return run_plan(plan, workers=workers, progress=progress)
+        return refuse_if_strict(run_plan(plan, workers=workers, progress=progress), strict)
 
     def validate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
                  **options: Any) -> list[Problem]:
         """Every problem of the inputs (see :func:`benchmark_eval.validate`)."""
         p = self._split(params, options)
         return self.check(p, gt=gt, pred=pred, workers=workers, **options)
+
+
+ResultT = TypeVar("ResultT", bound=Result)
+
+
+def refuse_if_strict(result: ResultT, strict: bool) -> ResultT:
+    """``result``, or (``strict``) an :class:`InputError` listing its input notices."""
+    problems = strict_problems(result.warnings) if strict else []
+    if problems:
+        raise InputError(problems)
+    return result
 
 
 @dataclass(frozen=True)
