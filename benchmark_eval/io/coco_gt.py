@@ -16,6 +16,7 @@ import numpy as np
 
 from benchmark_eval.errors import InputError, Notice, Problem, input_notice, strict_problems
 from benchmark_eval.io.coco_segm import gt_masks
+from benchmark_eval.io.inmemory import unwrap_dataset
 from benchmark_eval.io.jsonfile import Source, open_source
 from benchmark_eval.io.records import ProblemList, float_column, int_column, vector_column
 from benchmark_eval.schema import Categories, Images, InstanceDataset, Instances
@@ -37,7 +38,8 @@ def load_coco_ground_truth(
         InputError: Listing every problem found, each with file and record index.
     """
     data, name = open_source(source, name or "<gt>")
-    dataset, problems, notices = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
+    dataset, problems, notices = parse_coco_ground_truth(unwrap_dataset(data), name,
+                                                         boxes=boxes, masks=masks)
     if problems or dataset is None:
         raise problems.error()
     return dataset, notices
@@ -51,7 +53,8 @@ def check_coco_ground_truth(
         data, name = open_source(source, "<gt>")
     except InputError as exc:
         return None, exc.problems
-    dataset, problems, notices = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
+    dataset, problems, notices = parse_coco_ground_truth(unwrap_dataset(data), name,
+                                                         boxes=boxes, masks=masks)
     return (dataset if not problems else None), problems.summarise() + strict_problems(notices)
 
 

@@ -35,6 +35,7 @@ from benchmark_eval.io.coco_segm import (
     result_masks,
     result_polygons,
 )
+from benchmark_eval.io.inmemory import results_data
 from benchmark_eval.io.jsonfile import Source, open_source
 from benchmark_eval.io.records import ProblemList, float_column, int_column, vector_column
 from benchmark_eval.masks import rle_boxes
@@ -72,7 +73,8 @@ def check_coco_results(
         data, name = open_source(source, "<pred>")
     except InputError as exc:
         return exc.problems
-    _, problems, notices = parse_coco_results(data, name, gt, boxes=boxes, masks=masks)
+    _, problems, notices = parse_coco_results(results_data(data), name, gt, boxes=boxes,
+                                              masks=masks)
     return problems.summarise() + strict_problems(notices)
 
 
@@ -208,7 +210,8 @@ def read_results_source(source: Source, *, boxes: bool, masks: bool, decode: boo
                         name: str | None = None) -> RawResults:
     """:func:`read_coco_results` of a path (named by it) or a parsed list (``"<pred>"``)."""
     data, name = open_source(source, name or "<pred>")
-    return read_coco_results(data, name, boxes=boxes, masks=masks, decode=decode)
+    return read_coco_results(results_data(data), name, boxes=boxes, masks=masks,
+                             decode=decode)
 
 
 def attach_or_raise(raw: RawResults, gt: InstanceDataset, *, boxes: bool, masks: bool
