@@ -11,7 +11,9 @@ from __future__ import annotations
 
 __all__ = ["COCO"]
 
+import contextlib
 import copy
+import io
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,6 +29,7 @@ from benchmark_eval.masks import compress_uncompressed, polygons_to_rles, rle_ar
 from benchmark_eval.masks.rle import decode_masks
 
 Ann = dict[str, Any]
+_INDEX = frozenset({"dataset", "anns", "imgs", "cats", "imgToAnns", "catToImgs"})
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -51,6 +54,7 @@ class COCO:
         self.imgToAnns: defaultdict[Any, list[Ann]] = defaultdict(list)
         self.catToImgs: defaultdict[Any, list[Any]] = defaultdict(list)
         self._results: list[Ann] | None = None  # loadRes: the records as given
+        self._pending: COCO | None = None  # loadRes: the GT whose index to build from
         if annotation_file is not None:
             print("loading annotations into memory...")
             tic = time.time()
@@ -159,9 +163,6 @@ class COCO:
         Accepts a JSON path, an ``N x 7`` array or a list of records (also an empty list,
         which pycocotools cannot load: the evaluation then scores no detections).
         """
-        res = COCO()
-        res.dataset["info"] = copy.deepcopy(self.dataset.get("info", {}))
-        res.dataset["images"] = list(self.dataset.get("images", []))
         print("Loading and preparing results...")
         tic = time.time()
         if isinstance(resFile, (str, Path)):
@@ -173,12 +174,27 @@ class COCO:
         if not isinstance(records, list):
             raise FormatError(Problem(str(resFile) if isinstance(resFile, (str, Path))
                                       else "<pred>", "results in not an array of objects"))
+        res = COCO.__new__(COCO)  # the index is built when first read (not by COCOeval)
         res._results = records
-        res.dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
-        res.dataset["annotations"] = _indexed_results(results_data(records))
+        res._pending = self
         print(f"DONE (t={time.time() - tic:0.2f}s)")
-        res.createIndex()
         return res
+
+    def __getattr__(self, name: str) -> Any:
+        """A results index (``loadRes``) builds ``dataset`` and the index on first use."""
+        pending = self.__dict__.get("_pending")
+        if name not in _INDEX or pending is None:
+            raise AttributeError(name)
+        self._pending = None
+        self.dataset = {
+            "info": copy.deepcopy(pending.dataset.get("info", {})),
+            "images": list(pending.dataset.get("images", [])),
+            "categories": copy.deepcopy(pending.dataset.get("categories", [])),
+            "annotations": _indexed_results(results_data(self._results or [])),
+        }
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.createIndex()
+        return getattr(self, name)
 
     def annToRLE(self, ann: Ann) -> dict[str, Any]:
         """The annotation's mask as compressed RLE, rasterising polygons at its image's

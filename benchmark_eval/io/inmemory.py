@@ -49,13 +49,16 @@ def results_data(source: Any) -> Any:
 def coerce_records(records: list[Any]) -> list[Any]:
     """``records`` with non-JSON values converted (a new list of new dicts where needed;
     ``records`` itself when every value is already JSON)."""
-    if not records or not all(isinstance(r, dict) for r in records):
+    if not records or not set(map(type, records)) <= {dict}:
         return records
-    boxes_ok = set(map(type, (r.get("bbox") for r in records))) <= _JSON_BOX
-    scores_ok = set(map(type, (r.get("score", 0.0) for r in records))) <= {float, int}
+    boxes_ok = set(map(type, [r.get("bbox") for r in records])) <= _JSON_BOX
+    scores_ok = set(map(type, [r.get("score", 0.0) for r in records])) <= {float, int}
     segs = [r.get("segmentation") for r in records]
-    segs_ok = all(s is None or isinstance(s, list) or (isinstance(s, dict) and not isinstance(
-        s.get("counts"), bytes)) for s in segs)
+    seg_types = set(map(type, segs))
+    segs_ok = seg_types <= {list, dict, type(None)}
+    if segs_ok and dict in seg_types:
+        counts = [s.get("counts") for s in segs if type(s) is dict]
+        segs_ok = bytes not in set(map(type, counts))
     if boxes_ok and scores_ok and segs_ok:
         return records
     return [_coerce(r) for r in records]
