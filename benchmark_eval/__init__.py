@@ -16,6 +16,7 @@ from benchmark_eval.errors import (
     Notice,
     Problem,
 )
+from benchmark_eval.evaluator import Evaluator
 from benchmark_eval.protocols.coco_params import AreaRange, BoundaryParams, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.protocols.lvis import LvisParams
@@ -41,6 +42,7 @@ __all__ = [
     "CocoState",
     "ConfigError",
     "ConsistencyError",
+    "Evaluator",
     "FormatError",
     "InputError",
     "LvisParams",

@@ -10,12 +10,15 @@ bool or 0/1 mask as ``segmentation``. The caller's records are never modified.
 
 from __future__ import annotations
 
-__all__ = ["coerce_records", "results_data", "unwrap_dataset"]
+__all__ = ["coerce_records", "instance_subsets", "results_data", "unwrap_dataset"]
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from benchmark_eval.io.jsonfile import open_source
 from benchmark_eval.masks.encode import encode_mask
 
 _JSON_BOX = frozenset({list, type(None)})
@@ -82,3 +85,24 @@ def _coerce(record: dict[str, Any]) -> dict[str, Any]:
         out["segmentation"] = {**out["segmentation"],
                                "size": [int(x) for x in out["segmentation"]["size"]]}
     return out
+
+
+def instance_subsets(source: Any) -> Callable[[Iterable[int] | None], dict[str, Any]]:
+    """For per-batch evaluation: a function giving the COCO / LVIS ground truth (a path,
+    dict or ``COCO`` object, read once) restricted to some image ids (every category kept,
+    so the category axis does not change), or whole (None)."""
+    data, _ = open_source(source, "<gt>")
+    data = unwrap_dataset(data)
+    images = {img["id"]: img for img in data.get("images", []) if isinstance(img, dict)}
+    anns: defaultdict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for ann in data.get("annotations", []):
+        anns[ann.get("image_id")].append(ann)
+
+    def subset(image_ids: Iterable[int] | None = None) -> dict[str, Any]:
+        if image_ids is None:
+            return data
+        ids = [int(i) for i in image_ids]
+        return {**data, "images": [images[i] for i in ids if i in images],
+                "annotations": [a for i in ids for a in anns.get(i, ())]}
+
+    return subset

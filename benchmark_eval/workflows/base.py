@@ -82,6 +82,9 @@ class Workflow:
         metric_keys: The keys of ``result.metrics``, in the official tool's order.
         example: One example command line.
         defaults: Parameter fields this protocol sets before ``params`` (e.g. binary).
+        batch_gt: For :class:`benchmark_eval.Evaluator`: ``batch_gt(gt)`` reads the GT
+            once and returns ``subset(image_ids)``, the GT of those images only (None: the
+            protocol has no per-batch adapter yet).
     """
 
     name: str
@@ -95,6 +98,7 @@ class Workflow:
     metric_keys: tuple[str, ...]
     example: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    batch_gt: Callable[[Any], Callable[[Any], Any]] | None = None
 
     def params(self, params: Any = None, **overrides: Any) -> Any:
         """``params`` (a model, a dict, a preset name or file, or None for the official
