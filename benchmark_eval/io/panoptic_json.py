@@ -211,11 +211,8 @@ def _annotations(anns: list[dict[str, Any]], problems: ProblemList,
     for i in _duplicates(image_ids).tolist():
         problems.add(f"duplicate image_id {image_label(image_ids[i], names)} (one annotation"
                      " per image)", i, "annotations", kind="duplicate image_id", consistency=True)
-    if ground_truth is not None:
-        unknown = ground_truth.lookup(image_ids) < 0
-        problems.add_where(unknown, "annotations", "prediction for unknown image",
-                           lambda i: f"image_id {image_label(image_ids[i], names)} is not"
-                                     " in the ground truth's annotations", consistency=True)
+    # predictions of images not in the ground truth: panopticapi never reads them (it
+    # iterates the GT's annotations); io.panoptic.unmatched_notice reports them
     return image_ids, [str(v) for v in file_names]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 __all__ = ["SHARD_IMAGES", "WORKFLOWS", "PanopticContext", "panoptic_workflow"]
 
 import argparse
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -103,8 +104,11 @@ def check_shard(ctx: PanopticContext, start: int, stop: int) -> list[tuple[str, 
 
 def _finish(protocol: str, inputs: PanopticInputs, state: PanopticState) -> PanopticResult:
     categories = inputs.gt.dataset.categories
-    return PanopticResult.build(state, compute(state, categories.isthing), categories,
-                                protocol=protocol, counts=inputs.counts())
+    result = PanopticResult.build(state, compute(state, categories.isthing), categories,
+                                  protocol=protocol, counts=inputs.counts())
+    if inputs.notices:  # the adapter's input notices first, then the protocol's
+        result = dataclasses.replace(result, warnings=[*inputs.notices, *result.warnings])
+    return result
 
 
 def _plan(protocol: str, files_of: FilesOf, params: BaseModel, *, gt: Source, pred: Source,
