@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 
 from benchmark_eval.errors import UnsupportedError
+from benchmark_eval.protocols.coco_accumulate import Accumulated, summarize
 from benchmark_eval.protocols.coco_params import (
     AreaRange,
     CocoParams,
     official_iou_thresholds,
     official_recall_thresholds,
 )
-from benchmark_eval.report.coco import CocoResult, coco_summary_lines
+from benchmark_eval.report.coco import CocoResult, summary_lines
 from benchmark_eval.workflows import WORKFLOWS
 
 
@@ -79,6 +80,7 @@ class COCOeval:
         self._paramsEval: Params | None = None
         self._result: CocoResult | None = None
         self._lazy: dict[str, Any] = {}
+        self._assigned = False
         if cocoGt is not None:
             self.params.imgIds = sorted(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
@@ -103,34 +105,47 @@ class COCOeval:
             gt=gt, pred=results, params=p.engine_params(), workers=1)  # type: ignore[assignment]
         self._paramsEval = copy.deepcopy(p)
         self._lazy = {}
+        self._assigned = False
         print(f"DONE (t={time.time() - tic:0.2f}s).")
 
     def accumulate(self, p: Params | None = None) -> None:
         """Fill ``eval`` with the precision / recall / scores arrays ``[T, R, K, A, M]``."""
         print("Accumulating evaluation results...")
         tic = time.time()
-        if self._result is None:
+        if self._result is None and not self._assigned:
             print("Please run evaluate() first")
             return
         p = p or self.params
-        r = self._result
+        if self._assigned and self._paramsEval is not None:  # evalImgs set by the caller
+            from benchmark_eval.compat.evalimgs import accumulate_eval_images
+
+            precision, recall, scores = accumulate_eval_images(self.evalImgs, p,
+                                                               self._paramsEval)
+        elif self._result is not None:
+            precision = self._result.precision.copy()
+            recall, scores = self._result.recall.copy(), self._result.scores.copy()
+        else:
+            return
         self.eval = {
             "params": p,
-            "counts": list(r.precision.shape),
+            "counts": list(precision.shape),
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-            "precision": r.precision.copy(),
-            "recall": r.recall.copy(),
-            "scores": r.scores.copy(),
+            "precision": precision,
+            "recall": recall,
+            "scores": scores,
         }
         print(f"DONE (t={time.time() - tic:0.2f}s).")
 
     def summarize(self) -> None:
         """Print pycocotools' 12-line summary and set ``stats``."""
-        if not self.eval or self._result is None:
+        if not self.eval:
             raise RuntimeError("Please run accumulate() first")
-        for line in coco_summary_lines(self._result):
+        params = self.params.engine_params()
+        acc = Accumulated(precision=self.eval["precision"], recall=self.eval["recall"],
+                          scores=self.eval["scores"])
+        self.stats = summarize(acc, params)
+        for line in summary_lines(params, self.stats):
             print(line)
-        self.stats = np.asarray(self._result.stats, dtype=np.float64).copy()
 
     def __str__(self) -> str:
         self.summarize()
@@ -148,6 +163,7 @@ class COCOeval:
     @evalImgs.setter
     def evalImgs(self, value: list[dict[str, Any] | None]) -> None:
         self._lazy["evalImgs"] = value
+        self._assigned = True  # accumulate() then works from them, as pycocotools does
 
     @property
     def ious(self) -> dict[tuple[Any, Any], Any]:

@@ -126,3 +126,71 @@ def eval_images(coco_gt: Any, coco_dt: Any, p: Any
                        a_rng, max_det, thr)
              for cat in cat_ids for a_rng in p.areaRng for img in p.imgIds]
     return ious, evals
+
+
+def accumulate_eval_images(eval_imgs: list[dict[str, Any] | None], p: Any, pe: Any
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``COCOeval.accumulate`` over ``evalImgs`` laid out by ``pe`` (the evaluated params):
+    precision / scores ``[T, R, K, A, M]`` and recall ``[T, K, A, M]``, -1 where undefined.
+
+    For callers that assign ``evalImgs`` themselves (torchvision's references merge the
+    per-process lists, then call ``accumulate``). Per (category, area range, maxDets): the
+    detections of every image, cut to maxDets, stably sorted by score; cumulative true /
+    false positives over the non-ignored ones; precision made monotone from the right and
+    sampled at the first detection reaching each recall threshold.
+    """
+    cat_ids = list(p.catIds) if p.useCats else [-1]
+    n_t, n_r = len(p.iouThrs), len(p.recThrs)
+    shape = (n_t, n_r, len(cat_ids), len(p.areaRng), len(p.maxDets))
+    precision, scores = -np.ones(shape), -np.ones(shape)
+    recall = -np.ones((n_t, len(cat_ids), len(p.areaRng), len(p.maxDets)))
+    set_k = set(pe.catIds if pe.useCats else [-1])
+    k_list = [n for n, k in enumerate(cat_ids) if k in set_k]
+    m_list = [m for m in p.maxDets if m in set(pe.maxDets)]
+    a_list = [n for n, a in enumerate(map(tuple, p.areaRng)) if a in set(map(tuple, pe.areaRng))]
+    i_list = [n for n, i in enumerate(p.imgIds) if i in set(pe.imgIds)]
+    n_img, n_area = len(pe.imgIds), len(pe.areaRng)
+    rec_thr = np.asarray(p.recThrs, dtype=np.float64)
+    for k, k0 in enumerate(k_list):
+        for a, a0 in enumerate(a_list):
+            base = k0 * n_area * n_img + a0 * n_img
+            found = [eval_imgs[base + i] for i in i_list]
+            imgs = [e for e in found if e is not None]
+            for m, max_det in enumerate(m_list):
+                if imgs:
+                    _fill(imgs, max_det, rec_thr, precision[:, :, k, a, m],
+                          scores[:, :, k, a, m], recall[:, k, a, m])
+    return precision, recall, scores
+
+
+def _fill(imgs: list[dict[str, Any]], max_det: int, rec_thr: np.ndarray, prec: np.ndarray,
+          sc: np.ndarray, rec: np.ndarray) -> None:
+    """One (category, area, maxDets) cell of :func:`accumulate_eval_images`, in place."""
+    det_scores = np.concatenate([np.asarray(e["dtScores"][:max_det], dtype=np.float64)
+                                 for e in imgs])
+    order = np.argsort(-det_scores, kind="mergesort")
+    n_t = prec.shape[0]
+    dtm = np.concatenate([np.asarray(e["dtMatches"]).reshape(n_t, -1)[:, :max_det]
+                          for e in imgs], axis=1)[:, order]
+    dt_ig = np.concatenate([np.asarray(e["dtIgnore"]).reshape(n_t, -1)[:, :max_det]
+                            for e in imgs], axis=1)[:, order]
+    gt_ig = np.concatenate([np.asarray(e["gtIgnore"]) for e in imgs])
+    n_pos = np.count_nonzero(gt_ig == 0)
+    if n_pos == 0:
+        return
+    tp = np.cumsum(np.logical_and(dtm, np.logical_not(dt_ig)), axis=1).astype(float)
+    fp = np.cumsum(np.logical_and(np.logical_not(dtm), np.logical_not(dt_ig)),
+                   axis=1).astype(float)
+    sorted_scores = det_scores[order]
+    n_det = tp.shape[1]
+    for t in range(n_t):
+        rc = tp[t] / n_pos
+        pr = tp[t] / (fp[t] + tp[t] + np.spacing(1))
+        rec[t] = rc[-1] if n_det else 0
+        pr = np.maximum.accumulate(pr[::-1])[::-1] if n_det else pr
+        q, s = np.zeros(len(rec_thr)), np.zeros(len(rec_thr))
+        idx = np.searchsorted(rc, rec_thr, side="left")
+        ok = np.flatnonzero(idx >= n_det)
+        stop = int(ok[0]) if len(ok) else len(idx)  # pycocotools stops at the first miss
+        q[:stop], s[:stop] = pr[idx[:stop]], sorted_scores[idx[:stop]]
+        prec[t], sc[t] = q, s

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["METRIC_KEYS", "CocoResult", "InstanceResult", "coco_per_class_table",
-           "coco_summary_lines"]
+           "coco_summary_lines", "summary_lines"]
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,7 +113,11 @@ def _fmt_value(v: float) -> str:
 
 def coco_summary_lines(result: CocoResult) -> list[str]:
     """The 12 lines pycocotools ``summarize`` prints, in its exact format."""
-    p = result.params
+    return summary_lines(result.params, result.stats)
+
+
+def summary_lines(p: CocoParams, stats: np.ndarray) -> list[str]:
+    """pycocotools' 12 ``summarize`` lines of ``stats`` computed with ``p``."""
     md = p.max_detections
     last = md[2] if len(md) >= 3 else md[-1]
     rows = [
@@ -125,7 +129,7 @@ def coco_summary_lines(result: CocoResult) -> list[str]:
     ]
     thr = p.iou_thresholds
     lines = []
-    for (ap, iou, area, max_det), value in zip(rows, result.stats, strict=True):
+    for (ap, iou, area, max_det), value in zip(rows, stats, strict=True):
         title = "Average Precision" if ap else "Average Recall"
         kind = "(AP)" if ap else "(AR)"
         iou_s = f"{thr[0]:0.2f}:{thr[-1]:0.2f}" if iou is None else f"{iou:0.2f}"

@@ -196,3 +196,45 @@ def test_pq_compute_matches_panopticapi(seed: int, tmp_path: Path) -> None:
     for cid, values in official.per_class.items():
         for key in ("PQ", "SQ", "RQ"):
             assert ours["per_class"][cid][key.lower()] == pytest.approx(values[key], abs=1e-12)
+
+
+def _torchvision_style(coco_cls: Any, eval_cls: Any, gt_path: Path,
+                       results: list[dict[str, Any]], iou_type: str) -> Any:
+    """torchvision references' CocoEvaluator: one COCOeval, evaluate per batch, the batches'
+    evalImgs concatenated along the image axis and assigned, then accumulate / summarize."""
+    results = copy.deepcopy(results)  # pycocotools' loadRes adds 'bbox' to the records
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = coco_cls(str(gt_path))
+        ev = eval_cls(gt, iouType=iou_type)
+        img_ids, eval_imgs = [], []
+        images = sorted({r["image_id"] for r in results})
+        for part in (images[: len(images) // 2], images[len(images) // 2:]):
+            ev.cocoDt = gt.loadRes([r for r in results if r["image_id"] in set(part)])
+            ev.params.imgIds = list(part)
+            ev.evaluate()
+            img_ids += list(ev.params.imgIds)
+            eval_imgs.append(np.asarray(ev.evalImgs).reshape(-1, len(ev.params.areaRng),
+                                                              len(ev.params.imgIds)))
+        merged = np.concatenate(eval_imgs, axis=2)
+        ev.evalImgs = list(merged.flatten())
+        ev.params.imgIds = img_ids
+        ev._paramsEval = copy.deepcopy(ev.params)
+        ev.accumulate()
+        ev.summarize()
+    return ev
+
+
+@pytest.mark.parametrize("iou_type", ["bbox", "segm"])
+def test_torchvision_references_pattern_matches_pycocotools(iou_type: str,
+                                                            tmp_path: Path) -> None:
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    gt, results = make_case("mixed", iou_type, 2)
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(gt))
+    theirs = _torchvision_style(COCO, COCOeval, path, results, iou_type)
+    ours = _torchvision_style(compat.COCO, compat.COCOeval, path, results, iou_type)
+    np.testing.assert_array_equal(ours.stats, theirs.stats)
+    for key in ("precision", "recall", "scores"):
+        np.testing.assert_array_equal(ours.eval[key], theirs.eval[key], err_msg=key)
