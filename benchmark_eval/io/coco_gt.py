@@ -283,21 +283,23 @@ def _deduplicate(data: dict[str, Any], name: str, image_ids: np.ndarray,
     return ({**data, **fixed} if fixed else None), notices
 
 
+_GT_NOTICES = {  # code: (what, effect, field, hint)
+    "image-size-missing": (
+        "image(s) lack an integer height and width",
+        "pycocotools never reads them for boxes, so they are not needed here.", "images",
+        "add height and width (coco-segm and coco-boundary need them)"),
+    "gt-category-unknown": (
+        "annotation(s) have a category_id not in 'categories'",
+        "pycocotools never evaluates them (getAnnIds(catIds=...)). Reproduced.",
+        "annotations", "add the category to 'categories' or remove the annotations"),
+}
+
+
 def _input_notices(name: str, no_size: np.ndarray, unknown: np.ndarray) -> list[Notice]:
-    notices = []
-    if len(no_size):
-        notices.append(input_notice(
-            "image-size-missing", "image(s) lack an integer height and width",
-            "pycocotools never reads them for boxes, so they are not needed here.",
-            file=name, rows=no_size, field="images",
-            hint="add height and width (coco-segm and coco-boundary need them)"))
-    if len(unknown):
-        notices.append(input_notice(
-            "gt-category-unknown", "annotation(s) have a category_id not in 'categories'",
-            "pycocotools never evaluates them (getAnnIds(catIds=...)). Reproduced.",
-            file=name, rows=unknown, field="annotations",
-            hint="add the category to 'categories' or remove the annotations"))
-    return notices
+    rows = {"image-size-missing": no_size, "gt-category-unknown": unknown}
+    return [input_notice(code, what, effect, file=name, rows=rows[code], field=field,
+                         hint=hint)
+            for code, (what, effect, field, hint) in _GT_NOTICES.items() if len(rows[code])]
 
 
 def _gt_notices(
