@@ -238,3 +238,32 @@ def test_torchvision_references_pattern_matches_pycocotools(iou_type: str,
     np.testing.assert_array_equal(ours.stats, theirs.stats)
     for key in ("precision", "recall", "scores"):
         np.testing.assert_array_equal(ours.eval[key], theirs.eval[key], err_msg=key)
+
+
+@pytest.mark.parametrize("iou_type", ["bbox", "segm"])
+def test_lviseval_image_subset_matches_lvis_api(iou_type: str, tmp_path: Path) -> None:
+    import logging
+    import warnings
+
+    from lvis import LVIS, LVISEval, LVISResults
+
+    logging.getLogger("lvis").setLevel(logging.ERROR)
+    gt, results = copy.deepcopy(make_lvis_case("mixed", iou_type, 0))
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(gt))
+    runs = {}
+    for name, (lvis_cls, res_cls, eval_cls) in {
+            "lvis-api": (LVIS, LVISResults, LVISEval),
+            "ours": (compat.LVIS, compat.LVISResults, compat.LVISEval)}.items():
+        lvis_gt = lvis_cls(str(path))
+        ev = eval_cls(lvis_gt, res_cls(lvis_gt, copy.deepcopy(results)), iou_type)
+        ev.params.img_ids = sorted(ev.params.img_ids)[::2]
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore", DeprecationWarning)  # lvis' own logger.warn
+            ev.run()
+        runs[name] = ev
+    theirs, ours = runs["lvis-api"], runs["ours"]
+    for key, value in theirs.results.items():
+        assert abs(ours.results[key] - value) <= 1e-12, key
+    np.testing.assert_allclose(ours.eval["precision"], theirs.eval["precision"], rtol=0,
+                               atol=1e-12)
