@@ -142,12 +142,23 @@ class PanopticInputs:
 
 
 def unmatched_notice(gt: PanopticDataset, pred: PanopticDataset) -> tuple[Notice, ...]:
-    """Prediction annotations of images the GT does not have: panopticapi's
-    ``pq_compute`` iterates the GT's annotations, so it never reads them."""
+    """What panopticapi's pairing skips: prediction annotations of images the GT does not
+    have (``pq_compute`` iterates the GT's annotations) and all but the last prediction of
+    an image (its ``{image_id: annotation}`` dict)."""
+    notices = []
+    ids = pred.image_ids
+    order = np.argsort(ids, kind="stable")
+    earlier = np.sort(order[:-1][ids[order[:-1]] == ids[order[1:]]])
+    if len(earlier):
+        notices.append(input_notice(
+            "duplicate-prediction-image", "prediction annotation(s) share their image_id with"
+            " a later one", "panopticapi keeps the last annotation of an image. Reproduced.",
+            file=pred.source, rows=earlier, field="annotations",
+            hint="give each image one annotation"))
     unknown = np.flatnonzero(gt.lookup(pred.image_ids) < 0)
     if not len(unknown):
-        return ()
-    return (input_notice(
+        return tuple(notices)
+    return (*notices, input_notice(
         "prediction-image-unknown", "prediction annotation(s) are for images not in the"
         " ground truth", "panopticapi never reads them (it iterates the ground truth's"
         " annotations). Reproduced.", file=pred.source, rows=unknown, field="annotations",

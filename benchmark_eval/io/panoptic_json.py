@@ -21,6 +21,7 @@ import numpy as np
 from benchmark_eval.errors import MissingPredictionError, Problem, cut_problems
 from benchmark_eval.io.records import ProblemList, int_column
 from benchmark_eval.schema import Images
+from benchmark_eval.schema.instances import lookup_rows
 from benchmark_eval.schema.panoptic import (
     MAX_SEGMENT_ID,
     VOID,
@@ -208,9 +209,11 @@ def _annotations(anns: list[dict[str, Any]], problems: ProblemList,
                          kind="file_name missing")
     if image_ids is None:
         return None
-    for i in _duplicates(image_ids).tolist():
-        problems.add(f"duplicate image_id {image_label(image_ids[i], names)} (one annotation"
-                     " per image)", i, "annotations", kind="duplicate image_id", consistency=True)
+    if ground_truth is None:  # GT only: a prediction's last one wins (io.panoptic notices)
+        for i in _duplicates(image_ids).tolist():
+            problems.add(f"duplicate image_id {image_label(image_ids[i], names)} (one"
+                         " annotation per image)", i, "annotations", kind="duplicate image_id",
+                         consistency=True)
     # predictions of images not in the ground truth: panopticapi never reads them (it
     # iterates the GT's annotations); io.panoptic.unmatched_notice reports them
     return image_ids, [str(v) for v in file_names]
@@ -280,7 +283,10 @@ def match_predictions(gt: PanopticDataset, pred: PanopticDataset, *,
         MissingPredictionError: Ground-truth images without a prediction (panopticapi
             stops at the first with "no prediction for the image").
     """
-    row = pred.lookup(gt.image_ids)
+    # panopticapi's {image_id: annotation} dict keeps the last prediction of an image
+    n = len(pred.image_ids)
+    last = lookup_rows(pred.image_ids[::-1], gt.image_ids)
+    row = np.where(last >= 0, n - 1 - last, -1)
     missing = np.flatnonzero(row < 0).tolist()
     if missing:
         raise MissingPredictionError(cut_problems(
