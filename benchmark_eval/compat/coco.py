@@ -4,7 +4,9 @@ The index (``anns``, ``imgs``, ``cats``, ``imgToAnns``, ``catToImgs``) and the q
 behave as pycocotools' do, including its duplicate-id rule (the last record of an id wins).
 ``loadRes`` returns a results index built as ``COCO.loadRes`` builds it (ids 1..N, ``area``,
 ``iscrowd``, box outlines as polygons for box results), on copies: the caller's list is not
-modified, and the evaluator reads the original records. Like pycocotools, it prints progress.
+modified, and the evaluator reads the original records. That index is only built when a
+caller first reads ``dataset``, ``anns``, ``imgs``, ``cats``, ``imgToAnns`` or ``catToImgs``
+(``COCOeval`` never does). Like pycocotools, it prints progress.
 """
 
 from __future__ import annotations
