@@ -17,6 +17,7 @@ from benchmark_eval.errors import (
     Problem,
 )
 from benchmark_eval.evaluator import Evaluator
+from benchmark_eval.protocols.coco_keypoints_params import CrowdPoseParams, KeypointsParams
 from benchmark_eval.protocols.coco_params import AreaRange, BoundaryParams, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.protocols.lvis import LvisParams
@@ -26,6 +27,7 @@ from benchmark_eval.protocols.semantic_params import SemanticParams
 from benchmark_eval.protocols.semantic_state import SemanticState
 from benchmark_eval.report.cityscapes import CityscapesInstanceResult, CityscapesSemanticResult
 from benchmark_eval.report.coco import CocoResult
+from benchmark_eval.report.coco_keypoints import CrowdPoseResult, KeypointsResult
 from benchmark_eval.report.lvis import LvisResult
 from benchmark_eval.report.panoptic import PanopticResult
 from benchmark_eval.report.semantic import SemanticResult
@@ -42,9 +44,13 @@ __all__ = [
     "CocoState",
     "ConfigError",
     "ConsistencyError",
+    "CrowdPoseParams",
+    "CrowdPoseResult",
     "Evaluator",
     "FormatError",
     "InputError",
+    "KeypointsParams",
+    "KeypointsResult",
     "LvisParams",
     "LvisResult",
     "MissingPredictionError",

@@ -8,12 +8,12 @@ from typing import Any, Literal, overload
 
 from benchmark_eval.errors import ConfigError, Problem
 from benchmark_eval.report.coco import CocoResult
-from benchmark_eval.workflows import WORKFLOWS, LegacyWorkflow, Result, Workflow
+from benchmark_eval.workflows import WORKFLOWS, Result, Workflow
 
 PROTOCOLS = tuple(WORKFLOWS)
 
 
-def _workflow(protocol: str) -> Workflow | LegacyWorkflow:
+def _workflow(protocol: str) -> Workflow:
     try:
         return WORKFLOWS[protocol]
     except KeyError:

@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
+from benchmark_eval.cli_analysis import AnalysisSession, add_analysis_arguments
 from benchmark_eval.converters import CONVERTERS
 from benchmark_eval.errors import (
     BenchmarkEvalError,
@@ -30,7 +31,7 @@ from benchmark_eval.errors import (
     cut_problems,
 )
 from benchmark_eval.io.jsonfile import write_json
-from benchmark_eval.workflows import WORKFLOWS, LegacyWorkflow, Workflow
+from benchmark_eval.workflows import WORKFLOWS, Workflow
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -99,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         for w in WORKFLOWS.values():
             p = protocols.add_parser(w.name, help=w.summary, description=w.summary)
             w.add_arguments(p, evaluate)
-            _common_arguments(p, evaluate, isinstance(w, Workflow))
+            _common_arguments(p, evaluate)
+            add_analysis_arguments(p, w.name, evaluate)
     cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic,"
                                         " semantic label PNGs and Cityscapes gtFine",
                         description="Convert annotations or predictions between formats."
@@ -112,23 +114,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _common_arguments(p: argparse.ArgumentParser, evaluate: bool, contract: bool) -> None:
-    if contract:  # the options layer: every protocol takes a preset and a worker count
-        p.add_argument("--config", metavar="PRESET",
-                       help="parameters: a bundled preset's name or a JSON file; the"
-                            " official preset by default")
-        p.add_argument("--workers", type=int, default=0, metavar="N",
-                       help="processes to use (default 0: all cores)")
+def _common_arguments(p: argparse.ArgumentParser, evaluate: bool) -> None:
+    # the options layer: every protocol takes a preset and a worker count
+    p.add_argument("--config", metavar="PRESET",
+                   help="parameters: a bundled preset's name or a JSON file; the official"
+                        " preset by default")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="processes to use (default 0: all cores)")
+    p.add_argument("--executor", choices=("local", "dask"), default=None,
+                   help="where shards run: this machine's process pool (default) or a Dask"
+                        " cluster (needs the [dask] extra)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --executor dask: the scheduler to connect to (default: start a"
+                        " LocalCluster on this machine)")
     if evaluate:
         p.add_argument("--out", type=Path, metavar="REPORT.json",
                        help="also write the JSON report (fractions, null where undefined)")
-        if not contract:
-            p.add_argument("--workers", type=int, default=0, metavar="N",
-                           help="processes to use (default 0: all cores)")
-        if contract:
-            p.add_argument("--strict", action="store_true",
-                           help="refuse (exit 1) what the official tool silently drops or"
-                                " reinterprets, instead of a warning: the leaderboard mode")
+        p.add_argument("--strict", action="store_true",
+                       help="refuse (exit 1) what the official tool silently drops or"
+                            " reinterprets, instead of a warning: the leaderboard mode")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--no-per-class", action="store_true", help="omit per-class tables")
     else:
@@ -164,22 +168,25 @@ def _print_problems(problems: Sequence[Problem], stream: TextIO) -> None:
         print(f"  {p}", file=stream)
 
 
-def _contract_options(w: Workflow | LegacyWorkflow, args: argparse.Namespace,
-                      evaluate: bool) -> dict[str, Any]:
+def _contract_options(w: Workflow, args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
     options = w.cli_options(args, evaluate)
-    if isinstance(w, Workflow):
-        if args.config is not None:
-            options["params"] = args.config
-        if not evaluate:
-            options["workers"] = args.workers
-        elif args.strict:
-            options["strict"] = True
+    if args.config is not None:
+        options["params"] = args.config
+    if not evaluate:
+        options["workers"] = args.workers
+    elif args.strict:
+        options["strict"] = True
+    if args.executor is not None or args.scheduler is not None:
+        options["executor"] = args.executor or "dask"
+        options["scheduler"] = args.scheduler
     return options
 
 
-def _evaluate(w: Workflow | LegacyWorkflow, args: argparse.Namespace, out: TextIO,
+def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
               err: TextIO) -> int:
     options = _contract_options(w, args, True)
+    session = AnalysisSession(w.name, args)
+    options.update(session.options())
     bar = None if args.quiet or not err.isatty() else _ProgressBar(err, w.name)
     try:
         result = w.evaluate(workers=args.workers, progress=bar, **options)
@@ -189,12 +196,22 @@ def _evaluate(w: Workflow | LegacyWorkflow, args: argparse.Namespace, out: TextI
     print(result.render(per_class=not args.no_per_class), file=out)
     for warning in result.warnings:
         print(f"warning: {warning}", file=err)
+    _finish_analyses(session, result, out)
     if args.out is not None:
-        write_json(args.out, result.to_report())
+        write_json(args.out, {**result.to_report(), **session.report_keys()})
+    session.write(result)
     return EXIT_OK
 
 
-def _validate(w: Workflow | LegacyWorkflow, args: argparse.Namespace, out: TextIO) -> int:
+def _finish_analyses(session: AnalysisSession, result: Any, out: TextIO) -> None:
+    """The analyses that need only the result; the TIDE tables after the summary."""
+    session.after(result)
+    if session.analyses.tide is not None:
+        print("", file=out)
+        print(session.analyses.tide.render(), file=out)
+
+
+def _validate(w: Workflow, args: argparse.Namespace, out: TextIO) -> int:
     problems = w.validate(**_contract_options(w, args, False))
     if args.out is not None:
         write_json(args.out, [

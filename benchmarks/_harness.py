@@ -1,5 +1,7 @@
-"""What every benchmark script shares: fresh-process measurement, its bookkeeping, and
-ratio formatting. Each script keeps only its tools, its floor and its table.
+"""What every benchmark script shares: fresh-process measurement and its bookkeeping (the
+worker record, best-of runs, the cache of official measurements, versions), the common
+command-line options, and the table cells. Each script keeps only its tools, its floor and
+its table.
 
 Imported by the scripts as ``from _harness import ...`` (their folder is on ``sys.path``
 when run as ``python benchmarks/<name>.py``); standard library only, so importing it does
@@ -8,22 +10,52 @@ not disturb a worker's clock.
 
 from __future__ import annotations
 
-__all__ = ["Record", "best_of", "cpu_busy", "ratio", "run_worker", "stdout_silenced",
-           "usage", "vm_hwm_mb"]
+__all__ = [
+    "BUSY_WARN",
+    "CORES",
+    "Record",
+    "best_of",
+    "best_time",
+    "cpu_busy",
+    "floor",
+    "generated",
+    "max_diff",
+    "measure",
+    "merge_cached",
+    "own_cpu",
+    "parsed",
+    "parser",
+    "peak_text",
+    "per_iou_type",
+    "ratio",
+    "row_name",
+    "run_worker",
+    "stdout_silenced",
+    "usage",
+    "versions",
+    "vm_hwm_mb",
+    "worker_record",
+    "write_results",
+]
 
+import argparse
 import contextlib
 import json
+import math
 import os
+import platform
 import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 Record = dict[str, Any]
 _IDLE_TICKS = 0.25  # CPU seconds of other processes below which we count tick noise
+CORES = os.cpu_count() or 1
+BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
 
 
 @contextlib.contextmanager
@@ -121,3 +153,162 @@ def best_of(run: Callable[[], Record], repeat: int) -> tuple[Record, list[float]
 def ratio(num: float | None, den: float | None) -> str:
     """``num / den`` as ``12.34x``, or ``-`` when either is missing."""
     return f"{num / den:.2f}x" if num and den else "-"
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process and its waited-for children."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def best_time(fn: Callable[[], Any], repeat: int) -> Record:
+    """Best of ``repeat`` in-process runs: ``seconds``, the ``value`` of that run and
+    ``other_load``, the cores other processes used meanwhile."""
+    best: Record = {"seconds": math.inf}
+    for _ in range(max(repeat, 1)):
+        busy, cpu, start = cpu_busy(), own_cpu(), time.perf_counter()
+        value = fn()
+        wall = time.perf_counter() - start
+        if wall < best["seconds"]:
+            other = (cpu_busy() - busy) - (own_cpu() - cpu)
+            best = {"seconds": wall, "value": value, "other_load": max(0.0, other / wall)}
+    return best
+
+
+def worker_record(run: Callable[[], Any], start: float, key: str = "stats") -> Record:
+    """Inside a measurement subprocess: ``run()`` with stdout silenced, then :func:`usage`
+    and its result under ``key``."""
+    with stdout_silenced():
+        result = run()
+    return {**usage(start), key: result}
+
+
+def measure(script: Path, args: Sequence[str], repo: Path, repeat: int, label: str,
+            **fields: Any) -> Record:
+    """Best of ``repeat`` fresh-process runs of ``script args`` (:func:`run_worker`), with
+    ``label``, ``fields`` and every run's seconds (``all_seconds``); prints a progress line
+    to stderr."""
+    best, seconds = best_of(lambda: run_worker(script, args, repo), repeat)
+    best.update(label=label, **fields, all_seconds=[round(t, 2) for t in seconds])
+    shown = ", ".join(f"{t:.2f}" for t in seconds) + " s" if seconds else (
+        "n/a " + best.get("error", ""))
+    print(f"  {label:<34} {shown}", file=sys.stderr, flush=True)
+    return best
+
+
+def generated(script: Path, *args: object) -> tuple[Path, Record]:
+    """Generate (or find cached) data with a generator script in a subprocess; returns the
+    folder it prints first and its ``meta.json``. A child's ``ru_maxrss`` starts from its
+    parent's RSS at exec time, so the driver must not hold the data in memory itself."""
+    start = time.perf_counter()
+    cmd = [sys.executable, str(script), *(str(a) for a in args)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    root = Path(proc.stdout.splitlines()[0])
+    print(f"dataset {root} ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return root, json.loads((root / "meta.json").read_text())
+
+
+def merge_cached(records: list[Record], cache: Path, skip_official: bool,
+                 official: Callable[[Record], bool], at: int = 1) -> list[Record]:
+    """With ``skip_official``: the cached official measurements (marked ``cached``) inserted
+    at ``at``; without: the fresh official ones written to ``cache``."""
+    if skip_official:
+        if cache.exists():
+            cached = json.loads(cache.read_text())
+            for rec in cached:
+                rec["cached"] = True
+            records[at:at] = cached
+    else:
+        cache.write_text(json.dumps([r for r in records if official(r) and "seconds" in r],
+                                    indent=1))
+    return records
+
+
+def versions(packages: Iterable[str]) -> Record:
+    """Versions of the interpreter and of the measured distributions (None: not installed)."""
+    from importlib import metadata
+
+    def version(pkg: str) -> str | None:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return None
+
+    out: Record = {"python": platform.python_version(), "machine": platform.machine()}
+    return out | {pkg: version(pkg) for pkg in packages}
+
+
+def write_results(path: Path | None, meta: Record, packages: Iterable[str], repeat: int,
+                  results: Any) -> None:
+    """The ``--json`` document: dataset, cores, versions, repeat and every record."""
+    if path is not None:
+        doc = {"dataset": meta, "cores": CORES, "versions": versions(packages), "repeat": repeat}
+        path.write_text(json.dumps({**doc, "results": results}, indent=1))
+
+
+def parser(doc: str | None, images: int, runners: Iterable[str],
+           files: Sequence[str] = ("--gt", "--pred"), iou_types: bool = False
+           ) -> argparse.ArgumentParser:
+    """The command line every driver shares: ``--images --seed --repeat --json``
+    (``--iou-type`` with ``iou_types``) and the hidden worker options (``--worker``, the
+    input ``files``, ``--workers``); described by the first line of ``doc``."""
+    ap = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    ap.add_argument("--images", type=int, default=images)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=1, help="best of K runs per tool")
+    ap.add_argument("--json", type=Path, default=None, help="write all results here")
+    ap.add_argument("--worker", choices=sorted(runners), help=argparse.SUPPRESS)
+    for name in files:
+        ap.add_argument(name, help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
+    if iou_types:
+        ap.add_argument("--iou-type", choices=("segm", "bbox", "both"), default="both")
+    return ap
+
+
+def row_name(r: Record) -> str:
+    """A table row's label, `` (cached)`` when reused, `` *`` when the timing was noisy."""
+    name = r["label"] + (" (cached)" if r.get("cached") else "")
+    return name + " *" if r.get("background_cores", 0) > BUSY_WARN else name
+
+
+def peak_text(r: Record) -> str:
+    """Peak MB of the worker, ``+children`` when they used 1 MB or more."""
+    peak = f"{r['peak_mb']:.0f}"
+    if r.get("children_peak_mb", 0) >= 1:
+        peak += f"+{r['children_peak_mb']:.0f}"
+    return peak
+
+
+def max_diff(values: Sequence[float] | None, ref: Sequence[float] | None) -> str:
+    """Largest absolute difference of two result vectors: ``0``, ``1.2e-16`` or ``-``."""
+    if not values or not ref:
+        return "-"
+    diff = max(abs(a - b) for a, b in zip(values, ref, strict=True))
+    return "0" if diff == 0 else f"{diff:.1e}"
+
+
+def parsed(gt: str, pred: str) -> tuple[Any, Any]:
+    """Both JSON files parsed with orjson (the floors' reading step)."""
+    import orjson
+
+    return orjson.loads(Path(gt).read_bytes()), orjson.loads(Path(pred).read_bytes())
+
+
+def floor(segm: Callable[[Any, Any], Any], bbox: Callable[[Any, Any], Any]
+          ) -> Callable[[str, str, str, int], list[float]]:
+    """The ``floor`` runner of an iou-type benchmark: parse both files with orjson and
+    compute every overlap the evaluator needs (``segm`` or ``bbox`` of the parsed ground
+    truth and detections); no matching, no numbers."""
+    def run(iou: str, gt: str, pred: str, workers: int) -> list[float]:
+        (segm if iou == "segm" else bbox)(*parsed(gt, pred))
+        return []
+
+    return run
+
+
+def per_iou_type(iou_type: str, run: Callable[[str], Any]) -> dict[str, Any]:
+    """``run(iou)`` for ``segm`` then ``bbox`` (``--iou-type both``) or the one asked for."""
+    ious = ("segm", "bbox") if iou_type == "both" else (iou_type,)
+    return {iou: run(iou) for iou in ious}

@@ -46,7 +46,6 @@ import json
 import math
 import multiprocessing
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -60,6 +59,8 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+
+from _harness import best_time, stdout_silenced  # noqa: E402
 
 import benchmark_eval  # noqa: E402
 from benchmark_eval.io.cityscapes_read import read_label_ids  # noqa: E402
@@ -277,33 +278,6 @@ def _in_processes(fn: Callable[[tuple[int, int]], int], processes: int) -> None:
         assert sum(pool.imap_unordered(fn, shards)) == n
 
 
-def _busy_seconds() -> float:
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return 0.0
-    ticks = [int(x) for x in fields]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu() -> float:
-    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def _time(fn: Callable[[], Any], repeat: int) -> dict[str, Any]:
-    """Best of ``repeat`` runs, with the other processes' load during it."""
-    best: dict[str, Any] = {"seconds": math.inf}
-    for _ in range(repeat):
-        busy, cpu, start = _busy_seconds(), _own_cpu(), time.perf_counter()
-        value = fn()
-        wall = time.perf_counter() - start
-        if wall < best["seconds"]:
-            other = (_busy_seconds() - busy) - (_own_cpu() - cpu)
-            best = {"seconds": wall, "value": value, "other_load": max(0.0, other / wall)}
-    return best
-
-
 @contextlib.contextmanager
 def _official_env() -> Iterator[None]:
     """Unset CITYSCAPES_*, restore np.in1d, silence stdout (C level too)."""
@@ -312,16 +286,10 @@ def _official_env() -> Iterator[None]:
     if added:
         setattr(np, "in1d", lambda a, b, assume_unique=False, invert=False: np.isin(  # noqa: B010
             np.asarray(a).ravel(), b, assume_unique=assume_unique, invert=invert))
-    sys.stdout.flush()
-    fd, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
     try:
-        yield
+        with stdout_silenced():
+            yield
     finally:
-        sys.stdout.flush()
-        os.dup2(fd, 1)
-        os.close(fd)
-        os.close(devnull)
         os.environ.update(saved)
         if added:
             delattr(np, "in1d")
@@ -410,11 +378,11 @@ def _row(root: Path, protocol: str, row: str, procs: int, repeat: int) -> dict[s
             f.read_bytes()
     if row == "official":
         fn = _official_semantic if protocol == "cityscapes-semantic" else _official_instance
-        return _time(lambda: fn(root), repeat)
+        return best_time(lambda: fn(root), repeat)
     if row == "benchmark_eval":
-        return _time(lambda: _ours(root, protocol, procs), repeat)
+        return best_time(lambda: _ours(root, protocol, procs), repeat)
     decode = _decode_ours if row == "decode ours" else _decode_pillow
-    return _time(lambda: _in_processes(decode, procs), repeat)
+    return best_time(lambda: _in_processes(decode, procs), repeat)
 
 
 def _in_fresh_process(args: list[str]) -> dict[str, Any]:

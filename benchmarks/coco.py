@@ -15,21 +15,16 @@ _T_START = time.perf_counter()  # the worker's clock starts before any heavy imp
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
+import _harness as bench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MAX_DETS = 100
-CORES = os.cpu_count() or 1
-BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
 
 
 # --------------------------------------------------------------------------------------------
@@ -73,7 +68,7 @@ def _run_benchmark_eval(iou: str, gt: str, pred: str, workers: int) -> list[floa
 
 
 def _group(
-    items: list[Record], img_index: dict[int, int], ncat: int, cat_index: dict[int, int]
+    items: list[bench.Record], img_index: dict[int, int], ncat: int, cat_index: dict[int, int]
 ) -> Any:
     """Integer (image, category) key of every record as a numpy array."""
     import numpy as np
@@ -85,7 +80,7 @@ def _group(
     )
 
 
-def _floor_bbox(gt_data: Record, dts: list[Record]) -> int:
+def _floor_bbox(gt_data: bench.Record, dts: list[bench.Record]) -> int:
     """All (top-100 dt) x gt box IoUs of every (image, category), in one vectorised shot."""
     import numpy as np
 
@@ -123,7 +118,7 @@ def _floor_bbox(gt_data: Record, dts: list[Record]) -> int:
     return int(iou.size)
 
 
-def _gt_rles(anns: list[Record], h: int, w: int) -> list[Any]:
+def _gt_rles(anns: list[bench.Record], h: int, w: int) -> list[Any]:
     """Compressed RLEs of ground-truth polygons / uncompressed RLEs (polygons in one batch)."""
     from pycocotools import mask as mask_utils
 
@@ -148,15 +143,15 @@ def _gt_rles(anns: list[Record], h: int, w: int) -> list[Any]:
     return out
 
 
-def _floor_segm(gt_data: Record, dts: list[Record]) -> int:
+def _floor_segm(gt_data: bench.Record, dts: list[bench.Record]) -> int:
     """GT to RLE and all (top-100 dt) x gt mask IoUs per (image, category) with mask.iou."""
     from pycocotools import mask as mask_utils
 
     size = {im["id"]: (im["height"], im["width"]) for im in gt_data["images"]}
-    gts: dict[tuple[int, int], list[Record]] = {}
+    gts: dict[tuple[int, int], list[bench.Record]] = {}
     for ann in gt_data["annotations"]:
         gts.setdefault((ann["image_id"], ann["category_id"]), []).append(ann)
-    groups: dict[tuple[int, int], list[Record]] = {}
+    groups: dict[tuple[int, int], list[bench.Record]] = {}
     for d in dts:
         groups.setdefault((d["image_id"], d["category_id"]), []).append(d)
     pairs = 0
@@ -173,29 +168,17 @@ def _floor_segm(gt_data: Record, dts: list[Record]) -> int:
     return pairs
 
 
-def _run_floor(iou: str, gt: str, pred: str, workers: int) -> list[float]:
-    """Parse both files with orjson and compute every overlap COCOeval needs; no matching."""
-    import orjson
-
-    gt_data = orjson.loads(Path(gt).read_bytes())
-    dts = orjson.loads(Path(pred).read_bytes())
-    (_floor_segm if iou == "segm" else _floor_bbox)(gt_data, dts)
-    return []
-
-
 RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
-    "floor": _run_floor,
+    "floor": bench.floor(_floor_segm, _floor_bbox),  # every overlap COCOeval needs
     "pycocotools": _run_pycocotools,
     "faster-coco-eval": _run_faster_coco_eval,
     "benchmark_eval": _run_benchmark_eval,
 }
 
 
-def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
+def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> bench.Record:
     """Run one measurement in this process and describe it."""
-    with stdout_silenced():
-        stats = RUNNERS[tool](iou, gt, pred, workers)
-    return {**usage(_T_START), "stats": stats}
+    return bench.worker_record(lambda: RUNNERS[tool](iou, gt, pred, workers), _T_START)
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,6 +186,7 @@ def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
 # --------------------------------------------------------------------------------------------
 
 OFFICIAL = ("pycocotools", "faster-coco-eval")
+PACKAGES = ("numpy", "orjson", "pycocotools", "faster-coco-eval", "benchmark-eval")
 
 
 def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
@@ -211,46 +195,22 @@ def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
     if not skip_official:
         out += [("pycocotools", "pycocotools", 1), ("faster-coco-eval", "faster-coco-eval", 1)]
     out.append(("benchmark_eval (1 worker)", "benchmark_eval", 1))
-    if CORES > 1:
-        out.append((f"benchmark_eval ({CORES} workers)", "benchmark_eval", CORES))
+    if bench.CORES > 1:
+        out.append((f"benchmark_eval ({bench.CORES} workers)", "benchmark_eval", bench.CORES))
     return out
-
-
-def _measure_once(tool: str, iou: str, gt: Path, pred: Path, workers: int) -> Record:
-    """One fresh subprocess; returns its record or an ``error``."""
-    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--iou-type", iou, "--gt",
-                                                 str(gt), "--pred", str(pred), "--workers",
-                                                 str(workers)], REPO)
 
 
 def measure(
     label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int, repeat: int
-) -> Record:
+) -> bench.Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs."""
-    best, _ = best_of(lambda: _measure_once(tool, iou, gt, pred, workers), repeat)
-    best.update(label=label, tool=tool, workers=workers)
-    print(
-        f"  {label:<28} " + (f"{best['seconds']:.2f} s" if "seconds" in best else "n/a"),
-        file=sys.stderr,
-        flush=True,
-    )
-    return best
+    args = ["--worker", tool, "--iou-type", iou, "--gt", str(gt), "--pred", str(pred),
+            "--workers", str(workers)]
+    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+                          workers=workers)
 
 
-def _cache_file(root: Path, iou: str) -> Path:
-    """Where the official tools' last measurements on this dataset are kept."""
-    return root / f"official-{iou}.json"
-
-
-def _fmt_diff(stats: list[float], ref: list[float] | None) -> str:
-    """Max abs difference of two stats vectors."""
-    if not stats or not ref:
-        return "-"
-    diff = max(abs(a - b) for a, b in zip(stats, ref, strict=True))
-    return "0" if diff == 0 else f"{diff:.1e}"
-
-
-def _table(iou: str, records: list[Record], meta: Record) -> str:
+def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
     """Human-readable result table of one iou type."""
     by_tool = {r["label"]: r for r in records if "seconds" in r}
     t_pyc = by_tool.get("pycocotools", {}).get("seconds")
@@ -260,41 +220,33 @@ def _table(iou: str, records: list[Record], meta: Record) -> str:
     ref = ref_rec["stats"] if ref_rec else None
     head = (
         f"COCO {iou}: {meta['images']} images, {meta['gt_instances']:,} GT, "
-        f"{meta['detections']:,} detections; {CORES} cores"
+        f"{meta['detections']:,} detections; {bench.CORES} cores"
     )
     cols = (
         f"{'tool':<30}{'seconds':>9}{'cpu s':>8}{'peak MB':>10}{'vs pycoco':>11}{'vs faster':>11}"
     )
     cols += f"{'x floor':>9}{'above floor':>13}{'max|dstats|':>13}"
     lines = [head, cols, "-" * len(cols)]
-    noisy = False
     for r in records:
-        name = r["label"] + (" (cached)" if r.get("cached") else "")
-        if r.get("background_cores", 0) > BUSY_WARN:
-            name += " *"
-            noisy = True
         if "seconds" not in r:
-            lines.append(f"{name:<30}{'n/a':>9}   ({r.get('error', '')})")
+            lines.append(f"{bench.row_name(r):<30}{'n/a':>9}   ({r.get('error', '')})")
             continue
         t = r["seconds"]
         above = f"{t - t_floor:+.2f} s" if t_floor else "-"
-        peak = f"{r['peak_mb']:.0f}"
-        if r.get("children_peak_mb", 0) >= 1:
-            peak += f"+{r['children_peak_mb']:.0f}"
         lines.append(
-            f"{name:<30}{t:>9.2f}{r.get('cpu_seconds', 0):>8.2f}{peak:>10}"
-            f"{ratio(t_pyc, t):>11}"
-            f"{ratio(t_fce, t):>11}{ratio(t, t_floor):>9}{above:>13}"
-            f"{_fmt_diff(r['stats'], ref):>13}"
+            f"{bench.row_name(r):<30}{t:>9.2f}{r.get('cpu_seconds', 0):>8.2f}"
+            f"{bench.peak_text(r):>10}{bench.ratio(t_pyc, t):>11}{bench.ratio(t_fce, t):>11}"
+            f"{bench.ratio(t, t_floor):>9}{above:>13}{bench.max_diff(r['stats'], ref):>13}"
         )
-    if noisy:
-        lines.append(f"* other processes used > {BUSY_WARN} cores meanwhile: timing is noisy")
+    if any(r.get("background_cores", 0) > bench.BUSY_WARN for r in records):
+        lines.append(f"* other processes used > {bench.BUSY_WARN} cores meanwhile: timing is noisy")
     if ref_rec and ref:
         lines.append(f"reference stats ({ref_rec['label']}): " + " ".join(f"{v:.4f}" for v in ref))
     return "\n".join(lines)
 
 
-def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> list[Record]:
+def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: bench.Record
+            ) -> list[bench.Record]:
     """All measurements of one iou type; prints its table."""
     gt, pred = root / "gt.json", root / f"{iou}.json"
     print(f"[{iou}] measuring ...", file=sys.stderr, flush=True)
@@ -302,82 +254,29 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> lis
         measure(label, tool, iou, gt, pred, workers, args.repeat)
         for label, tool, workers in _entries(args.skip_official)
     ]
-    cache = _cache_file(root, iou)
-    if args.skip_official:
-        if cache.exists():
-            cached = json.loads(cache.read_text())
-            for rec in cached:
-                rec["cached"] = True
-            records[1:1] = cached
-    else:
-        official = [r for r in records if r["label"] in OFFICIAL and "seconds" in r]
-        cache.write_text(json.dumps(official, indent=1))
-    print(_table(iou, records, meta), flush=True)
-    print(flush=True)
+    bench.merge_cached(records, root / f"official-{iou}.json", args.skip_official,
+                 lambda r: r["label"] in OFFICIAL)
+    print(_table(iou, records, meta) + "\n", flush=True)
     return records
-
-
-def _version(pkg: str) -> str | None:
-    """Installed version of a distribution, or None."""
-    from importlib import metadata
-
-    try:
-        return metadata.version(pkg)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _dataset(images: int, seed: int, det_scale: float) -> Path:
-    """Generate (or find cached) data in a subprocess, keeping this driver process small.
-
-    A child's ``ru_maxrss`` starts from its parent's RSS at exec time, so the driver must not
-    hold the data in memory itself.
-    """
-    cmd = [sys.executable, str(HERE / "coco_data.py"), "--images", str(images)]
-    cmd += ["--seed", str(seed), "--det-scale", str(det_scale)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return Path(proc.stdout.splitlines()[0])
-
-
-def _versions() -> Record:
-    """Versions of the interpreter and the measured packages."""
-    out: Record = {"python": platform.python_version(), "machine": platform.machine()}
-    for pkg in ("numpy", "orjson", "pycocotools", "faster-coco-eval", "benchmark-eval"):
-        out[pkg] = _version(pkg)
-    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=5000)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = bench.parser(__doc__, 5000, RUNNERS, iou_types=True)
     ap.add_argument("--det-scale", type=float, default=0.4,
                     help="generator detection scale (0.4: the issue's ~190k detections;"
                          " 1.0: ~430k, ~86 per image)")
-    ap.add_argument("--iou-type", choices=("segm", "bbox", "both"), default="both")
-    ap.add_argument("--repeat", type=int, default=1, help="best of K runs per tool")
     ap.add_argument("--skip-official", action="store_true", help="reuse cached official runs")
-    ap.add_argument("--json", type=Path, default=None, help="write all results here")
-    ap.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
-    ap.add_argument("--gt", help=argparse.SUPPRESS)
-    ap.add_argument("--pred", help=argparse.SUPPRESS)
-    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
         print(json.dumps(worker(args.worker, args.iou_type, args.gt, args.pred, args.workers)))
         return 0
 
-    t0 = time.perf_counter()
-    root = _dataset(args.images, args.seed, args.det_scale)
-    meta = json.loads((root / "meta.json").read_text())
-    print(f"dataset {root} ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    ious = ("segm", "bbox") if args.iou_type == "both" else (args.iou_type,)
-    results = {iou: run_iou(iou, root, args, meta) for iou in ious}
-    if args.json:
-        doc = {"dataset": meta, "cores": CORES, "versions": _versions(), "repeat": args.repeat}
-        args.json.write_text(json.dumps({**doc, "results": results}, indent=1))
+    root, meta = bench.generated(HERE / "coco_data.py", "--images", args.images, "--seed",
+                                 args.seed, "--det-scale", args.det_scale)
+    results = bench.per_iou_type(args.iou_type, lambda iou: run_iou(iou, root, args, meta))
+    bench.write_results(args.json, meta, PACKAGES, args.repeat, results)
     return 0
 
 

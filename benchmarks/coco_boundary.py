@@ -16,25 +16,18 @@ import time
 
 _T_START = time.perf_counter()  # the worker's clock starts before any heavy import
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import _harness as bench  # noqa: E402
 import numpy as np  # noqa: E402
-from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MAX_DETS = 100
 RATIO = 0.02
-CORES = os.cpu_count() or 1
-BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
+PACKAGES = ("numpy", "orjson", "pycocotools", "faster-coco-eval", "benchmark-eval")
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,13 +57,13 @@ def _run_benchmark_eval(gt: str, pred: str, workers: int) -> list[float]:
     return [float(v) for v in result.stats]
 
 
-def _gt_counts(gt_data: Record) -> tuple[list[bytes], list[int], list[int], list[int]]:
+def _gt_counts(gt_data: bench.Record) -> tuple[list[bytes], list[int], list[int], list[int]]:
     """Compressed RLE strings, (height, width) and (image, category) key of every GT mask
     (all polygon parts of an image rasterised by pycocotools in one call)."""
     from pycocotools import mask as mask_utils
 
     size = {im["id"]: (im["height"], im["width"]) for im in gt_data["images"]}
-    by_image: dict[int, list[Record]] = {}
+    by_image: dict[int, list[bench.Record]] = {}
     for ann in gt_data["annotations"]:
         by_image.setdefault(ann["image_id"], []).append(ann)
     counts: list[bytes] = []
@@ -120,13 +113,10 @@ def _run_floor(gt: str, pred: str, workers: int) -> list[float]:
     the masks of the pairs with mask IoU >= 0.5 (below, min(mask IoU, boundary IoU) cannot
     reach the lowest threshold), and their boundary IoU. No checks, matching, accumulation
     or summary."""
-    import orjson
-
     from benchmark_eval.masks import check_compressed_rles, pair_mask_iou
     from benchmark_eval.masks.boundary import boundary_dilation, mask_boundaries
 
-    gt_data = orjson.loads(Path(gt).read_bytes())
-    dts = orjson.loads(Path(pred).read_bytes())
+    gt_data, dts = bench.parsed(gt, pred)
     g_counts, g_h, g_w, g_keys = _gt_counts(gt_data)
     d_key = np.array([d["image_id"] * 1000 + d["category_id"] for d in dts], dtype=np.int64)
     d_score = np.array([d["score"] for d in dts], dtype=np.float64)
@@ -164,11 +154,9 @@ RUNNERS: dict[str, Callable[[str, str, int], list[float]]] = {
 }
 
 
-def worker(tool: str, gt: str, pred: str, workers: int) -> Record:
+def worker(tool: str, gt: str, pred: str, workers: int) -> bench.Record:
     """Run one measurement in this process and describe it."""
-    with stdout_silenced():
-        stats = RUNNERS[tool](gt, pred, workers)
-    return {**usage(_T_START), "stats": stats}
+    return bench.worker_record(lambda: RUNNERS[tool](gt, pred, workers), _T_START)
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,22 +174,14 @@ def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
     return out
 
 
-def _measure_once(tool: str, gt: Path, pred: Path, workers: int) -> Record:
-    """One fresh subprocess; returns its record or an ``error``."""
-    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--gt", str(gt), "--pred",
-                                                 str(pred), "--workers", str(workers)], REPO)
-
-
-def measure(label: str, tool: str, gt: Path, pred: Path, workers: int, repeat: int) -> Record:
+def measure(label: str, tool: str, gt: Path, pred: Path, workers: int, repeat: int) -> bench.Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs."""
-    best, _ = best_of(lambda: _measure_once(tool, gt, pred, workers), repeat)
-    best.update(label=label, tool=tool, workers=workers)
-    shown = f"{best['seconds']:.2f} s" if "seconds" in best else best.get("error", "n/a")
-    print(f"  {label:<28} {shown}", file=sys.stderr, flush=True)
-    return best
+    args = ["--worker", tool, "--gt", str(gt), "--pred", str(pred), "--workers", str(workers)]
+    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+                          workers=workers)
 
 
-def _table(records: list[Record], meta: Record) -> str:
+def _table(records: list[bench.Record], meta: bench.Record) -> str:
     """Human-readable result table."""
     by_label = {r["label"]: r for r in records if "seconds" in r}
     t_fce = by_label.get("faster-coco-eval", {}).get("seconds")
@@ -209,93 +189,47 @@ def _table(records: list[Record], meta: Record) -> str:
     ref = by_label.get("faster-coco-eval", {}).get("stats")
     lines = [
         f"COCO boundary (ratio {RATIO}): {meta['images']} images, {meta['gt_instances']:,} GT,"
-        f" {meta['detections']:,} detections; {CORES} cores",
+        f" {meta['detections']:,} detections; {bench.CORES} cores",
         f"{'tool':<32}{'seconds':>9}{'cpu s':>8}{'peak MB':>10}{'vs faster':>11}"
         f"{'x floor':>9}{'max|dstats|':>13}{'load':>6}",
     ]
     lines.append("-" * len(lines[1]))
-    noisy = False
     for r in records:
-        name = r["label"] + (" (cached)" if r.get("cached") else "")
-        if r.get("background_cores", 0) > BUSY_WARN:
-            name += " *"
-            noisy = True
         if "seconds" not in r:
-            lines.append(f"{name:<32}{'n/a':>9}   ({r.get('error', '')})")
+            lines.append(f"{bench.row_name(r):<32}{'n/a':>9}   ({r.get('error', '')})")
             continue
-        peak = f"{r['peak_mb']:.0f}"
-        if r.get("children_peak_mb", 0) >= 1:
-            peak += f"+{r['children_peak_mb']:.0f}"
-        diff = "-"
-        if ref and r["stats"]:
-            d = max(abs(a - b) for a, b in zip(r["stats"], ref, strict=True))
-            diff = "0" if d == 0 else f"{d:.1e}"
-        lines.append(f"{name:<32}{r['seconds']:>9.2f}{r['cpu_seconds']:>8.2f}{peak:>10}"
-                     f"{ratio(t_fce, r['seconds']):>11}{ratio(r['seconds'], t_floor):>9}"
-                     f"{diff:>13}{r.get('load_before', 0):>6.1f}")
-    if noisy:
-        lines.append(f"* other processes used > {BUSY_WARN} cores meanwhile: timing is noisy")
+        lines.append(f"{bench.row_name(r):<32}{r['seconds']:>9.2f}{r['cpu_seconds']:>8.2f}"
+                     f"{bench.peak_text(r):>10}{bench.ratio(t_fce, r['seconds']):>11}"
+                     f"{bench.ratio(r['seconds'], t_floor):>9}{bench.max_diff(r['stats'], ref):>13}"
+                     f"{r.get('load_before', 0):>6.1f}")
+    if any(r.get("background_cores", 0) > bench.BUSY_WARN for r in records):
+        lines.append(f"* other processes used > {bench.BUSY_WARN} cores meanwhile: timing is noisy")
     if ref:
         lines.append("faster-coco-eval stats: " + " ".join(f"{v:.4f}" for v in ref))
     return "\n".join(lines)
 
 
-def _dataset(images: int, seed: int, det_scale: float) -> Path:
-    """Generate (or find cached) data in a subprocess, keeping this driver process small."""
-    cmd = [sys.executable, str(HERE / "coco_data.py"), "--images", str(images)]
-    cmd += ["--seed", str(seed), "--det-scale", str(det_scale)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return Path(proc.stdout.splitlines()[0])
-
-
-def _versions() -> Record:
-    from importlib import metadata
-
-    out: Record = {"python": platform.python_version(), "machine": platform.machine()}
-    for pkg in ("numpy", "orjson", "pycocotools", "faster-coco-eval", "benchmark-eval"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[pkg] = metadata.version(pkg)
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=5000)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = bench.parser(__doc__, 5000, RUNNERS)
     ap.add_argument("--det-scale", type=float, default=0.4,
                     help="generator detection scale (0.4: the issue's ~190k detections)")
-    ap.add_argument("--repeat", type=int, default=1, help="best of K runs per tool")
     ap.add_argument("--skip-official", action="store_true",
                     help="reuse the last faster-coco-eval measurement on this data")
-    ap.add_argument("--json", type=Path, default=None, help="write all results here")
-    ap.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
-    ap.add_argument("--gt", help=argparse.SUPPRESS)
-    ap.add_argument("--pred", help=argparse.SUPPRESS)
-    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
         print(json.dumps(worker(args.worker, args.gt, args.pred, args.workers)))
         return 0
 
-    root = _dataset(args.images, args.seed, args.det_scale)
-    meta = json.loads((root / "meta.json").read_text())
-    print(f"dataset {root}", file=sys.stderr)
+    root, meta = bench.generated(HERE / "coco_data.py", "--images", args.images, "--seed",
+                                 args.seed, "--det-scale", args.det_scale)
     records = [measure(label, tool, root / "gt.json", root / "segm.json", workers, args.repeat)
                for label, tool, workers in _entries(args.skip_official)]
-    cache = root / "official-boundary.json"
-    if args.skip_official and cache.exists():
-        cached = json.loads(cache.read_text())
-        for rec in cached:
-            rec["cached"] = True
-        records[1:1] = cached
-    elif not args.skip_official:
-        cache.write_text(json.dumps([r for r in records if r["tool"] == "faster-coco-eval"]))
+    bench.merge_cached(records, root / "official-boundary.json", args.skip_official,
+                 lambda r: r["tool"] == "faster-coco-eval")
     print(_table(records, meta), flush=True)
-    if args.json:
-        doc = {"dataset": meta, "cores": CORES, "versions": _versions(), "repeat": args.repeat}
-        args.json.write_text(json.dumps({**doc, "results": records}, indent=1))
+    bench.write_results(args.json, meta, PACKAGES, args.repeat, records)
     return 0
 
 

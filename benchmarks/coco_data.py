@@ -16,16 +16,17 @@ import argparse
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import _data as gen
 import numpy as np
 import orjson
 from pycocotools import mask as mask_utils
+from synth import decode_rle, rle_areas, uncompressed_counts
 
 GENERATOR_VERSION = 3
-DATA_ROOT = Path(__file__).resolve().parent / ".data"
 
 # The 80 COCO categories with their official (gapped) ids.
 COCO_CATEGORIES: tuple[tuple[int, str], ...] = (
@@ -112,24 +113,6 @@ COCO_CATEGORIES: tuple[tuple[int, str], ...] = (
 )
 assert len(COCO_CATEGORIES) == 80
 
-# (width, height) of COCO images with rough val2017 frequencies.
-IMAGE_SIZES: tuple[tuple[int, int, float], ...] = (
-    (640, 480, 0.32),
-    (480, 640, 0.10),
-    (640, 427, 0.16),
-    (427, 640, 0.06),
-    (640, 428, 0.05),
-    (640, 424, 0.04),
-    (500, 375, 0.07),
-    (375, 500, 0.03),
-    (612, 612, 0.04),
-    (640, 640, 0.03),
-    (640, 360, 0.04),
-    (640, 512, 0.03),
-    (500, 333, 0.03),
-)
-
-
 @dataclass(frozen=True)
 class GenConfig:
     """Knobs of the generator (defaults give a COCO val2017-like set)."""
@@ -157,43 +140,18 @@ class GenConfig:
     det_scale: float = 1.0  # multiplies every detection count (0.4: ~190k, ~38 per image)
 
 
-@dataclass(frozen=True)
-class DatasetPaths:
+class DatasetPaths(gen.CocoSetFiles):
     """Files of one generated dataset."""
-
-    root: Path
-    gt: Path = field(init=False)
-    segm: Path = field(init=False)
-    bbox: Path = field(init=False)
-    meta: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        """Derive the file names from the root folder."""
-        for name, file in (
-            ("gt", "gt.json"),
-            ("segm", "segm.json"),
-            ("bbox", "bbox.json"),
-            ("meta", "meta.json"),
-        ):
-            object.__setattr__(self, name, self.root / file)
-
-    def pred(self, iou_type: str) -> Path:
-        """Results file for ``segm`` or ``bbox``."""
-        return {"segm": self.segm, "bbox": self.bbox}[iou_type]
 
     def complete(self, cfg: GenConfig) -> bool:
         """True when all files exist and were made by this generator version with ``cfg``."""
-        if not all(p.exists() for p in (self.gt, self.segm, self.bbox, self.meta)):
-            return False
-        meta = orjson.loads(self.meta.read_bytes())
-        same_cfg = meta.get("config") == orjson.loads(orjson.dumps(cfg.__dict__))
-        return bool(meta.get("generator_version") == GENERATOR_VERSION and same_cfg)
+        return self.current(GENERATOR_VERSION, cfg)
 
 
 def default_dir(images: int, seed: int, det_scale: float = 1.0) -> Path:
     """Cache folder ``benchmarks/.data/<name>-<seed>-<images>``."""
     name = "coco" if det_scale == 1.0 else f"coco_x{det_scale:g}"
-    return DATA_ROOT / f"{name}-{seed}-{images}"
+    return gen.DATA_ROOT / f"{name}-{seed}-{images}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,12 +202,6 @@ def _object(
     return polys
 
 
-def rle_areas(rles: Sequence[dict[str, Any]]) -> np.ndarray:
-    """``mask.area`` in chunks: pycocotools 2.0.11 overflows on lists of 256+ RLEs."""
-    chunks = [mask_utils.area(list(rles[i : i + 255])) for i in range(0, len(rles), 255)]
-    return np.concatenate(chunks) if chunks else np.zeros(0, np.uint32)
-
-
 def _clip_round(polys: Sequence[np.ndarray], w: int, h: int) -> list[list[float]]:
     """Clip polygons to the image and flatten to COCO ``[x0, y0, x1, y1, ...]`` lists."""
     out = []
@@ -257,17 +209,6 @@ def _clip_round(polys: Sequence[np.ndarray], w: int, h: int) -> list[list[float]
         q = np.round(np.clip(p, 0, (w, h)), 2)
         out.append(q.ravel().tolist())
     return out
-
-
-def _uncompressed_counts(rle: dict[str, Any]) -> list[int]:
-    """Column-major run lengths (starting with background) of a compressed RLE."""
-    flat = mask_utils.decode(rle).ravel(order="F")
-    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    bounds = np.concatenate(([0], change, [flat.size]))
-    runs = np.diff(bounds)
-    if flat[0]:
-        runs = np.concatenate(([0], runs))
-    return [int(v) for v in runs]
 
 
 # --------------------------------------------------------------------------------------------
@@ -361,7 +302,7 @@ def _crowd_object(
     rle = _encode_parts(_clip_round(polys, w, h), h, w)
     area = float(mask_utils.area(rle))
     bbox = [float(v) for v in mask_utils.toBbox(rle)]
-    seg = {"counts": _uncompressed_counts(rle), "size": [h, w]}
+    seg = {"counts": uncompressed_counts(decode_rle(rle)), "size": [h, w]}
     return _Object(image_id, cat, polys, area, True, bbox), seg
 
 
@@ -382,10 +323,7 @@ def make_ground_truth(
     rng: np.random.Generator, cfg: GenConfig
 ) -> tuple[dict[str, Any], list[_Object], list[tuple[int, int]]]:
     """COCO ground-truth dict, the objects (for predictions) and per-image (w, h)."""
-    sizes = np.array([(w, h) for w, h, _ in IMAGE_SIZES])
-    size_p = np.array([p for _, _, p in IMAGE_SIZES])
-    size_idx = rng.choice(len(sizes), cfg.images, p=size_p / size_p.sum())
-    image_ids = np.sort(rng.choice(600_000, cfg.images, replace=False) + 1)
+    sizes, size_idx, image_ids = gen.coco_images(rng, cfg.images)
     mean_extra = cfg.mean_instances / (1 - cfg.empty_image_rate) - 1
     shape = cfg.count_dispersion
     counts = 1 + rng.negative_binomial(shape, shape / (shape + mean_extra), cfg.images)
@@ -503,17 +441,6 @@ def _background_detections(
     return dets
 
 
-def _round_scores(rng: np.random.Generator, cfg: GenConfig, scores: np.ndarray) -> np.ndarray:
-    """Clip scores to (0, 1]; round some to 2 or 3 decimals so that ties occur."""
-    scores = np.clip(scores, 0.01, 1.0)
-    u = rng.random(scores.size)
-    two, three = cfg.score_decimals
-    scores = np.where(u < two, np.round(scores, 2), scores)
-    scores = np.where((u >= two) & (u < two + three), np.round(scores, 3), scores)
-    out: np.ndarray = np.maximum(scores, 0.01)
-    return out
-
-
 def _rasterise_image(
     dets: list[_Det], w: int, h: int
 ) -> tuple[list[dict[str, Any]], list[list[float]], list[int]]:
@@ -562,7 +489,8 @@ def make_predictions(
         dets = [d for o in objs for d in _object_detections(rng, cfg, o, cum_w)]
         dets += _background_detections(rng, cfg, w, h, sorted({o.cat for o in objs}), cum_w)
         segs, boxes, keep = _rasterise_image(dets, w, h)
-        scores = _round_scores(rng, cfg, np.array([dets[k].score for k in keep]))
+        scores = gen.round_scores(rng, np.array([dets[k].score for k in keep]), 0.01,
+                              cfg.score_decimals)
         jitter = rng.normal(0, 0.03, (len(keep), 4))
         for seg, box, k, score, jit in zip(
             segs, boxes, keep, scores.tolist(), jitter.tolist(), strict=True
@@ -606,11 +534,7 @@ def _summary(gt: dict[str, Any], segm: list[dict[str, Any]]) -> dict[str, Any]:
         "gt_crowd": sum(a["iscrowd"] for a in anns),
         "gt_multipart": multi,
         "person_share": round(person / max(len(anns), 1), 4),
-        "size_share": {
-            "small": round(float(np.mean(areas < 32**2)), 4),
-            "medium": round(float(np.mean((areas >= 32**2) & (areas < 96**2))), 4),
-            "large": round(float(np.mean(areas >= 96**2)), 4),
-        },
+        "size_share": gen.size_share(areas),
         "detections": len(segm),
         "detections_per_image_max": int(per_image.max(initial=0)),
     }
@@ -628,15 +552,8 @@ def generate(cfg: GenConfig, out: Path) -> dict[str, Any]:
     paths.gt.write_bytes(orjson.dumps(gt))
     paths.segm.write_bytes(orjson.dumps(segm))
     paths.bbox.write_bytes(orjson.dumps(bbox))
-    meta = {
-        "generator_version": GENERATOR_VERSION,
-        "config": cfg.__dict__,
-        **_summary(gt, segm),
-        "generation_seconds": round(time.perf_counter() - t0, 2),
-        "bytes": {p.name: p.stat().st_size for p in (paths.gt, paths.segm, paths.bbox)},
-    }
-    paths.meta.write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
-    return meta
+    return gen.write_meta(paths.meta, GENERATOR_VERSION, cfg, _summary(gt, segm), t0,
+                      (paths.gt, paths.segm, paths.bbox))
 
 
 def ensure_dataset(
@@ -649,24 +566,17 @@ def ensure_dataset(
     """Return the cached dataset for (images, seed, det_scale), generating it when missing."""
     cfg = GenConfig(images=images, seed=seed, det_scale=det_scale)
     paths = DatasetPaths(out or default_dir(images, seed, det_scale))
-    if force or not paths.complete(cfg):
-        generate(cfg, paths.root)
-    return paths
+    return gen.cached(paths, cfg, force, generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=5000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default: cache)")
+    gen.add_data_arguments(ap, 5000)
     ap.add_argument("--det-scale", type=float, default=1.0, help="scale detection counts")
-    ap.add_argument("--force", action="store_true", help="regenerate even if cached")
     args = ap.parse_args(argv)
     paths = ensure_dataset(args.images, args.seed, args.out, args.force, args.det_scale)
-    print(f"{paths.root}")
-    print(paths.meta.read_text())
-    return 0
+    return gen.print_dataset(paths)
 
 
 if __name__ == "__main__":

@@ -17,21 +17,17 @@ _T_START = time.perf_counter()  # the worker's clock starts before any heavy imp
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
+import _harness as bench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MAX_DETS = 300  # LVIS' per-image cap
-CORES = os.cpu_count() or 1
-BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
+PACKAGES = ("numpy", "orjson", "pycocotools", "lvis", "benchmark-eval")
 KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf",
         "AR@300", "ARs@300", "ARm@300", "ARl@300")
 
@@ -69,7 +65,7 @@ def _run_benchmark_eval(iou: str, gt: str, pred: str, workers: int) -> list[floa
     return [float(result.results[k]) for k in KEYS]
 
 
-def _capped(dts: list[Record]) -> Any:
+def _capped(dts: list[bench.Record]) -> Any:
     """Indices of the detections LVIS keeps: the top 300 scores of each image (stable)."""
     import numpy as np
 
@@ -81,7 +77,7 @@ def _capped(dts: list[Record]) -> Any:
     return np.sort(order[rank < MAX_DETS])
 
 
-def _pairs(gt_data: Record, dts: list[Record], keep: Any) -> tuple[Any, Any]:
+def _pairs(gt_data: bench.Record, dts: list[bench.Record], keep: Any) -> tuple[Any, Any]:
     """(detection row, GT row) of every overlap to compute: kept detections x the GT of the
     same (image, category)."""
     import numpy as np
@@ -101,7 +97,7 @@ def _pairs(gt_data: Record, dts: list[Record], keep: Any) -> tuple[Any, Any]:
     return di, g_order[np.repeat(lo, n) + offset]
 
 
-def _floor_bbox(gt_data: Record, dts: list[Record]) -> int:
+def _floor_bbox(gt_data: bench.Record, dts: list[bench.Record]) -> int:
     """Every box IoU LVISEval needs, in one vectorised shot."""
     import numpy as np
 
@@ -118,7 +114,7 @@ def _floor_bbox(gt_data: Record, dts: list[Record]) -> int:
     return int(iou.size)
 
 
-def _gt_rles(gt_data: Record) -> list[Any]:
+def _gt_rles(gt_data: bench.Record) -> list[Any]:
     """Compressed RLE of every GT annotation (polygons rasterised one image at a time)."""
     from pycocotools import mask as mask_utils
 
@@ -141,7 +137,7 @@ def _gt_rles(gt_data: Record) -> list[Any]:
     return out
 
 
-def _floor_segm(gt_data: Record, dts: list[Record]) -> int:
+def _floor_segm(gt_data: bench.Record, dts: list[bench.Record]) -> int:
     """GT polygons to RLE and every mask IoU LVISEval needs, per (image, category)."""
     import numpy as np
     from pycocotools import mask as mask_utils
@@ -166,28 +162,16 @@ def _floor_segm(gt_data: Record, dts: list[Record]) -> int:
     return pairs
 
 
-def _run_floor(iou: str, gt: str, pred: str, workers: int) -> list[float]:
-    """Parse both files with orjson and compute every overlap LVISEval needs; no matching."""
-    import orjson
-
-    gt_data = orjson.loads(Path(gt).read_bytes())
-    dts = orjson.loads(Path(pred).read_bytes())
-    (_floor_segm if iou == "segm" else _floor_bbox)(gt_data, dts)
-    return []
-
-
 RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
-    "floor": _run_floor,
+    "floor": bench.floor(_floor_segm, _floor_bbox),  # every overlap LVISEval needs
     "lvis-api": _run_lvis_api,
     "benchmark_eval": _run_benchmark_eval,
 }
 
 
-def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
+def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> bench.Record:
     """Run one measurement in this process and describe it."""
-    with stdout_silenced():
-        stats = RUNNERS[tool](iou, gt, pred, workers)
-    return {**usage(_T_START), "stats": stats}
+    return bench.worker_record(lambda: RUNNERS[tool](iou, gt, pred, workers), _T_START)
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,35 +179,16 @@ def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> Record:
 # --------------------------------------------------------------------------------------------
 
 
-def _measure_once(tool: str, iou: str, gt: Path, pred: Path, workers: int) -> Record:
-    """One fresh subprocess; returns its record or an ``error``."""
-    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--iou-type", iou, "--gt",
-                                                 str(gt), "--pred", str(pred), "--workers",
-                                                 str(workers)], REPO)
-
-
 def measure(label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int,
-            repeat: int, images: int) -> Record:
+            repeat: int, images: int) -> bench.Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs."""
-    best, _ = best_of(lambda: _measure_once(tool, iou, gt, pred, workers), repeat)
-    best.update(label=label, tool=tool, workers=workers, images=images)
-    print(f"  {label:<34} " + (f"{best['seconds']:.2f} s" if "seconds" in best else "n/a"),
-          file=sys.stderr, flush=True)
-    return best
+    args = ["--worker", tool, "--iou-type", iou, "--gt", str(gt), "--pred", str(pred),
+            "--workers", str(workers)]
+    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+                          workers=workers, images=images)
 
 
-def _max_diff(stats: list[float], ref: list[float] | None) -> float | None:
-    """Max abs difference of two results vectors (None if either is missing)."""
-    if not stats or not ref:
-        return None
-    return max(abs(a - b) for a, b in zip(stats, ref, strict=True))
-
-
-def _fmt_diff(diff: float | None) -> str:
-    return "-" if diff is None else "0" if diff == 0 else f"{diff:.1e}"
-
-
-def _official_seconds(records: list[Record], images: int) -> tuple[float | None, str]:
+def _official_seconds(records: list[bench.Record], images: int) -> tuple[float | None, str]:
     """lvis-api seconds at full scale: measured, else extrapolated per image from a subset."""
     for r in records:
         if r["tool"] == "lvis-api" and r.get("images") == images and "seconds" in r:
@@ -234,7 +199,7 @@ def _official_seconds(records: list[Record], images: int) -> tuple[float | None,
     return None, ""
 
 
-def _reference(records: list[Record], images: int) -> Record | None:
+def _reference(records: list[bench.Record], images: int) -> bench.Record | None:
     """The row whose results the others are compared with, at the same scale."""
     for tool in ("lvis-api", "benchmark_eval"):
         for r in records:
@@ -243,24 +208,20 @@ def _reference(records: list[Record], images: int) -> Record | None:
     return None
 
 
-def _row(r: Record, t_api: float | None, t_floor: float | None, ref: Record | None) -> str:
+def _row(r: bench.Record, t_api: float | None, t_floor: float | None,
+         ref: bench.Record | None) -> str:
     """One line of the table."""
-    name = r["label"] + (" (cached)" if r.get("cached") else "")
-    if r.get("background_cores", 0) > BUSY_WARN:
-        name += " *"
+    name = bench.row_name(r)
     if "seconds" not in r:
         return f"{name:<40}{'n/a':>9}   ({r.get('error', '')})"
     t = r["seconds"]
-    peak = f"{r['peak_mb']:.0f}"
-    if r.get("children_peak_mb", 0) >= 1:
-        peak += f"+{r['children_peak_mb']:.0f}"
     same_scale = r is not ref and ref is not None and ref.get("images") == r.get("images")
-    diff = _fmt_diff(_max_diff(r["stats"], ref["stats"])) if same_scale and ref else "-"
-    return (f"{name:<40}{t:>9.2f}{r.get('cpu_seconds', 0):>9.2f}{peak:>11}"
-            f"{ratio(t_api, t):>10}{ratio(t, t_floor):>9}{diff:>12}")
+    diff = bench.max_diff(r["stats"], ref["stats"]) if same_scale and ref else "-"
+    return (f"{name:<40}{t:>9.2f}{r.get('cpu_seconds', 0):>9.2f}{bench.peak_text(r):>11}"
+            f"{bench.ratio(t_api, t):>10}{bench.ratio(t, t_floor):>9}{diff:>12}")
 
 
-def _table(iou: str, records: list[Record], meta: Record) -> str:
+def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
     """Human-readable result table of one iou type."""
     images = meta["images"]
     full = [r for r in records if r.get("images") == images]
@@ -270,7 +231,7 @@ def _table(iou: str, records: list[Record], meta: Record) -> str:
                    None)
     head = (f"LVIS {iou}: {images} images, {meta['gt_instances']:,} GT, "
             f"{meta['detections']:,} detections (max {meta['detections_per_image']['max']}"
-            f" per image); {CORES} cores")
+            f" per image); {bench.CORES} cores")
     cols = (f"{'tool':<40}{'seconds':>9}{'cpu s':>9}{'peak MB':>11}{'vs lvis':>10}"
             f"{'x floor':>9}{'max|d|':>12}")
     lines = [head, cols, "-" * len(cols)]
@@ -284,8 +245,8 @@ def _table(iou: str, records: list[Record], meta: Record) -> str:
                      None)
         lines.append(f"on the first {m} images only:")
         lines += [_row(r, t_sub, None, _reference(rows, m)) for r in rows]
-    if any(r.get("background_cores", 0) > BUSY_WARN for r in records):
-        lines.append(f"* other processes used > {BUSY_WARN} cores meanwhile: timing is noisy")
+    if any(r.get("background_cores", 0) > bench.BUSY_WARN for r in records):
+        lines.append(f"* other processes used > {bench.BUSY_WARN} cores meanwhile: timing is noisy")
     if t_api is not None and how != "measured":
         lines.append(f"'vs lvis' at full scale uses lvis-api's time {how}, x {images} / "
                      f"{how.split()[-2]} (per-image extrapolation, not a measurement)")
@@ -304,8 +265,9 @@ def _entries(skip_official: bool, official_images: int | None, images: int
     if not skip_official and official_images is None:
         out.append(("lvis-api 0.5.3", "lvis-api", 1, images))
     out.append(("benchmark_eval (1 worker)", "benchmark_eval", 1, images))
-    if CORES > 1:
-        out.append((f"benchmark_eval ({CORES} workers)", "benchmark_eval", CORES, images))
+    if bench.CORES > 1:
+        out.append((f"benchmark_eval ({bench.CORES} workers)", "benchmark_eval", bench.CORES,
+                    images))
     if official_images is not None:
         if not skip_official:
             out.append((f"lvis-api 0.5.3 ({official_images} images)", "lvis-api", 1,
@@ -315,7 +277,8 @@ def _entries(skip_official: bool, official_images: int | None, images: int
     return out
 
 
-def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> list[Record]:
+def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: bench.Record
+            ) -> list[bench.Record]:
     """All measurements of one iou type; prints its table."""
     print(f"[{iou}] measuring ...", file=sys.stderr, flush=True)
     records = []
@@ -337,61 +300,19 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: Record) -> lis
         scales = {r["images"] for r in fresh}
         keep = [r for r in cached if r["images"] not in scales]
         cache.write_text(json.dumps(keep + fresh, indent=1))
-    print(_table(iou, records, meta), flush=True)
-    print(flush=True)
+    print(_table(iou, records, meta) + "\n", flush=True)
     return records
-
-
-def _version(pkg: str) -> str | None:
-    """Installed version of a distribution, or None."""
-    from importlib import metadata
-
-    try:
-        return metadata.version(pkg)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _dataset(images: int, seed: int, subset: int | None) -> Path:
-    """Generate (or find cached) data in a subprocess, keeping this driver process small.
-
-    A child's ``ru_maxrss`` starts from its parent's RSS at exec time, so the driver must not
-    hold the data in memory itself.
-    """
-    cmd = [sys.executable, str(HERE / "lvis_data.py"), "--images", str(images)]
-    cmd += ["--seed", str(seed)]
-    if subset is not None:
-        cmd += ["--subset", str(subset)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return Path(proc.stdout.splitlines()[0])
-
-
-def _versions() -> Record:
-    """Versions of the interpreter and the measured packages."""
-    out: Record = {"python": platform.python_version(), "machine": platform.machine()}
-    for pkg in ("numpy", "orjson", "pycocotools", "lvis", "benchmark-eval"):
-        out[pkg] = _version(pkg)
-    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=5000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--iou-type", choices=("segm", "bbox", "both"), default="both")
+    ap = bench.parser(__doc__, 5000, RUNNERS, iou_types=True)
     ap.add_argument("--official-images", type=int, default=None, metavar="M",
                     help="time lvis-api on the first M images only (and benchmark_eval there"
                          " too, for the agreement check); its full-scale time is extrapolated"
                          " per image and labelled as such")
-    ap.add_argument("--repeat", type=int, default=1, help="best of K runs per tool")
     ap.add_argument("--skip-official", action="store_true",
                     help="do not run lvis-api; reuse its cached measurements")
-    ap.add_argument("--json", type=Path, default=None, help="write all results here")
-    ap.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
-    ap.add_argument("--gt", help=argparse.SUPPRESS)
-    ap.add_argument("--pred", help=argparse.SUPPRESS)
-    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
@@ -400,15 +321,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.official_images is not None and not 0 < args.official_images < args.images:
         ap.error("--official-images must be between 1 and --images - 1")
 
-    t0 = time.perf_counter()
-    root = _dataset(args.images, args.seed, args.official_images)
-    meta = json.loads((root / "meta.json").read_text())
-    print(f"dataset {root} ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    ious = ("segm", "bbox") if args.iou_type == "both" else (args.iou_type,)
-    results = {iou: run_iou(iou, root, args, meta) for iou in ious}
-    if args.json:
-        doc = {"dataset": meta, "cores": CORES, "versions": _versions(), "repeat": args.repeat}
-        args.json.write_text(json.dumps({**doc, "results": results}, indent=1))
+    subset = [] if args.official_images is None else ["--subset", args.official_images]
+    root, meta = bench.generated(HERE / "lvis_data.py", "--images", args.images, "--seed",
+                                 args.seed, *subset)
+    results = bench.per_iou_type(args.iou_type, lambda iou: run_iou(iou, root, args, meta))
+    bench.write_results(args.json, meta, PACKAGES, args.repeat, results)
     return 0
 
 

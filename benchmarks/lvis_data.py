@@ -26,25 +26,18 @@ import argparse
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import _data as gen
 import numpy as np
 import orjson
 from pycocotools import mask as mask_utils
+from synth import rle_areas
 
 GENERATOR_VERSION = 1
-DATA_ROOT = Path(__file__).resolve().parent / ".data"
 FREQUENCIES = ("r", "c", "f")
-
-# (width, height) of COCO images (LVIS reuses them) with rough frequencies.
-IMAGE_SIZES: tuple[tuple[int, int, float], ...] = (
-    (640, 480, 0.32), (480, 640, 0.10), (640, 427, 0.16), (427, 640, 0.06), (640, 428, 0.05),
-    (640, 424, 0.04), (500, 375, 0.07), (375, 500, 0.03), (612, 612, 0.04), (640, 640, 0.03),
-    (640, 360, 0.04), (640, 512, 0.03), (500, 333, 0.03),
-)
-
 
 @dataclass(frozen=True)
 class GenConfig:
@@ -77,28 +70,12 @@ class GenConfig:
     score_decimals: tuple[float, float] = (0.3, 0.2)  # share rounded to 2 / 3 decimals
 
 
-@dataclass(frozen=True)
-class DatasetPaths:
+class DatasetPaths(gen.CocoSetFiles):
     """Files of one generated dataset."""
-
-    root: Path
-    gt: Path = field(init=False)
-    segm: Path = field(init=False)
-    bbox: Path = field(init=False)
-    meta: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        """Derive the file names from the root folder."""
-        for name in ("gt", "segm", "bbox", "meta"):
-            object.__setattr__(self, name, self.root / f"{name}.json")
 
     def complete(self, cfg: GenConfig) -> bool:
         """True when all files exist and were made by this generator version with ``cfg``."""
-        if not all(p.exists() for p in (self.gt, self.segm, self.bbox, self.meta)):
-            return False
-        meta = orjson.loads(self.meta.read_bytes())
-        same_cfg = meta.get("config") == orjson.loads(orjson.dumps(cfg.__dict__))
-        return bool(meta.get("generator_version") == GENERATOR_VERSION and same_cfg)
+        return self.current(GENERATOR_VERSION, cfg)
 
     def subset(self, images: int) -> dict[str, Path]:
         """Files of the first ``images`` images (see :func:`write_subset`)."""
@@ -107,7 +84,7 @@ class DatasetPaths:
 
 def default_dir(images: int, seed: int) -> Path:
     """Cache folder ``benchmarks/.data/lvis-<seed>-<images>``."""
-    return DATA_ROOT / f"lvis-{seed}-{images}"
+    return gen.DATA_ROOT / f"lvis-{seed}-{images}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,12 +142,6 @@ def _flat(objects: list[list[np.ndarray]], w: int, h: int) -> list[list[list[flo
     starts = [0, *ends[:-1]]
     it = iter(zip(starts, ends, strict=True))
     return [[flat[a:b] for a, b in (next(it) for _ in obj)] for obj in objects]
-
-
-def rle_areas(rles: Sequence[dict[str, Any]]) -> np.ndarray:
-    """``mask.area`` in chunks: pycocotools 2.0.11 overflows on lists of 256+ RLEs."""
-    chunks = [mask_utils.area(list(rles[i:i + 255])) for i in range(0, len(rles), 255)]
-    return np.concatenate(chunks) if chunks else np.zeros(0, np.uint32)
 
 
 def _encode(objects: list[list[list[float]]], h: int, w: int) -> list[dict[str, Any]]:
@@ -328,17 +299,6 @@ def _background(rng: np.random.Generator, cfg: GenConfig, cats: _Categories, m: 
     return label.tolist(), [[p] for p in polys], score.tolist()
 
 
-def _round_scores(rng: np.random.Generator, cfg: GenConfig, scores: np.ndarray) -> np.ndarray:
-    """Clip scores to [1e-4, 1]; round some to 2 or 3 decimals so that ties occur."""
-    scores = np.clip(scores, 0.0001, 1.0)
-    u = rng.random(scores.size)
-    two, three = cfg.score_decimals
-    scores = np.where(u < two, np.round(scores, 2), scores)
-    scores = np.where((u >= two) & (u < two + three), np.round(scores, 3), scores)
-    out: np.ndarray = np.maximum(scores, 0.0001)
-    return out
-
-
 def _target_detections(rng: np.random.Generator, cfg: GenConfig) -> int:
     u = rng.random()
     if u < cfg.over_cap_rate:
@@ -390,7 +350,8 @@ def make_image(cfg: GenConfig, cats: _Categories, index: int, image_id: int, w: 
     d_rles = _encode(_flat(d_poly, w, h), h, w)
     keep = np.flatnonzero(rle_areas(d_rles) > 0)  # empty masks: no detection
     keep = keep[rng.permutation(len(keep))]  # results-file order: not sorted by score
-    scores = _round_scores(rng, cfg, np.array(d_score + b_score)[keep]).tolist()
+    scores = gen.round_scores(rng, np.array(d_score + b_score)[keep], 0.0001,
+                          cfg.score_decimals).tolist()
     d_boxes = mask_utils.toBbox([d_rles[k] for k in keep.tolist()]) if len(keep) else []
     jit = rng.normal(0, 0.03, (len(keep), 4))
     segm, bbox = [], []
@@ -417,10 +378,7 @@ def make_dataset(cfg: GenConfig) -> tuple[dict[str, Any], list[dict[str, Any]],
     """``(gt, segm results, bbox results)``."""
     cats = _categories(cfg)
     rng = np.random.default_rng([cfg.seed, 1_000_004])
-    sizes = np.array([(w, h) for w, h, _ in IMAGE_SIZES])
-    size_p = np.array([p for _, _, p in IMAGE_SIZES])
-    size_idx = rng.choice(len(sizes), cfg.images, p=size_p / size_p.sum())
-    image_ids = np.sort(rng.choice(600_000, cfg.images, replace=False) + 1)
+    sizes, size_idx, image_ids = gen.coco_images(rng, cfg.images)
     shape = cfg.count_dispersion
     mean_extra = cfg.mean_instances - 1
     counts = np.minimum(1 + rng.negative_binomial(shape, shape / (shape + mean_extra),
@@ -465,11 +423,7 @@ def _summary(gt: dict[str, Any], segm: list[dict[str, Any]]) -> dict[str, Any]:
         "gt_instances": len(anns),
         "instance_share": {g: round(sum(freq[a["category_id"]] == g for a in anns)
                                     / max(len(anns), 1), 4) for g in FREQUENCIES},
-        "size_share": {
-            "small": round(float(np.mean(areas < 32**2)), 4),
-            "medium": round(float(np.mean((areas >= 32**2) & (areas < 96**2))), 4),
-            "large": round(float(np.mean(areas >= 96**2)), 4),
-        },
+        "size_share": gen.size_share(areas),
         "present_pairs": len(present),
         "neg_category_ids": sum(len(im["neg_category_ids"]) for im in images),
         "not_exhaustive_category_ids": sum(len(im["not_exhaustive_category_ids"])
@@ -496,15 +450,8 @@ def generate(cfg: GenConfig, out: Path) -> dict[str, Any]:
     paths.bbox.write_bytes(orjson.dumps(bbox))
     for old in out.glob("*-*.json"):  # subsets of a previous version
         old.unlink()
-    meta = {
-        "generator_version": GENERATOR_VERSION,
-        "config": cfg.__dict__,
-        **_summary(gt, segm),
-        "generation_seconds": round(time.perf_counter() - t0, 2),
-        "bytes": {p.name: p.stat().st_size for p in (paths.gt, paths.segm, paths.bbox)},
-    }
-    paths.meta.write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
-    return meta
+    return gen.write_meta(paths.meta, GENERATOR_VERSION, cfg, _summary(gt, segm), t0,
+                      (paths.gt, paths.segm, paths.bbox))
 
 
 def write_subset(paths: DatasetPaths, images: int) -> dict[str, Path]:
@@ -527,19 +474,13 @@ def ensure_dataset(images: int = 5000, seed: int = 0, out: Path | None = None,
                    force: bool = False) -> DatasetPaths:
     """Return the cached dataset for (images, seed), generating it when missing."""
     cfg = GenConfig(images=images, seed=seed)
-    paths = DatasetPaths(out or default_dir(images, seed))
-    if force or not paths.complete(cfg):
-        generate(cfg, paths.root)
-    return paths
+    return gen.cached(DatasetPaths(out or default_dir(images, seed)), cfg, force, generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point: prints the folder, then the metadata."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=5000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default: cache)")
-    ap.add_argument("--force", action="store_true", help="regenerate even if cached")
+    gen.add_data_arguments(ap, 5000)
     ap.add_argument("--subset", type=int, default=None, metavar="M",
                     help="also write the first M images as gt-M.json / bbox-M.json /"
                          " segm-M.json")
@@ -547,9 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = ensure_dataset(args.images, args.seed, args.out, args.force)
     if args.subset is not None and args.subset < args.images:
         write_subset(paths, args.subset)
-    print(f"{paths.root}")
-    print(paths.meta.read_text())
-    return 0
+    return gen.print_dataset(paths)
 
 
 if __name__ == "__main__":

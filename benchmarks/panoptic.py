@@ -26,22 +26,16 @@ import time
 _T_START = time.perf_counter()  # the worker's clock starts before any heavy import
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _harness import Record, best_of, ratio, run_worker, stdout_silenced, usage  # noqa: E402
+import _harness as bench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-CORES = os.cpu_count() or 1
-BUSY_WARN = 0.25  # flag a measurement when other processes used more cores than this
+PACKAGES = ("numpy", "pillow", "pyspng", "cityscapesScripts", "benchmark-eval")
 METRICS = ("PQ", "SQ", "RQ", "PQ_th", "SQ_th", "RQ_th", "PQ_st", "SQ_st", "RQ_st")
 
 
@@ -136,11 +130,9 @@ RUNNERS: dict[str, Callable[[Path, int], dict[str, float]]] = {
 }
 
 
-def worker(tool: str, root: Path, workers: int) -> Record:
+def worker(tool: str, root: Path, workers: int) -> bench.Record:
     """Run one measurement in this process and describe it."""
-    with stdout_silenced():
-        metrics = RUNNERS[tool](root, workers)
-    return {**usage(_T_START), "metrics": metrics}
+    return bench.worker_record(lambda: RUNNERS[tool](root, workers), _T_START, key="metrics")
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,27 +140,18 @@ def worker(tool: str, root: Path, workers: int) -> Record:
 # --------------------------------------------------------------------------------------------
 
 
-def _measure_once(tool: str, root: Path, workers: int) -> Record:
-    """One fresh subprocess; returns its record or an ``error``."""
-    return run_worker(Path(__file__).resolve(), ["--worker", tool, "--root", str(root),
-                                                 "--workers", str(workers)], REPO)
-
-
-def measure(label: str, tool: str, root: Path, workers: int, repeat: int) -> Record:
+def measure(label: str, tool: str, root: Path, workers: int, repeat: int) -> bench.Record:
     """Best (lowest seconds) of ``repeat`` fresh-process runs; every run's time is kept."""
-    best, seconds = best_of(lambda: _measure_once(tool, root, workers), repeat)
-    times = [round(t, 2) for t in seconds]
-    best.update(label=label, tool=tool, workers=workers, all_seconds=times)
-    shown = ", ".join(f"{t:.2f}" for t in times) if times else "n/a " + best.get("error", "")
-    print(f"  {label:<34} {shown}", file=sys.stderr, flush=True)
-    return best
+    args = ["--worker", tool, "--root", str(root), "--workers", str(workers)]
+    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
+                          workers=workers)
 
 
-def _table(records: list[Record], meta: Record) -> str:
+def _table(records: list[bench.Record], meta: bench.Record) -> str:
     """Result table: one block per process count."""
     lines = [f"{meta['images']} images, {meta['gt_segments']} GT segments "
              f"({meta['gt_crowd']} crowd), {meta['pred_segments']} predicted segments; "
-             f"{CORES} cores", ""]
+             f"{bench.CORES} cores", ""]
     head = (f"{'row':<34} {'procs':>5} {'seconds':>8} {'cpu s':>7} {'peak MB':>12} "
             f"{'official/this':>13} {'this/decode':>11} {'max|dPQ|':>9}")
     lines += [head, "-" * len(head)]
@@ -188,11 +171,11 @@ def _table(records: list[Record], meta: Record) -> str:
             if ref is not None and r["metrics"] and ref["metrics"]:
                 d = max(abs(r["metrics"][k] - ref["metrics"][k]) for k in METRICS)
                 diff = "0" if d == 0 else f"{d:.1e}"
-            star = "*" if r.get("background_cores", 0) > BUSY_WARN else ""
+            star = "*" if r.get("background_cores", 0) > bench.BUSY_WARN else ""
             lines.append(f"{r['label'] + star:<34} {n:>5} {r['seconds']:>8.2f} "
                          f"{r['cpu_seconds']:>7.2f} {peak:>12} "
-                         f"{ratio(ref and ref['seconds'], r['seconds']):>13} "
-                         f"{ratio(r['seconds'], dec and dec['seconds']):>11} {diff:>9}")
+                         f"{bench.ratio(ref and ref['seconds'], r['seconds']):>13} "
+                         f"{bench.ratio(r['seconds'], dec and dec['seconds']):>11} {diff:>9}")
         lines.append("")
     lines.append("official/this: speed-up over the official algorithm at the same process "
                  "count; this/decode: time over decoding the same PNGs with libdeflate + our"
@@ -202,51 +185,25 @@ def _table(records: list[Record], meta: Record) -> str:
     return "\n".join(lines)
 
 
-def _dataset(images: int, seed: int, source: str) -> Path:
-    """Generate (or find cached) data in a subprocess, keeping this driver process small."""
-    cmd = [sys.executable, str(HERE / "panoptic_data.py"), "--images", str(images),
-           "--seed", str(seed), "--source", source]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return Path(proc.stdout.splitlines()[0])
-
-
-def _versions() -> Record:
-    from importlib import metadata
-
-    out: Record = {"python": platform.python_version(), "machine": platform.machine()}
-    for pkg in ("numpy", "pillow", "pyspng", "cityscapesScripts", "benchmark-eval"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[pkg] = metadata.version(pkg)
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--images", type=int, default=2000)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = bench.parser(__doc__, 2000, RUNNERS, files=())
+    ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--source", choices=("synthetic", "real-sample"), default="synthetic",
                     help="synthetic COCO-like scenes (default), or variations of the two real"
                          " COCO val2017 images of panopticapi's sample (real PNG encoding)")
-    ap.add_argument("--repeat", type=int, default=1, help="best of K runs per row")
-    ap.add_argument("--procs", type=int, nargs="*", default=sorted({1, CORES}),
+    ap.add_argument("--procs", type=int, nargs="*", default=sorted({1, bench.CORES}),
                     help="process counts to measure (default: 1 and all cores)")
     ap.add_argument("--skip", nargs="*", default=[], choices=sorted(RUNNERS),
                     help="rows to leave out")
-    ap.add_argument("--json", type=Path, default=None, help="write all results here")
-    ap.add_argument("--worker", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
-    ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
         print(json.dumps(worker(args.worker, args.root, args.workers)))
         return 0
 
-    t0 = time.perf_counter()
-    root = _dataset(args.images, args.seed, args.source)
-    meta = json.loads((root / "meta.json").read_text())
-    print(f"dataset {root} ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    root, meta = bench.generated(HERE / "panoptic_data.py", "--images", args.images, "--seed",
+                                 args.seed, "--source", args.source)
     labels = {"decode-pillow": "decode only (Pillow)", "decode-pyspng": "decode only (pyspng)",
               "decode-libdeflate": "decode only (libdeflate)",
               "official": "official (cityscapesScripts 2.3.0)",
@@ -255,9 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = [measure(label, tool, root, n, args.repeat)
                for n in args.procs for tool, label in labels.items() if tool not in args.skip]
     print(_table(records, meta))
-    if args.json:
-        doc = {"dataset": meta, "cores": CORES, "versions": _versions(), "repeat": args.repeat}
-        args.json.write_text(json.dumps({**doc, "results": records}, indent=1))
+    bench.write_results(args.json, meta, PACKAGES, args.repeat, records)
     return 0
 
 

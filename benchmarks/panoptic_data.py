@@ -25,16 +25,17 @@ import math
 import multiprocessing
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import _data as gen
 import numpy as np
 import orjson
 from PIL import Image
+from synth import ColorIds, ids_to_rgb, pixel_box
 
 GENERATOR_VERSION = 2
-DATA_ROOT = Path(__file__).resolve().parent / ".data"
 CATEGORIES_FILE = (Path(__file__).resolve().parents[1] / "tests" / "data"
                    / "panopticapi_sample" / "panoptic_examples.json")
 SIZES = ((640, 480), (480, 640), (640, 427), (427, 640), (500, 375), (640, 360), (612, 612))
@@ -85,17 +86,13 @@ class DatasetPaths:
 
     def complete(self, cfg: GenConfig) -> bool:
         """True when the files exist and were made by this generator version with ``cfg``."""
-        if not all(p.exists() for p in (self.gt, self.pred, self.meta)):
-            return False
-        meta = orjson.loads(self.meta.read_bytes())
-        same = meta.get("config") == orjson.loads(orjson.dumps(asdict(cfg)))
-        return bool(meta.get("generator_version") == GENERATOR_VERSION and same)
+        return gen.is_current(self.meta, (self.gt, self.pred), GENERATOR_VERSION, cfg)
 
 
 def default_dir(images: int, seed: int, source: str = "synthetic") -> Path:
     """Cache folder ``benchmarks/.data/panoptic[-real]-<seed>-<images>``."""
     name = "panoptic" if source == "synthetic" else "panoptic-real"
-    return DATA_ROOT / f"{name}-{seed}-{images}"
+    return gen.DATA_ROOT / f"{name}-{seed}-{images}"
 
 
 def load_categories() -> list[dict[str, Any]]:
@@ -211,22 +208,6 @@ def render(scene: Scene, ids: dict[int, int], thing_ids: list[int]) -> np.ndarra
 # --------------------------------------------------------------------------------------------
 
 
-class _Ids:
-    """Distinct 24-bit segment ids near a category colour (like panopticapi's IdGenerator)."""
-
-    def __init__(self, rng: np.random.Generator, colors: dict[int, list[int]]) -> None:
-        self.rng, self.colors, self.taken = rng, colors, {0}
-
-    def new(self, category: int) -> int:
-        base = np.asarray(self.colors[category])
-        while True:
-            rgb = np.clip(base + self.rng.integers(-30, 31, 3), 0, 255)
-            sid = int(rgb[0] + 256 * rgb[1] + 65536 * rgb[2])
-            if sid not in self.taken:
-                self.taken.add(sid)
-                return sid
-
-
 def _thing(rng: np.random.Generator, cfg: GenConfig, h: int, w: int, category: int) -> Thing:
     area = math.exp(rng.uniform(math.log(150), math.log(0.25 * h * w)))
     crowd = bool(rng.random() < cfg.crowd_share)
@@ -301,17 +282,14 @@ def _segments(id_map: np.ndarray, category_of: dict[int, int], crowd: set[int]
     for sid, area in zip(ids.tolist(), counts.tolist(), strict=True):
         if sid == 0:
             continue
-        rows, cols = np.nonzero(id_map == sid)
         out.append({
             "id": sid, "category_id": category_of[sid], "iscrowd": int(sid in crowd),
-            "area": area, "bbox": [int(cols.min()), int(rows.min()),
-                                   int(cols.max() - cols.min() + 1),
-                                   int(rows.max() - rows.min() + 1)],
+            "area": area, "bbox": pixel_box(id_map == sid),
         })
     return out
 
 
-def _paint(rng: np.random.Generator, scene: Scene, ids: _Ids
+def _paint(rng: np.random.Generator, scene: Scene, ids: ColorIds
            ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     stuff_ids = {c: ids.new(c) for c in dict.fromkeys(scene.seed_category)}
     thing_ids = [ids.new(t.category) for t in scene.things]
@@ -320,10 +298,6 @@ def _paint(rng: np.random.Generator, scene: Scene, ids: _Ids
     category_of.update({sid: t.category for sid, t in zip(thing_ids, scene.things, strict=True)})
     crowd = {sid for sid, t in zip(thing_ids, scene.things, strict=True) if t.crowd}
     return id_map, _segments(id_map, category_of, crowd)
-
-
-def _to_rgb(id_map: np.ndarray) -> np.ndarray:
-    return (id_map[..., None] >> np.array([0, 8, 16])).astype(np.uint8)
 
 
 def _real_image(rng: np.random.Generator, image_id: int, root: Path
@@ -344,7 +318,7 @@ def _real_image(rng: np.random.Generator, image_id: int, root: Path
                             {k for k, v in info.items() if v["iscrowd"]})
     dy, dx = (int(v) for v in rng.integers(-6, 7, 2))
     shifted = np.roll(gt_map, (dy, dx), axis=(0, 1))
-    ids = _Ids(rng, colors)
+    ids = ColorIds(rng, colors, 30)
     pred_map = np.zeros_like(gt_map)
     category_of = {}
     for s in gt_segments:
@@ -358,8 +332,8 @@ def _real_image(rng: np.random.Generator, image_id: int, root: Path
         category_of[sid] = cat
     h, w = gt_map.shape
     name = f"{image_id:012d}"
-    Image.fromarray(_to_rgb(gt_map)).save(root / "gt" / f"{name}.png")
-    Image.fromarray(_to_rgb(pred_map)).save(root / "pred" / f"{name}.png")
+    Image.fromarray(ids_to_rgb(gt_map)).save(root / "gt" / f"{name}.png")
+    Image.fromarray(ids_to_rgb(pred_map)).save(root / "pred" / f"{name}.png")
     image = {"id": image_id, "file_name": f"{name}.jpg", "height": h, "width": w}
     return (image,
             {"image_id": image_id, "file_name": f"{name}.png", "segments_info": gt_segments},
@@ -381,11 +355,11 @@ def _make_image(args: tuple[GenConfig, int, Path]) -> tuple[dict[str, Any], dict
     image_id = 1000 + 37 * index
     name = f"{image_id:012d}"
     gt = gt_scene(rng, cfg, h, w, things, stuff)
-    gt_map, gt_segments = _paint(rng, gt, _Ids(rng, colors))
+    gt_map, gt_segments = _paint(rng, gt, ColorIds(rng, colors, 30))
     pred_map, pred_segments = _paint(rng, pred_scene(rng, cfg, gt, things, stuff),
-                                     _Ids(rng, colors))
-    Image.fromarray(_to_rgb(gt_map)).save(root / "gt" / f"{name}.png")
-    Image.fromarray(_to_rgb(pred_map)).save(root / "pred" / f"{name}.png")
+                                     ColorIds(rng, colors, 30))
+    Image.fromarray(ids_to_rgb(gt_map)).save(root / "gt" / f"{name}.png")
+    Image.fromarray(ids_to_rgb(pred_map)).save(root / "pred" / f"{name}.png")
     image = {"id": image_id, "file_name": f"{name}.jpg", "height": h, "width": w}
     return (image,
             {"image_id": image_id, "file_name": f"{name}.png", "segments_info": gt_segments},
@@ -408,9 +382,7 @@ def generate(cfg: GenConfig, out: Path, processes: int | None = None) -> dict[st
     paths.pred.write_bytes(orjson.dumps({"annotations": pred_anns}))
     segs = [s for a in gt_anns for s in a["segments_info"]]
     pred_segs = [s for a in pred_anns for s in a["segments_info"]]
-    meta = {
-        "generator_version": GENERATOR_VERSION,
-        "config": asdict(cfg),
+    return gen.write_meta(paths.meta, GENERATOR_VERSION, cfg, {
         "images": len(images),
         "gt_segments": len(segs),
         "gt_crowd": sum(s["iscrowd"] for s in segs),
@@ -418,36 +390,25 @@ def generate(cfg: GenConfig, out: Path, processes: int | None = None) -> dict[st
         "max_segment_id": max(s["id"] for s in segs),
         "png_bytes": sum(p.stat().st_size for sub in ("gt", "pred")
                          for p in (out / sub).iterdir()),
-        "generation_seconds": round(time.perf_counter() - t0, 2),
-    }
-    paths.meta.write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
-    return meta
+    }, t0)
 
 
 def ensure_dataset(images: int = 2000, seed: int = 0, out: Path | None = None,
                    force: bool = False, source: str = "synthetic") -> DatasetPaths:
     """Return the cached dataset for (images, seed, source), generating it when missing."""
     cfg = GenConfig(images=images, seed=seed, source=source)
-    paths = DatasetPaths(out or default_dir(images, seed, source))
-    if force or not paths.complete(cfg):
-        generate(cfg, paths.root)
-    return paths
+    return gen.cached(DatasetPaths(out or default_dir(images, seed, source)), cfg, force, generate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point: generate (or locate) the data and print its metadata."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--images", type=int, default=2000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=None, help="output folder (default: cache)")
-    ap.add_argument("--force", action="store_true", help="regenerate even if cached")
+    gen.add_data_arguments(ap, 2000)
     ap.add_argument("--source", choices=("synthetic", "real-sample"), default="synthetic",
                     help="synthetic scenes, or variations of the two real COCO images")
     args = ap.parse_args(argv)
     paths = ensure_dataset(args.images, args.seed, args.out, args.force, args.source)
-    print(paths.root)
-    print(paths.meta.read_text())
-    return 0
+    return gen.print_dataset(paths)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -42,6 +41,8 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+
+from _harness import best_time  # noqa: E402
 
 import benchmark_eval  # noqa: E402
 from benchmark_eval.io.png import read_label_map  # noqa: E402
@@ -183,37 +184,10 @@ def _ours(root: Path, workers: int) -> float:
     return float(r.metrics["mIoU"] or 0.0)
 
 
-def _busy_seconds() -> float:
-    """CPU seconds the whole machine has been busy (``/proc/stat``), 0 if unavailable."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return 0.0
-    ticks = [int(x) for x in fields]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
-
-
-def _own_cpu() -> float:
-    self_, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
-                                                       resource.RUSAGE_CHILDREN))
-    return self_.ru_utime + self_.ru_stime + children.ru_utime + children.ru_stime
-
-
-_BACKGROUND: dict[str, float] = {}
-
-
-def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Best of ``repeat`` runs; remembers the other processes' load during the best one."""
-    best, value = float("inf"), None
-    for _ in range(repeat):
-        busy, cpu, start = _busy_seconds(), _own_cpu(), time.perf_counter()
-        value = fn()
-        wall = time.perf_counter() - start
-        if wall < best:
-            best = wall
-            other = (_busy_seconds() - busy) - (_own_cpu() - cpu)
-            _BACKGROUND["cores"] = max(0.0, other / wall)
-    return best, value
+def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any, float]:
+    """Best of ``repeat`` runs: its seconds, value, and the other processes' cores."""
+    best = best_time(fn, repeat)
+    return best["seconds"], best["value"], best["other_load"]
 
 
 def run(pairs: int, seed: int, repeat: int) -> dict[str, Any]:
@@ -233,16 +207,17 @@ def run(pairs: int, seed: int, repeat: int) -> dict[str, Any]:
         pass
     for procs in sorted({1, CORES}):
         for name, fn in decoders:
-            rows[f"decode {name}, {procs} proc"] = {"seconds": _time(
-                lambda fn=fn, procs=procs: _in_processes(fn, procs), repeat)[0],
-                "background_cores": _BACKGROUND["cores"]}
-        seconds, miou = _time(lambda procs=procs: _ours(root, procs), repeat)
+            seconds, _, load = _time(lambda fn=fn, procs=procs: _in_processes(fn, procs),
+                                     repeat)
+            rows[f"decode {name}, {procs} proc"] = {"seconds": seconds,
+                                                    "background_cores": load}
+        seconds, miou, load = _time(lambda procs=procs: _ours(root, procs), repeat)
         rows[f"benchmark_eval, {procs} worker{'s' if procs > 1 else ''}"] = {
-            "seconds": seconds, "mIoU": miou, "background_cores": _BACKGROUND["cores"],
+            "seconds": seconds, "mIoU": miou, "background_cores": load,
             "x_decode": seconds / rows[f"decode Pillow, {procs} proc"]["seconds"]}
-    seconds, ref_miou = _time(lambda: _reference_loop(root), repeat)
+    seconds, ref_miou, load = _time(lambda: _reference_loop(root), repeat)
     rows["reference loop (mmseg formula), 1 proc"] = {
-        "seconds": seconds, "mIoU": ref_miou, "background_cores": _BACKGROUND["cores"]}
+        "seconds": seconds, "mIoU": ref_miou, "background_cores": load}
     for row in rows.values():
         row["pairs_per_s"] = len(_FILES) / row["seconds"]
     return {"pairs": len(_FILES), "cores": CORES, "rows": rows,

@@ -22,17 +22,19 @@ so ``area`` and ``bbox`` agree with what lvis-api sees. What the sample exercise
 
 from __future__ import annotations
 
-import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pycocotools import mask as mask_utils
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+import synth  # noqa: E402
 
 SEED = 20240715
-OUT_DIR = Path(__file__).resolve().parent / "lvis"
+OUT_DIR = HERE / "lvis"
 
 CATEGORIES = [
     {"id": 1, "name": "apple", "synset": "apple.n.01", "frequency": "f"},
@@ -77,50 +79,14 @@ OBJECTS: list[tuple[int, int, str, tuple[Any, ...], int]] = [
 MISSED = (5,)  # annotation ids without a detection
 
 
-def _convex(rng: np.random.Generator, cx: float, cy: float, r: float) -> list[float]:
-    angles = np.sort(rng.uniform(0.0, 2.0 * np.pi, size=7))
-    radii = r * rng.uniform(0.7, 1.0, size=7)
-    pts = np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], axis=1)
-    return [round(float(v), 1) for v in pts.ravel()]
-
-
-def _rect(x: float, y: float, w: float, h: float) -> list[float]:
-    return [x, y, x + w, y, x + w, y + h, x, y + h]
-
-
-def _decode(rle: dict[str, Any]) -> np.ndarray:
-    with warnings.catch_warnings():  # pycocotools 2.0.11 under numpy 2
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return mask_utils.decode(rle).astype(bool)
-
-
-def _encode(mask: np.ndarray) -> dict[str, Any]:
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
-def _box_mask(h: int, w: int, x: int, y: int, bw: int, bh: int) -> np.ndarray:
-    mask = np.zeros((h, w), dtype=bool)
-    mask[y:y + bh, x:x + bw] = True
-    return mask
-
-
 def _ground_truth(rng: np.random.Generator) -> tuple[dict[str, Any], list[np.ndarray]]:
     sizes = {i: (h, w) for i, h, w, _, _ in IMAGES}
     annotations, masks = [], []
     for image_id, cat, kind, geo, ignore in OBJECTS:
         h, w = sizes[image_id]
-        if kind == "poly":
-            parts = [_convex(rng, *geo)]
-        elif kind == "rect":
-            parts = [_rect(*geo)]
-        else:
-            parts = [_convex(rng, *geo[0]), _rect(*geo[1])]
-        mask = _decode(mask_utils.merge(mask_utils.frPyObjects(parts, h, w)))
-        rle = _encode(mask)
-        ann = {"id": len(annotations) + 1, "image_id": image_id, "category_id": cat,
-               "segmentation": parts, "area": float(mask_utils.area(rle)),
-               "bbox": [float(v) for v in mask_utils.toBbox(rle)]}
+        parts = synth.object_parts(rng, kind, geo)
+        mask = synth.polygons_mask(parts, h, w)
+        ann = synth.mask_annotation(len(annotations) + 1, image_id, cat, parts, mask)
         if ignore:
             ann["ignore"] = 1
         annotations.append(ann)
@@ -128,19 +94,8 @@ def _ground_truth(rng: np.random.Generator) -> tuple[dict[str, Any], list[np.nda
     images = [{"id": i, "height": h, "width": w, "file_name": f"{i:012d}.jpg",
                "neg_category_ids": neg, "not_exhaustive_category_ids": nel}
               for i, h, w, neg, nel in IMAGES]
-    gt = {
-        "info": {"description": "benchmark_eval tiny LVIS sample (synthetic)",
-                 "version": "1.0", "year": 2024},
-        "licenses": [],
-        "images": images,
-        "annotations": annotations,
-        "categories": CATEGORIES,
-    }
-    return gt, masks
-
-
-def _shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    return np.roll(np.roll(mask, dy, axis=0), dx, axis=1)
+    return synth.dataset("benchmark_eval tiny LVIS sample (synthetic)", images, annotations,
+                   CATEGORIES), masks
 
 
 Det = tuple[int, int, np.ndarray, float]
@@ -149,14 +104,15 @@ Det = tuple[int, int, np.ndarray, float]
 def _crowded_image(rng: np.random.Generator, masks: list[np.ndarray]) -> list[Det]:
     """Image 6: the ferret TP, 303 low-score detections, then the apple TP tied at the cut."""
     h, w = 80, 100
-    dets: list[Det] = [(6, 7, _shift(masks[12], 1, 1), 0.9)]
+    dets: list[Det] = [(6, 7, synth.roll_mask(masks[12], 1, 1), 0.9)]
     for _ in range(303):
         x, y = (int(v) for v in rng.integers(0, 90, size=2))
         cat = 8 if rng.random() < 0.7 else 2  # gondola: not federated; bagel: negative, an FP
-        dets.append((6, cat, _box_mask(h, w, min(x, 92), min(y, 72), 8, 8),
+        dets.append((6, cat, synth.rect_mask(h, w, min(x, 92), min(y, 72), 8, 8),
                      round(float(rng.uniform(0.05, 0.3)), 2)))
     scores = sorted((d[3] for d in dets), reverse=True)
-    dets.append((6, 1, _shift(masks[13], -1, 0), scores[299]))  # ranked after its ties: cut
+    # ranked after its ties: cut
+    dets.append((6, 1, synth.roll_mask(masks[13], -1, 0), scores[299]))
     return dets
 
 
@@ -168,18 +124,18 @@ def _detections(rng: np.random.Generator, gt: dict[str, Any],
         if ann["id"] in MISSED or ann["image_id"] == 6:
             continue
         dx, dy = (int(v) for v in rng.integers(-2, 3, size=2))
-        dets.append((ann["image_id"], ann["category_id"], _shift(mask, dx, dy),
+        dets.append((ann["image_id"], ann["category_id"], synth.roll_mask(mask, dx, dy),
                      round(float(rng.uniform(0.4, 0.95)), 3)))
     dets += [
-        (1, 1, _shift(masks[0], 5, 4), 0.35),  # duplicate of the first apple: an FP
-        (1, 2, _box_mask(120, 160, 120, 5, 25, 20), 0.7),  # bagel, negative here: an FP
-        (1, 8, _box_mask(120, 160, 5, 90, 30, 25), 0.97),  # gondola: dropped (not federated)
-        (2, 3, _box_mask(150, 200, 150, 10, 30, 20), 0.85),  # banana, not exhaustive: ignored
-        (3, 7, _box_mask(96, 128, 5, 70, 20, 20), 0.6),  # ferret, negative here: an FP
-        (3, 5, _box_mask(96, 128, 100, 5, 20, 15), 0.8),  # dog: dropped (not federated)
-        (4, 1, _shift(masks[10], 1, 0), 0.9),  # on the ignored apple: ignored
-        (5, 3, _box_mask(64, 64, 40, 40, 15, 15), 0.45),  # banana, negative here: an FP
-        (5, 5, _box_mask(64, 64, 2, 45, 12, 12), 0.5),  # dog, not exhaustive here: ignored
+        (1, 1, synth.roll_mask(masks[0], 5, 4), 0.35),  # duplicate of the first apple: an FP
+        (1, 2, synth.rect_mask(120, 160, 120, 5, 25, 20), 0.7),  # bagel, negative here: an FP
+        (1, 8, synth.rect_mask(120, 160, 5, 90, 30, 25), 0.97),  # gondola: dropped (not federated)
+        (2, 3, synth.rect_mask(150, 200, 150, 10, 30, 20), 0.85),  # banana, not exhaustive: ignored
+        (3, 7, synth.rect_mask(96, 128, 5, 70, 20, 20), 0.6),  # ferret, negative here: an FP
+        (3, 5, synth.rect_mask(96, 128, 100, 5, 20, 15), 0.8),  # dog: dropped (not federated)
+        (4, 1, synth.roll_mask(masks[10], 1, 0), 0.9),  # on the ignored apple: ignored
+        (5, 3, synth.rect_mask(64, 64, 40, 40, 15, 15), 0.45),  # banana, negative here: an FP
+        (5, 5, synth.rect_mask(64, 64, 2, 45, 12, 12), 0.5),  # dog, not exhaustive here: ignored
     ]
     order = rng.permutation(len(dets))
     return [dets[i] for i in order] + _crowded_image(rng, masks)
@@ -187,28 +143,8 @@ def _detections(rng: np.random.Generator, gt: dict[str, Any],
 
 def make(out_dir: Path = OUT_DIR) -> list[Path]:
     """Write ``annotations.json``, ``results_segm.json`` and ``results_bbox.json``."""
-    rng = np.random.default_rng(SEED)
-    gt, masks = _ground_truth(rng)
-    dets = _detections(rng, gt, masks)
-    segm, bbox = [], []
-    for image_id, cat, mask, score in dets:
-        rle = _encode(mask)
-        segm.append({"image_id": image_id, "category_id": cat, "segmentation": rle,
-                     "score": score})
-        tight = mask_utils.toBbox(rle)
-        jitter = rng.normal(0.0, 0.5, size=4)
-        box = [round(float(v), 2) for v in np.maximum(tight + jitter, [0, 0, 1, 1])]
-        bbox.append({"image_id": image_id, "category_id": cat, "bbox": box, "score": score})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in (("annotations.json", gt), ("results_segm.json", segm),
-                       ("results_bbox.json", bbox)):
-        path = out_dir / name
-        path.write_text(json.dumps(data, separators=(",", ":")) + "\n")
-        written.append(path)
-    return written
+    return synth.write_sample(out_dir, "annotations.json", SEED, _ground_truth, _detections, 0.5)
 
 
 if __name__ == "__main__":
-    for path in make(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT_DIR):
-        print(f"wrote {path} ({path.stat().st_size} bytes)")
+    synth.main(make, OUT_DIR)

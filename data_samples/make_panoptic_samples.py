@@ -18,8 +18,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-SEED = 7
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from synth import ColorIds, ids_to_rgb, pixel_box  # noqa: E402
+
+SEED = 7
 CATEGORIES = [
     {"id": 1, "name": "person", "supercategory": "person", "isthing": 1, "color": [220, 20, 60]},
     {"id": 3, "name": "car", "supercategory": "vehicle", "isthing": 1, "color": [0, 0, 142]},
@@ -43,25 +47,10 @@ SCENES = [
 ]
 
 
-class _Ids:
-    """Distinct ids near each category's colour (like panopticapi's IdGenerator)."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng, self.taken = rng, {0}
-
-    def __call__(self, category: int) -> int:
-        while True:
-            rgb = np.clip(COLORS[category] + self.rng.integers(-20, 21, 3), 0, 255)
-            sid = int(rgb[0] + 256 * rgb[1] + 65536 * rgb[2])
-            if sid not in self.taken:
-                self.taken.add(sid)
-                return sid
-
-
 def _paint(h: int, w: int, horizon: int, building: tuple[int, int],
            things: list[tuple[int, int, int, int, int, int]], rng: np.random.Generator,
            void_border: bool) -> tuple[np.ndarray, list[dict[str, object]]]:
-    new_id = _Ids(rng)
+    new_id = ColorIds(rng, COLORS, 20).new
     ids = np.zeros((h, w), dtype=np.int64)
     segments: list[dict[str, object]] = []
 
@@ -82,10 +71,8 @@ def _paint(h: int, w: int, horizon: int, building: tuple[int, int],
         ids[(yy == horizon + 5) | (xx == 0)] = 0  # an unlabelled band, as annotators leave
     for s in segments:
         mask = ids == s["id"]
-        rows, cols = np.nonzero(mask)
         s["area"] = int(mask.sum())
-        s["bbox"] = ([int(cols.min()), int(rows.min()), int(np.ptp(cols)) + 1,
-                      int(np.ptp(rows)) + 1] if len(rows) else [0, 0, 0, 0])
+        s["bbox"] = pixel_box(mask)
     return ids, [s for s in segments if s["area"]]
 
 
@@ -121,8 +108,7 @@ def make(out: Path = HERE / "panoptic") -> list[Path]:
             ids, segments = _paint(h, w, horizon + shift, building, scene_things, rng, border)
             folder = out / side
             folder.mkdir(parents=True, exist_ok=True)
-            rgb = ((ids[..., None] >> np.array([0, 8, 16])) & 255).astype(np.uint8)
-            Image.fromarray(rgb).save(folder / name)
+            Image.fromarray(ids_to_rgb(ids)).save(folder / name)
             written.append(folder / name)
             docs[side]["annotations"].append(  # type: ignore[attr-defined]
                 {"image_id": image_id, "file_name": name, "segments_info": segments})

@@ -12,17 +12,19 @@ the official tools see. See ``data_samples/README.md`` for what the files contai
 
 from __future__ import annotations
 
-import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pycocotools import mask as mask_utils
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+import synth  # noqa: E402
 
 SEED = 20240601
-OUT_DIR = Path(__file__).resolve().parent / "coco"
+OUT_DIR = HERE / "coco"
 
 CATEGORIES = [
     {"id": 1, "name": "person", "supercategory": "person"},
@@ -54,36 +56,6 @@ OBJECTS: list[tuple[int, int, str, tuple[Any, ...]]] = [
 ]
 
 
-def _convex(rng: np.random.Generator, cx: float, cy: float, r: float) -> list[float]:
-    angles = np.sort(rng.uniform(0.0, 2.0 * np.pi, size=7))
-    radii = r * rng.uniform(0.7, 1.0, size=7)
-    pts = np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], axis=1)
-    return [round(float(v), 1) for v in pts.ravel()]
-
-
-def _rect(x: float, y: float, w: float, h: float) -> list[float]:
-    return [x, y, x + w, y, x + w, y + h, x, y + h]
-
-
-def _decode(rle: dict[str, Any]) -> np.ndarray:
-    with warnings.catch_warnings():  # pycocotools 2.0.11 under numpy 2
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return mask_utils.decode(rle).astype(bool)
-
-
-def _encode(mask: np.ndarray) -> dict[str, Any]:
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
-def _uncompressed(mask: np.ndarray) -> list[int]:
-    """Column-major run lengths starting with a background run (COCO's uncompressed RLE)."""
-    flat = mask.ravel(order="F")
-    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    runs = np.diff(np.concatenate(([0], edges, [flat.size]))).tolist()
-    return [0, *runs] if flat[0] else runs
-
-
 def _ground_truth(rng: np.random.Generator) -> tuple[dict[str, Any], list[np.ndarray]]:
     sizes = {i: (h, w) for i, h, w in IMAGES}
     annotations, masks = [], []
@@ -91,42 +63,21 @@ def _ground_truth(rng: np.random.Generator) -> tuple[dict[str, Any], list[np.nda
         h, w = sizes[image_id]
         if kind == "crowd":
             x, y, bw, bh = (int(v) for v in geo)
-            mask = np.zeros((h, w), dtype=bool)
-            mask[y : y + bh, x : x + bw] = True
+            mask = synth.rect_mask(h, w, x, y, bw, bh)
             ragged = rng.random((h, w)) < 0.3  # fray the border
             mask[y : y + 3, x : x + bw] &= ragged[y : y + 3, x : x + bw]
-            seg: Any = {"size": [h, w], "counts": _uncompressed(mask)}
+            seg: Any = {"size": [h, w], "counts": synth.uncompressed_counts(mask)}
         else:
-            if kind == "poly":
-                parts = [_convex(rng, *geo)]
-            elif kind == "rect":
-                parts = [_rect(*geo)]
-            else:
-                parts = [_convex(rng, *geo[0]), _rect(*geo[1])]
-            mask = _decode(mask_utils.merge(mask_utils.frPyObjects(parts, h, w)))
+            parts = synth.object_parts(rng, kind, geo)
+            mask = synth.polygons_mask(parts, h, w)
             seg = parts
-        rle = _encode(mask)
-        annotations.append({
-            "id": len(annotations) + 1, "image_id": image_id, "category_id": cat,
-            "segmentation": seg, "area": float(mask_utils.area(rle)),
-            "bbox": [float(v) for v in mask_utils.toBbox(rle)], "iscrowd": int(kind == "crowd"),
-        })
+        annotations.append(synth.mask_annotation(len(annotations) + 1, image_id, cat, seg, mask,
+                                           iscrowd=int(kind == "crowd")))
         masks.append(mask)
     images = [{"id": i, "file_name": f"{i:012d}.jpg", "height": h, "width": w}
               for i, h, w in IMAGES]
-    gt = {
-        "info": {"description": "benchmark_eval tiny COCO sample (synthetic)",
-                 "version": "1.0", "year": 2024},
-        "licenses": [],
-        "images": images,
-        "annotations": annotations,
-        "categories": CATEGORIES,
-    }
-    return gt, masks
-
-
-def _shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    return np.roll(np.roll(mask, dy, axis=0), dx, axis=1)
+    return synth.dataset("benchmark_eval tiny COCO sample (synthetic)", images, annotations,
+                   CATEGORIES), masks
 
 
 def _detections(rng: np.random.Generator, gt: dict[str, Any],
@@ -138,48 +89,25 @@ def _detections(rng: np.random.Generator, gt: dict[str, Any],
             continue
         dx, dy = (int(v) for v in rng.integers(-3, 4, size=2))
         score = round(float(rng.uniform(0.3, 0.95)), 3)
-        dets.append((ann["image_id"], ann["category_id"], _shift(mask, dx, dy), score))
+        dets.append((ann["image_id"], ann["category_id"], synth.roll_mask(mask, dx, dy), score))
     # a duplicate of the first person, lower score (a false positive once the first matched)
-    dets.append((1, 1, _shift(masks[0], 5, 4), 0.25))
+    dets.append((1, 1, synth.roll_mask(masks[0], 5, 4), 0.25))
     # a tie: a second detection with exactly the score of the car on image 3
     car_score = next(d[3] for d in dets if d[0] == 3 and d[1] == 3)
-    h, w = 200, 150
-    box = np.zeros((h, w), dtype=bool)
-    box[150:190, 20:60] = True
-    dets.append((3, 3, box, car_score))
+    dets.append((3, 3, synth.rect_mask(200, 150, 20, 150, 40, 40), car_score))
     # false positives: a dog on the empty image 6 and a wrong class on image 4
     empty = np.zeros((80, 100), dtype=bool)
     empty[20:45, 30:70] = True
     dets.append((6, 18, empty, 0.6))
-    dets.append((4, 1, _shift(masks[7], 1, 0), 0.4))
+    dets.append((4, 1, synth.roll_mask(masks[7], 1, 0), 0.4))
     order = rng.permutation(len(dets))
     return [dets[i] for i in order]
 
 
 def make(out_dir: Path = OUT_DIR) -> list[Path]:
     """Write ``instances.json``, ``results_segm.json`` and ``results_bbox.json``."""
-    rng = np.random.default_rng(SEED)
-    gt, masks = _ground_truth(rng)
-    dets = _detections(rng, gt, masks)
-    segm, bbox = [], []
-    for image_id, cat, mask, score in dets:
-        rle = _encode(mask)
-        segm.append({"image_id": image_id, "category_id": cat, "segmentation": rle,
-                     "score": score})
-        tight = mask_utils.toBbox(rle)
-        jitter = rng.normal(0.0, 0.8, size=4)
-        box = [round(float(v), 2) for v in np.maximum(tight + jitter, [0, 0, 1, 1])]
-        bbox.append({"image_id": image_id, "category_id": cat, "bbox": box, "score": score})
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in (("instances.json", gt), ("results_segm.json", segm),
-                       ("results_bbox.json", bbox)):
-        path = out_dir / name
-        path.write_text(json.dumps(data, separators=(",", ":")) + "\n")
-        written.append(path)
-    return written
+    return synth.write_sample(out_dir, "instances.json", SEED, _ground_truth, _detections, 0.8)
 
 
 if __name__ == "__main__":
-    for path in make(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT_DIR):
-        print(f"wrote {path} ({path.stat().st_size} bytes)")
+    synth.main(make, OUT_DIR)

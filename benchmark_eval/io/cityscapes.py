@@ -40,11 +40,11 @@ from benchmark_eval.errors import (
     InputError,
     MissingPredictionError,
     Problem,
+    cut_problems,
 )
 
 GT_LABEL_SUFFIX = "_gtFine_labelIds.png"
 GT_INSTANCE_SUFFIX = "_gtFine_instanceIds.png"
-_MAX_LISTED = 20  # problems of one kind listed before they are counted
 
 
 def image_key(name: str) -> str | None:
@@ -174,21 +174,12 @@ class Pairing:
 
     def all_problems(self) -> list[Problem]:
         """``problems`` then ``missing``, each cut to a readable length."""
-        return _cut(self.problems) + _cut(self.missing)
+        return cut_problems(self.problems) + cut_problems(self.missing)
 
     def error(self) -> InputError:
         """What ``evaluate`` raises when there are problems."""
         cls = ConsistencyError if self.problems else MissingPredictionError
         return cls(self.all_problems())
-
-
-def _cut(problems: list[Problem]) -> list[Problem]:
-    if len(problems) <= _MAX_LISTED:
-        return problems
-    first = problems[0].message
-    return [*problems[:_MAX_LISTED],
-            Problem(problems[0].file, f"... and {len(problems) - _MAX_LISTED} more like"
-                                      f" '{first}'")]
 
 
 def _prediction(folder: PredictionFolder, key: str, gt: Path, missing: list[Problem],
@@ -207,25 +198,30 @@ def _prediction(folder: PredictionFolder, key: str, gt: Path, missing: list[Prob
     return None
 
 
-def _pred_folder(pred: str | Path, suffix: str, problems: list[Problem]
-                 ) -> PredictionFolder | None:
+def _start(gt: str | Path, pred: str | Path, suffix: str, gt_suffix: str
+           ) -> tuple[GroundTruthFiles, PredictionFolder | None, list[Problem]]:
+    """The GT files, the prediction folder (None if it is not one) and the problems so far
+    (``gt_suffix``: the GT files every image needs)."""
+    files = scan_ground_truth(gt)
+    problems = list(files.problems)
     root = Path(pred)
+    folder = None
     if not root.is_dir():
         problems.append(Problem(str(root), "not a directory" if root.exists()
                                 else "prediction folder not found"))
-        return None
-    return PredictionFolder(root, suffix)
+    else:
+        folder = PredictionFolder(root, suffix)
+    needed = files.label_ids if gt_suffix == GT_LABEL_SUFFIX else files.instance_ids
+    if not needed and not files.problems:
+        problems.append(Problem(str(files.root), f"no *{gt_suffix} files found"))
+    return files, folder, problems
 
 
 def pair_semantic(gt: str | Path, pred: str | Path) -> Pairing:
     """Every GT image (``*_gtFine_labelIds.png`` and its ``*_gtFine_instanceIds.png``) with
     its predicted label-id PNG."""
-    files = scan_ground_truth(gt)
-    problems = list(files.problems)
+    files, folder, problems = _start(gt, pred, ".png", GT_LABEL_SUFFIX)
     missing: list[Problem] = []
-    folder = _pred_folder(pred, ".png", problems)
-    if not files.label_ids and not files.problems:
-        problems.append(Problem(str(files.root), f"no *{GT_LABEL_SUFFIX} files found"))
     jobs: list[SemanticJob] = []
     for key, labels in sorted(files.label_ids.items()):
         instances = files.instance_ids.get(key)
@@ -240,12 +236,8 @@ def pair_semantic(gt: str | Path, pred: str | Path) -> Pairing:
 
 def pair_instance(gt: str | Path, pred: str | Path) -> Pairing:
     """Every GT image (``*_gtFine_instanceIds.png``) with its prediction text file."""
-    files = scan_ground_truth(gt)
-    problems = list(files.problems)
+    files, folder, problems = _start(gt, pred, ".txt", GT_INSTANCE_SUFFIX)
     missing: list[Problem] = []
-    folder = _pred_folder(pred, ".txt", problems)
-    if not files.instance_ids and not files.problems:
-        problems.append(Problem(str(files.root), f"no *{GT_INSTANCE_SUFFIX} files found"))
     jobs: list[InstanceJob] = []
     for key, instances in sorted(files.instance_ids.items()):
         if folder is not None and (p := _prediction(folder, key, instances, missing,

@@ -116,12 +116,14 @@ class RawResults:
 
 
 def read_coco_results(data: Any, name: str, *, boxes: bool, masks: bool,
-                      decode: bool = True) -> RawResults:
+                      decode: bool = True, keypoints: bool = False) -> RawResults:
     """Phase one of ``loadRes``: everything that does not need the ground truth.
 
     Args:
         decode: Decode and check the masks now; with False, call
             :func:`decode_result_masks` later (to keep only some masks' runs).
+        keypoints: Keypoint results: record 0 may carry neither ``bbox`` nor
+            ``segmentation`` (``loadRes`` then takes areas from the keypoints).
     """
     raw = RawResults(name=name, problems=ProblemList(name))
     problems, where = raw.problems, "results"
@@ -149,7 +151,7 @@ def read_coco_results(data: Any, name: str, *, boxes: bool, masks: bool,
                 hint="apply the sigmoid / softmax if these are logits"))
     first_box = data[0].get("bbox")
     raw.area_from_box = first_box is not None and first_box != []
-    if not raw.area_from_box and "segmentation" not in data[0]:
+    if not raw.area_from_box and "segmentation" not in data[0] and not keypoints:
         problems.add("record 0 has neither 'bbox' nor 'segmentation'", 0, where)
         return raw
     if raw.area_from_box or boxes:
@@ -227,9 +229,14 @@ def attach_or_raise(raw: RawResults, gt: InstanceDataset, *, boxes: bool, masks:
     return preds, notices
 
 
-def attach_coco_results(raw: RawResults, gt: InstanceDataset, *, boxes: bool, masks: bool
+def attach_coco_results(raw: RawResults, gt: InstanceDataset, *, boxes: bool, masks: bool,
+                        areas: np.ndarray | None = None
                         ) -> tuple[Predictions | None, ProblemList, list[Notice]]:
-    """Phase two of ``loadRes``: ids and mask sizes against the ground truth."""
+    """Phase two of ``loadRes``: ids and mask sizes against the ground truth.
+
+    Args:
+        areas: The detections' areas when neither boxes nor masks give them (keypoints).
+    """
     problems, where = raw.problems, "results"
     image_ids, category_ids = raw.image_ids, raw.category_ids
     rows = None
@@ -263,8 +270,10 @@ def attach_coco_results(raw: RawResults, gt: InstanceDataset, *, boxes: bool, ma
     if box_arr is not None and np.isnan(box_arr).any() and raw.masks is not None:
         missing = np.flatnonzero(np.isnan(box_arr[:, 0]))
         box_arr[missing] = rle_boxes([raw.masks[i] for i in missing.tolist()])
-    areas = box_arr[:, 2] * box_arr[:, 3] if raw.area_from_box and box_arr is not None else (
-        raw.mask_area)
+    if raw.area_from_box and box_arr is not None:
+        areas = box_arr[:, 2] * box_arr[:, 3]
+    elif areas is None:
+        areas = raw.mask_area
     if areas is None:
         return None, problems, notices
     if raw.area_from_box and masks and len(image_ids):

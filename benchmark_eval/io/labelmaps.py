@@ -32,13 +32,13 @@ from benchmark_eval.errors import (
     InputError,
     MissingPredictionError,
     Problem,
+    cut_problems,
 )
 from benchmark_eval.io.png import read_label_map
 
 MapSource = str | Path | np.ndarray | Callable[[], np.ndarray]
 Maps = str | Path | Mapping[str, MapSource]
 SUFFIXES = (".png", ".npy")
-_MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class Pairing:
 
     def all_problems(self) -> list[Problem]:
         """``missing`` then ``problems``, each kind cut to a readable length."""
-        return _cut(self.missing) + _cut(self.problems)
+        return cut_problems(self.missing) + cut_problems(self.problems)
 
     def error(self) -> InputError:
         """What ``evaluate`` raises when there are problems."""
@@ -224,11 +224,3 @@ def pair_label_maps(gt: Maps, pred: Maps, *, list_file: str | Path | None = None
         problems.append(Problem(str(list_file), "an image is listed more than once"))
     return Pairing(sorted(pairs, key=lambda p: p.name), missing, problems)
 
-
-def _cut(problems: list[Problem]) -> list[Problem]:
-    if len(problems) <= _MAX_LISTED:
-        return problems
-    first = problems[0].message
-    return [*problems[:_MAX_LISTED],
-            Problem(problems[0].file, f"... and {len(problems) - _MAX_LISTED} more like"
-                                      f" '{first}'")]

@@ -3,13 +3,15 @@
 Reproduces pycocotools 2.0.11 ``COCOeval.computeIoU`` + ``evaluateImg`` for every
 (image, category) group at once. Pure: arrays in, :class:`CocoState` out. The pair similarity
 is the strategy chosen by :data:`IouType`: box IoU, mask IoU, or boundary-iou-api's
-``computeBoundaryIoU`` score (``"boundary"``).
+``computeBoundaryIoU`` score (``"boundary"``); or any :data:`PairStrategy` passed to
+:func:`evaluate_images` (``"keypoints"``: OKS, ``protocols.coco_keypoints``).
 """
 
 from __future__ import annotations
 
-__all__ = ["IouType", "PreparedInstances", "evaluate_images", "prepare"]
+__all__ = ["IouType", "PairStrategy", "PreparedInstances", "evaluate_images", "prepare"]
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +25,8 @@ from benchmark_eval.protocols.coco_state import FP, IGNORED, TP, CocoState
 from benchmark_eval.schema import InstanceDataset, MaskRuns, Predictions
 
 # "boundary": min(mask IoU, boundary IoU) for non-crowd GT, mask IoU for crowd GT.
-IouType = Literal["bbox", "segm", "boundary"]
+# "keypoints": OKS, a strategy supplied by protocols.coco_keypoints.
+IouType = Literal["bbox", "segm", "boundary", "keypoints"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,16 @@ class PreparedInstances:
     image_heights: np.ndarray | None = None  # per image rank (boundary only)
     image_widths: np.ndarray | None = None
     image_dilation: np.ndarray | None = None  # boundary band width d per image rank
+    # per (GT / detection, area range): outside that range whatever its area (CrowdPose's
+    # easy / medium / hard image splits); None: area alone decides
+    gt_outside: np.ndarray | None = None
+    det_outside: np.ndarray | None = None
+
+
+# (prepared, detections, GT, t_min) -> same-group (detection, GT, similarity) pairs whose
+# similarity is >= t_min; detections and GT are index arrays into ``prepared``.
+PairStrategy = Callable[[PreparedInstances, np.ndarray, np.ndarray, float],
+                        tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 def _known(gt: InstanceDataset, category_ids: np.ndarray, keep: np.ndarray | None
@@ -131,7 +144,7 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
     def take(masks: list[Any] | None, idx: np.ndarray) -> list[Any] | None:
         return None if masks is None else [masks[i] for i in idx.tolist()]
 
-    need_masks = iou_type != "bbox"
+    need_masks = iou_type in ("segm", "boundary")
     crowd_flags = inst.iscrowd if crowd else np.zeros(len(inst), dtype=bool)
     ignore_flags = inst.iscrowd if gt_ignore is None else gt_ignore
     free_fp = np.zeros(len(preds), dtype=bool) if det_free_fp is None else det_free_fp
@@ -273,30 +286,37 @@ def _mask_pairs_per_image(p: PreparedInstances, det: np.ndarray, gt: np.ndarray,
 
 
 def evaluate_images(p: PreparedInstances, params: CocoParams, iou_type: IouType,
-                    first: int = 0, stop: int | None = None) -> CocoState:
+                    first: int = 0, stop: int | None = None, *,
+                    pairs: PairStrategy | None = None) -> CocoState:
     """Match detections to GT on images ``first:stop`` (ranks into ``p.image_ids``).
 
     Args:
         p: Prepared instances (see :func:`prepare`).
         params: Evaluation parameters.
-        iou_type: ``"bbox"``, ``"segm"`` or ``"boundary"``.
+        iou_type: ``"bbox"``, ``"segm"``, ``"boundary"`` or ``"keypoints"``.
         first: First image rank of the shard.
         stop: One past the last image rank; all remaining images if None.
+        pairs: The similarity strategy; by default the one of ``iou_type``.
     """
     stop = len(p.image_ids) if stop is None else stop
     det = np.arange(*np.searchsorted(p.det_image, [first, stop]))
     gt = np.arange(*np.searchsorted(p.gt_image, [first, stop]))
     thr = params.iou_array
     t_min = float(np.minimum(thr, 1 - 1e-10).min())
-    pairs = {"bbox": _box_pairs, "segm": _mask_pairs, "boundary": _boundary_pairs}[iou_type]
+    if pairs is None:
+        pairs = {"bbox": _box_pairs, "segm": _mask_pairs, "boundary": _boundary_pairs}[iou_type]
     pd, pg, piou = pairs(p, det, gt, t_min)
     d_local, g_local = pd - (det[0] if len(det) else 0), pg - (gt[0] if len(gt) else 0)
     bounds = params.area_array
     gt_ignore = p.gt_ignore_flag[gt][:, None] | _outside(p.gt_area[gt], bounds)
+    if p.gt_outside is not None:
+        gt_ignore |= p.gt_outside[gt]
     wave = _waves(d_local, p.det_group[det])
     matched_dets, match = greedy_match(d_local, g_local, piou, wave, gt_ignore, p.gt_crowd[gt],
                                        thr)
     free = _outside(p.det_area[det], bounds) | p.det_free_fp[det][:, None]
+    if p.det_outside is not None:
+        free |= p.det_outside[det]
     outcome = _outcomes(matched_dets, match, gt_ignore, p.gt_ids[gt], free, len(thr))
     gt_count = np.zeros((len(p.category_ids), len(bounds)), dtype=np.int64)
     np.add.at(gt_count, p.gt_category[gt], (~gt_ignore).astype(np.int64))

@@ -17,7 +17,7 @@ merged :class:`SemanticState` into ratios under a named rule:
   (``getIouScoreForLabel``, ``getScoreAverage``): FN over the full GT row (void predictions
   on a valid pixel are misses), FP over the rows of non-ignored GT, NaN when TP+FP+FN = 0,
   the class average a plain sum of the non-NaN IoUs in class order. With the Cityscapes
-  label table as ``label_map`` (``configs/semantic-cityscapes.json``) this is its IoU.
+  label table as ``label_map`` (the bundled ``semantic-cityscapes`` preset) this is its IoU.
 
 Each formula is written out in ``docs/protocols/semantic.md``.
 """

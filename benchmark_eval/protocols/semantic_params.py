@@ -23,7 +23,7 @@ __all__ = ["MAX_CLASSES", "RULES", "Rule", "SemanticParams", "ValueTables", "bui
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -64,6 +64,14 @@ class SemanticParams(BaseModel):
     out_of_range: Literal["error", "no-class"] = "error"
     rule: Rule = "mmseg"
     dice_averaging: Literal["dataset", "per-image"] = "dataset"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_num_classes(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "num_classes" not in data:
+            raise ValueError("--num-classes is required (num_classes, in the parameters or"
+                             " a --config preset)")
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> SemanticParams:

@@ -6,31 +6,18 @@ from __future__ import annotations
 __all__ = ["CityscapesInstanceResult", "CityscapesSemanticResult"]
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from benchmark_eval.errors import Notice
-from benchmark_eval.protocols.cityscapes_instance import (
-    IOU_THRESHOLDS,
-    CityscapesInstanceMetrics,
-    CityscapesInstanceParams,
-    CityscapesInstanceState,
-)
-from benchmark_eval.protocols.cityscapes_semantic import (
-    EVALUATED_CATEGORIES,
-    EVALUATED_LABELS,
-    CityscapesSemanticMetrics,
-    CityscapesSemanticParams,
-    CityscapesSemanticState,
-)
-from benchmark_eval.report.common import ReportMixin, package_versions
+from benchmark_eval.protocols import cityscapes_instance as inst
+from benchmark_eval.protocols import cityscapes_semantic as sem
+from benchmark_eval.report.common import package_versions
+from benchmark_eval.report.fields import ResultFields
+from benchmark_eval.report.fields import none_if_nan as _value
 from benchmark_eval.schema.cityscapes import CATEGORIES, INSTANCE_CLASSES, LABEL_BY_NAME
-
-
-def _value(v: float) -> float | None:
-    return None if math.isnan(v) else float(v)
 
 
 def _fmt(v: float | None) -> str:
@@ -38,7 +25,7 @@ def _fmt(v: float | None) -> str:
 
 
 @dataclass(frozen=True)
-class CityscapesSemanticResult(ReportMixin):
+class CityscapesSemanticResult(ResultFields):
     """Outcome of ``cityscapes-semantic``.
 
     Attributes:
@@ -56,29 +43,23 @@ class CityscapesSemanticResult(ReportMixin):
         counts: Images, pixels, GT instances.
     """
 
-    protocol: str
-    metrics: dict[str, float | None]
-    per_class: dict[str, dict[str, float | None]]
     per_category: dict[str, dict[str, float | None]]
     confusion: np.ndarray
-    computed: CityscapesSemanticMetrics
-    state: CityscapesSemanticState
-    params: CityscapesSemanticParams
-    warnings: list[Notice] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
+    computed: sem.CityscapesSemanticMetrics
+    state: sem.CityscapesSemanticState
+    params: sem.CityscapesSemanticParams
 
     @classmethod
-    def build(cls, state: CityscapesSemanticState, computed: CityscapesSemanticMetrics,
-              params: CityscapesSemanticParams, *, notices: list[Notice] | None = None
+    def build(cls, state: sem.CityscapesSemanticState, computed: sem.CityscapesSemanticMetrics,
+              params: sem.CityscapesSemanticParams, *, notices: list[Notice] | None = None
               ) -> CityscapesSemanticResult:
         """Assemble the result of a computed state."""
         per_class = {name: {"IoU": _value(computed.iou[LABEL_BY_NAME[name].id]),
                             "iIoU": _value(computed.iiou[LABEL_BY_NAME[name].id])}
-                     for name in EVALUATED_LABELS}
+                     for name in sem.EVALUATED_LABELS}
         per_category = {c: {"IoU": _value(computed.category_iou[CATEGORIES.index(c)]),
                             "iIoU": _value(computed.category_iiou[CATEGORIES.index(c)])}
-                        for c in EVALUATED_CATEGORIES}
+                        for c in sem.EVALUATED_CATEGORIES}
         conf = state.confusion
         counts = {"images": len(state.image_names), "pixels": int(conf.sum()),
                   "gt_instances": len(state.inst_id)}
@@ -115,7 +96,7 @@ class CityscapesSemanticResult(ReportMixin):
 
 
 @dataclass(frozen=True)
-class CityscapesInstanceResult(ReportMixin):
+class CityscapesInstanceResult(ResultFields):
     """Outcome of ``cityscapes-instance``.
 
     Attributes:
@@ -131,32 +112,26 @@ class CityscapesInstanceResult(ReportMixin):
         counts: Images, targets, predictions.
     """
 
-    protocol: str
-    metrics: dict[str, float | None]
-    per_class: dict[str, dict[str, float | None]]
     ap: np.ndarray
     iou_thresholds: np.ndarray
-    state: CityscapesInstanceState
-    params: CityscapesInstanceParams
-    warnings: list[Notice] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
+    state: inst.CityscapesInstanceState
+    params: inst.CityscapesInstanceParams
 
     @classmethod
-    def build(cls, state: CityscapesInstanceState, computed: CityscapesInstanceMetrics, *,
-              notices: list[Notice] | None = None, counts: dict[str, int] | None = None
-              ) -> CityscapesInstanceResult:
+    def build(cls, state: inst.CityscapesInstanceState, computed: inst.CityscapesInstanceMetrics,
+              *, notices: list[Notice] | None = None) -> CityscapesInstanceResult:
         """Assemble the result of a computed state."""
         per_class = {name: {"AP": _value(computed.per_class_ap[k]),
                             "AP50": _value(computed.per_class_ap50[k])}
                      for k, name in enumerate(INSTANCE_CLASSES)}
         return cls(protocol="cityscapes-instance",
                    metrics={k: _value(v) for k, v in computed.metrics.items()},
-                   per_class=per_class, ap=computed.ap, iou_thresholds=IOU_THRESHOLDS.copy(),
-                   state=state, params=CityscapesInstanceParams(),
-                   warnings=list(notices or []),
+                   per_class=per_class, ap=computed.ap,
+                   iou_thresholds=inst.IOU_THRESHOLDS.copy(), state=state,
+                   params=inst.CityscapesInstanceParams(), warnings=list(notices or []),
                    counts={"images": state.n_images, "gt_instances": int(state.gt_count.sum()),
-                           "predictions": int(state.pred_count.sum()), **(counts or {})},
+                           "predictions": int(state.pred_count.sum()),
+                           "skipped_predictions": state.skipped},
                    versions=package_versions("deflate"))
 
     def report_extra(self) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["METRIC_KEYS", "CocoResult", "InstanceResult", "coco_per_class_table",
-           "coco_summary_lines", "summary_lines"]
+           "coco_summary_lines", "summary_line", "summary_lines"]
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,17 +127,18 @@ def summary_lines(p: CocoParams, stats: np.ndarray) -> list[str]:
         (False, None, "all", last), (False, None, "small", last),
         (False, None, "medium", last), (False, None, "large", last),
     ]
-    thr = p.iou_thresholds
-    lines = []
-    for (ap, iou, area, max_det), value in zip(rows, stats, strict=True):
-        title = "Average Precision" if ap else "Average Recall"
-        kind = "(AP)" if ap else "(AR)"
-        iou_s = f"{thr[0]:0.2f}:{thr[-1]:0.2f}" if iou is None else f"{iou:0.2f}"
-        lines.append(
-            f" {title:<18} {kind} @[ IoU={iou_s:<9} | area={area:>6s} | maxDets={max_det:>3d} ]"
-            f" = {_fmt_value(float(value))}"
-        )
-    return lines
+    return [summary_line(ap, iou, area, max_det, float(value), p.iou_thresholds)
+            for (ap, iou, area, max_det), value in zip(rows, stats, strict=True)]
+
+
+def summary_line(ap: bool, iou: float | None, area: str, max_det: int, value: float,
+                 thresholds: tuple[float, ...]) -> str:
+    """One line of pycocotools ``summarize`` (its ``iStr`` format)."""
+    title = "Average Precision" if ap else "Average Recall"
+    kind = "(AP)" if ap else "(AR)"
+    iou_s = f"{thresholds[0]:0.2f}:{thresholds[-1]:0.2f}" if iou is None else f"{iou:0.2f}"
+    return (f" {title:<18} {kind} @[ IoU={iou_s:<9} | area={area:>6s} | maxDets={max_det:>3d} ]"
+            f" = {_fmt_value(value)}")
 
 
 def coco_per_class_table(result: CocoResult) -> list[str]:

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 __all__ = ["SemanticResult", "semantic_per_class_table", "semantic_summary_table"]
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from benchmark_eval.errors import Notice
-from benchmark_eval.protocols.semantic import (
-    BINARY_KEYS,
-    METRIC_KEYS,
-    PER_CLASS_KEYS,
-    SemanticMetrics,
-)
+from benchmark_eval.protocols import semantic as sp
 from benchmark_eval.protocols.semantic_params import SemanticParams
 from benchmark_eval.protocols.semantic_state import SemanticState
-from benchmark_eval.report.common import ReportMixin, package_versions
+from benchmark_eval.report.common import package_versions
+from benchmark_eval.report.fields import ResultFields, none_if_nan
 
-
-def _value(v: float) -> float | None:
-    return None if math.isnan(v) else float(v)
+PER_CLASS_KEYS = sp.PER_CLASS_KEYS
 
 
 @dataclass(frozen=True)
-class SemanticResult(ReportMixin):
+class SemanticResult(ResultFields):
     """Outcome of ``semantic`` / ``semantic-binary``.
 
     Attributes:
@@ -42,23 +35,19 @@ class SemanticResult(ReportMixin):
         class_names: The per-class keys, in class-index order.
         computed: The arrays behind ``metrics`` (per-class ratios, per-image Dice...).
         params: Parameters used.
+        state: The merged statistics the result was computed from.
         warnings: What the rule did with no-class predictions and absent classes.
         counts: Images and pixels counted.
     """
 
-    protocol: str
-    metrics: dict[str, float | None]
-    per_class: dict[str, dict[str, float | None]]
     confusion: np.ndarray
     class_names: list[str]
-    computed: SemanticMetrics
+    computed: sp.SemanticMetrics
     params: SemanticParams
-    warnings: list[Notice] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
+    state: SemanticState
 
     @classmethod
-    def build(cls, protocol: str, state: SemanticState, computed: SemanticMetrics,
+    def build(cls, protocol: str, state: SemanticState, computed: sp.SemanticMetrics,
               params: SemanticParams, *, notices: list[Notice] | None = None
               ) -> SemanticResult:
         """Assemble the result of a computed state."""
@@ -66,7 +55,7 @@ class SemanticResult(ReportMixin):
         names = params.names()
         arrays = dict(zip(PER_CLASS_KEYS, (computed.iou, computed.acc, computed.dice,
                                            computed.precision), strict=True))
-        per_class = {name: {k: _value(float(arrays[k][i])) for k in PER_CLASS_KEYS}
+        per_class = {name: {k: none_if_nan(float(arrays[k][i])) for k in PER_CLASS_KEYS}
                      for i, name in enumerate(names)}
         conf = state.confusion
         counts = {
@@ -77,24 +66,22 @@ class SemanticResult(ReportMixin):
             "classes_with_gt": int((conf[:c].sum(axis=1) > 0).sum()),
         }
         return cls(protocol=protocol,
-                   metrics={k: _value(v) for k, v in computed.metrics.items()},
+                   metrics={k: none_if_nan(v) for k, v in computed.metrics.items()},
                    per_class=per_class, confusion=conf, class_names=names, computed=computed,
-                   params=params, warnings=list(notices or []), counts=counts,
+                   params=params, state=state, warnings=list(notices or []), counts=counts,
                    versions=package_versions("Pillow"))
 
     def report_extra(self) -> dict[str, Any]:
         """Protocol-specific report keys."""
         return {"confusion_matrix": self.confusion.tolist()}
 
-    def render(self, *, per_class: bool = True) -> str:
-        """The summary table, then (optionally) the per-class table; values ×100."""
-        lines = semantic_summary_table(self)
-        if per_class:
-            lines += ["", *semantic_per_class_table(self)]
-        return "\n".join(lines)
+    def summary_lines(self) -> list[str]:
+        """:func:`semantic_summary_table` (values ×100)."""
+        return semantic_summary_table(self)
 
-    def __str__(self) -> str:
-        return "\n".join(semantic_summary_table(self))
+    def per_class_lines(self) -> list[str]:
+        """:func:`semantic_per_class_table` (values ×100)."""
+        return semantic_per_class_table(self)
 
 
 def _cell(v: float | None, width: int) -> str:
@@ -103,7 +90,7 @@ def _cell(v: float | None, width: int) -> str:
 
 def semantic_summary_table(result: SemanticResult) -> list[str]:
     """One header line and one line of values (×100, ``-`` where undefined)."""
-    keys = [k for k in (*BINARY_KEYS, *METRIC_KEYS) if k in result.metrics]
+    keys = [k for k in (*sp.BINARY_KEYS, *sp.METRIC_KEYS) if k in result.metrics]
     width = 7
     return ["  ".join(f"{k:>{width}}" for k in keys),
             "  ".join(_cell(result.metrics[k], width) for k in keys)]

@@ -11,6 +11,7 @@ from benchmark_eval.schema.instances import (
     MaskRuns,
     Predictions,
 )
+from benchmark_eval.schema.keypoints import KeypointDataset, Keypoints
 from benchmark_eval.schema.panoptic import (
     PanopticCategories,
     PanopticDataset,
@@ -23,6 +24,8 @@ __all__ = [
     "Images",
     "InstanceDataset",
     "Instances",
+    "KeypointDataset",
+    "Keypoints",
     "MaskRuns",
     "PanopticCategories",
     "PanopticDataset",

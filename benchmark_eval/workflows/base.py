@@ -8,33 +8,23 @@ only dispatch by protocol name through :data:`benchmark_eval.workflows.WORKFLOWS
 from __future__ import annotations
 
 __all__ = [
-    "LegacyWorkflow",
     "Progress",
     "Result",
     "Workflow",
-    "json_inputs",
-    "params_from_file",
-    "read_both",
     "refuse_if_strict",
 ]
 
 import argparse
-import multiprocessing
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from benchmark_eval.errors import ConfigError, InputError, Notice, Problem, strict_problems
-from benchmark_eval.io.jsonfile import read_json
+from benchmark_eval.errors import InputError, Notice, Problem, strict_problems
 from benchmark_eval.protocols.state import MergeableState
 from benchmark_eval.workflows.options import coerce_params
-from benchmark_eval.workflows.pool import Plan, run_plan
-
-ParamsT = TypeVar("ParamsT", bound=BaseModel)
+from benchmark_eval.workflows.pool import Plan, run_plan, use_executor
 
 Progress = Callable[[int, int], None]
 
@@ -112,20 +102,31 @@ class Workflow:
         return self.params(params, **overrides)
 
     def evaluate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
-                 progress: Progress | None = None, strict: bool = False,
+                 progress: Progress | None = None, executor: Any = "local",
+                 scheduler: str | None = None, strict: bool = False,
                  **options: Any) -> Result:
-        """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`); with
-        ``strict``, an input the official tool silently drops or reinterprets (a notice
-        with ``strict=True``) raises :class:`~benchmark_eval.errors.InputError` instead."""
+        """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`).
+
+        The inputs are read here; the shards run on ``executor`` (``"local"``, ``"dask"``
+        with an optional ``scheduler`` address, or a ``distributed.Client``; see
+        :func:`~benchmark_eval.workflows.pool.open_executor`) and the result is finished
+        here. With ``strict``, an input the official tool silently drops or reinterprets
+        (a notice with ``strict=True``) raises :class:`~benchmark_eval.errors.InputError`.
+        """
         p = self._split(params, options)
         plan = self.plan(p, gt=gt, pred=pred, workers=workers, **options)
-        return refuse_if_strict(run_plan(plan, workers=workers, progress=progress), strict)
+        return refuse_if_strict(run_plan(plan, workers=workers, progress=progress,
+                                         executor=executor, scheduler=scheduler), strict)
 
     def validate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
+                 executor: Any = "local", scheduler: str | None = None,
                  **options: Any) -> list[Problem]:
-        """Every problem of the inputs (see :func:`benchmark_eval.validate`)."""
+        """Every problem of the inputs (see :func:`benchmark_eval.validate`); shards that
+        ``check`` runs through :func:`~benchmark_eval.workflows.pool.run_shards` go to
+        ``executor`` (as in :meth:`evaluate`)."""
         p = self._split(params, options)
-        return self.check(p, gt=gt, pred=pred, workers=workers, **options)
+        with use_executor(executor, scheduler=scheduler, workers=workers):
+            return self.check(p, gt=gt, pred=pred, workers=workers, **options)
 
 
 ResultT = TypeVar("ResultT", bound=Result)
@@ -137,86 +138,3 @@ def refuse_if_strict(result: ResultT, strict: bool) -> ResultT:
     if problems:
         raise InputError(problems)
     return result
-
-
-@dataclass(frozen=True)
-class LegacyWorkflow:
-    """Transitional: a family not yet on the :class:`Workflow` contract."""
-
-    name: str
-    summary: str
-    evaluate: Callable[..., Result]
-    validate: Callable[..., list[Problem]]
-    add_arguments: Callable[[argparse.ArgumentParser, bool], None]
-    cli_options: Callable[[argparse.Namespace, bool], dict[str, Any]]
-    example: str = ""
-
-
-def params_from_file(path: Path, model: type[ParamsT]) -> ParamsT:
-    """Parameters from a JSON preset (``configs/*.json``); ``protocol`` and
-    ``description`` keys are documentation and ignored.
-
-    Raises:
-        ConfigError: Unreadable file, not an object, or invalid parameters.
-    """
-    try:
-        data = read_json(path)
-    except InputError as exc:
-        raise ConfigError(f"cannot use --config {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a JSON object of parameters")
-    data = {k: v for k, v in data.items() if k not in ("protocol", "description")}
-    try:
-        return model(**data)
-    except ValueError as exc:
-        raise ConfigError(f"{path}: invalid parameters: {exc}") from exc
-
-
-def json_inputs(
-    *, gt_help: str, pred_help: str, config_help: str, params_model: type[BaseModel],
-) -> tuple[Callable[[argparse.ArgumentParser, bool], None],
-           Callable[[argparse.Namespace, bool], dict[str, Any]]]:
-    """CLI hooks for protocols reading a GT JSON file and a predictions JSON file:
-    ``--gt``, ``--pred`` and (``evaluate`` only) ``--config PARAMS.json``."""
-
-    def add_arguments(parser: argparse.ArgumentParser, evaluate: bool) -> None:
-        parser.add_argument("--gt", required=True, type=Path, metavar="GT.json", help=gt_help)
-        parser.add_argument("--pred", required=True, type=Path, metavar="RESULTS.json",
-                            help=pred_help)
-        if evaluate:
-            parser.add_argument("--config", type=Path, metavar="PARAMS.json", help=config_help)
-
-    def cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
-        options: dict[str, Any] = {"gt": args.gt, "pred": args.pred}
-        if evaluate and args.config is not None:
-            options["params"] = params_from_file(args.config, params_model)
-        return options
-
-    return add_arguments, cli_options
-
-
-GtT = TypeVar("GtT")
-PredT = TypeVar("PredT")
-
-
-def read_both(load_gt: Callable[[], GtT], read_pred: Callable[[], PredT], *,
-              workers: int) -> tuple[GtT, PredT]:
-    """Run ``load_gt`` and ``read_pred`` — independent until predictions are checked
-    against the GT — in two processes when ``workers != 1`` (fork; the GT comes back
-    pickled, the predictions stay in this process), else one after the other.
-
-    GT problems are reported first: if both fail, the GT's error is raised.
-    """
-    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return load_gt(), read_pred()
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
-        future: Future[GtT] = ex.submit(_call, load_gt)
-        try:
-            pred = read_pred()
-        finally:
-            gt = future.result()
-    return gt, pred
-
-
-def _call(fn: Callable[[], GtT]) -> GtT:
-    return fn()

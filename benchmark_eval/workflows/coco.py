@@ -9,7 +9,7 @@ shards (``protocols.coco.coco_shard``) -> merged ``CocoState`` -> ``protocols.co
 
 from __future__ import annotations
 
-__all__ = ["SHARD_SIZE", "WORKFLOWS", "coco_plan", "json_arguments", "json_options"]
+__all__ = ["SHARD_SIZE", "WORKFLOWS", "Analysis", "coco_plan", "json_arguments", "json_options"]
 
 import argparse
 from collections.abc import Callable
@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from benchmark_eval.analysis.run import InstanceInputs, finish_with, non_ignored_gt_images
 from benchmark_eval.errors import Notice, Problem
 from benchmark_eval.io.coco_gt import check_coco_ground_truth, load_coco_ground_truth
 from benchmark_eval.io.coco_results import (
@@ -42,10 +43,11 @@ from benchmark_eval.protocols.coco_params import BoundaryParams, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
-from benchmark_eval.workflows.base import Workflow, read_both
-from benchmark_eval.workflows.pool import Plan
+from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.pool import Plan, read_both
 
 ResultT = TypeVar("ResultT")
+Analysis = Callable[[Any, InstanceInputs], None]
 SHARD_SIZE = 250  # images per shard of COCO / LVIS matching (progress, load balance)
 
 
@@ -68,11 +70,13 @@ def _result(protocol: str, params: CocoParams, dataset: InstanceDataset,
 
 
 def _plan(iou_type: IouType, params: CocoParams, *, gt: Source, pred: Source,
-          workers: int = 1) -> Plan[CocoTask, CocoState, CocoResult]:
+          workers: int = 1, analyses: Analysis | None = None
+          ) -> Plan[CocoTask, CocoState, CocoResult]:
     """Read and check both files, prepare the instances and plan the image shards.
 
     With ``workers != 1`` the (larger) results are read and decoded in this process while a
-    child process reads the GT.
+    child process reads the GT. ``analyses(result, inputs)`` is called after the finish
+    with the loaded data (``analysis.run``).
     """
     boxes, masks = iou_type == "bbox", iou_type != "bbox"
     (dataset, gt_notices), raw = read_both(
@@ -83,6 +87,11 @@ def _plan(iou_type: IouType, params: CocoParams, *, gt: Source, pred: Source,
     finish = partial(_result, f"coco-{iou_type}", params, dataset,
                      coco_notices(iou_type, gt_notices, pred_notices, preds),
                      coco_counts(dataset, preds, prepared))
+    if analyses is not None:
+        inputs = InstanceInputs(dataset, preds, iou_type,
+                                non_ignored_gt_images(prepared, params.area_ranges[0]),
+                                images=prepared.image_ids)
+        finish = partial(finish_with, finish, analyses, inputs)
     return coco_plan(prepared, params, iou_type, finish)
 
 

@@ -9,6 +9,7 @@ from functools import partial
 
 import numpy as np
 
+from benchmark_eval.analysis.run import InstanceInputs, finish_with, non_ignored_gt_images
 from benchmark_eval.errors import Notice, Problem
 from benchmark_eval.io.coco_results import (
     attach_or_raise,
@@ -33,9 +34,9 @@ from benchmark_eval.protocols.lvis import (
 )
 from benchmark_eval.report.lvis import LvisResult
 from benchmark_eval.schema import InstanceDataset
-from benchmark_eval.workflows.base import Workflow, read_both
-from benchmark_eval.workflows.coco import coco_plan, json_arguments, json_options
-from benchmark_eval.workflows.pool import Plan
+from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.coco import Analysis, coco_plan, json_arguments, json_options
+from benchmark_eval.workflows.pool import Plan, read_both
 
 
 def _result(protocol: str, params: LvisParams, dataset: InstanceDataset,
@@ -46,9 +47,12 @@ def _result(protocol: str, params: LvisParams, dataset: InstanceDataset,
 
 
 def _plan(iou_type: IouType, params: LvisParams, *, gt: Source, pred: Source,
-          workers: int = 1) -> Plan[CocoTask, CocoState, LvisResult]:
+          workers: int = 1, analyses: Analysis | None = None
+          ) -> Plan[CocoTask, CocoState, LvisResult]:
     """Read and check both files (the GT in a child process when ``workers != 1``), apply
-    LVIS' cap and federated rules and plan the image shards."""
+    LVIS' cap and federated rules and plan the image shards; ``analyses`` as in
+    ``workflows.coco`` (every mask is then kept decoded: TIDE and the confusion matrix
+    match detections the federated filter drops)."""
     boxes, masks = iou_type == "bbox", iou_type == "segm"
     (dataset, fed, ignore, gt_notices), raw = read_both(
         partial(load_lvis_ground_truth, gt, boxes=boxes, masks=masks),
@@ -61,13 +65,18 @@ def _plan(iou_type: IouType, params: LvisParams, *, gt: Source, pred: Source,
     if raw.masks is not None:
         # decode every mask (all are checked) but keep the runs of those the per-image cap
         # and the federated filter let through: typically under half of LVIS' detections
-        decode_result_masks(raw, None if survivors is None else survivors[0] & survivors[1])
+        keep = None if survivors is None or analyses else survivors[0] & survivors[1]
+        decode_result_masks(raw, keep)
     preds, pred_notices = attach_or_raise(raw, dataset, boxes=boxes, masks=masks)
     lp = prepare_lvis(dataset, fed, ignore, preds, params, iou_type, survivors=survivors)
     frequency = fed.frequency[np.argsort(dataset.categories.ids)]  # K axis: sorted ids
     finish = partial(_result, f"lvis-{iou_type}", params, dataset, frequency,
                      lvis_notices(gt_notices, pred_notices, preds),
                      lvis_counts(dataset, ignore, preds, lp))
+    if analyses is not None:
+        inputs = InstanceInputs(dataset, preds, iou_type, non_ignored_gt_images(
+            lp.prepared, params.area_ranges[0]), federated=fed, images=lp.prepared.image_ids)
+        finish = partial(finish_with, finish, analyses, inputs)
     return coco_plan(lp.prepared, params.engine_params(), iou_type, finish)
 
 

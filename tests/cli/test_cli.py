@@ -5,18 +5,17 @@ Exit codes: 0 success, 1 the inputs failed checks, 2 usage or configuration erro
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from live_pycocotools import run_pycocotools
+from helpers import run_cli as run
+from official_coco import run_pycocotools
 from synth_coco import Case, make_case
 
 from benchmark_eval import PROTOCOLS, CocoParams
-from benchmark_eval.cli import main
 from benchmark_eval.converters import CONVERTERS, Converter
 from benchmark_eval.errors import MAX_LISTED
 
@@ -25,12 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
                "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 REPORT_KEYS = {"protocol", "metrics", "per_class", "warnings", "params", "counts", "versions"}
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _write(path: Path, data: Any) -> Path:
@@ -110,7 +103,7 @@ USAGE_ERRORS = {
     "no arguments": [],
     "unknown command": ["frobnicate"],
     "no protocol": ["evaluate"],
-    "unknown protocol": ["evaluate", "coco-keypoints", "--gt", "{gt}", "--pred", "{bbox}"],
+    "unknown protocol": ["evaluate", "coco-captions", "--gt", "{gt}", "--pred", "{bbox}"],
     "missing --gt": ["evaluate", "coco-bbox", "--pred", "{bbox}"],
     "missing --pred": ["validate", "coco-bbox", "--gt", "{gt}"],
     "workers not a number": ["evaluate", "coco-bbox", "--gt", "{gt}", "--pred", "{bbox}",
@@ -147,11 +140,11 @@ def test_validate_takes_the_contract_options(files: dict[str, Path]) -> None:
 
 def test_usage_error_is_written_to_the_given_stderr(files: dict[str, Path],
                                                     capsys: pytest.CaptureFixture) -> None:
-    code, _, err = run(["evaluate", "coco-keypoints", "--gt", files["gt"], "--pred",
+    code, _, err = run(["evaluate", "coco-captions", "--gt", files["gt"], "--pred",
                         files["bbox"]])
     leaked = capsys.readouterr().err
     assert code == 2
-    assert "invalid choice: 'coco-keypoints'" in err
+    assert "invalid choice: 'coco-captions'" in err
     assert leaked == ""
 
 

@@ -3,44 +3,23 @@
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import io
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from helpers import run_cli as run
+from official_coco import run_faster_coco_eval
 from synth_coco import Case, make_case
-
-from benchmark_eval.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 METRIC_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl",
                "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 
 
-def run(argv: list[Any]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
 def faster_boundary_stats(gt: dict[str, Any], results: list[Any], ratio: float) -> np.ndarray:
-    from faster_coco_eval import COCO, COCOeval_faster
-
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        coco_gt = COCO(copy.deepcopy(gt))
-        coco_dt = coco_gt.loadRes(copy.deepcopy(results))
-        ev = COCOeval_faster(coco_gt, coco_dt, "boundary", boundary_dilation_ratio=ratio,
-                             print_function=lambda *a, **k: None)
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return np.asarray(ev.stats[:12], dtype=np.float64)
+    return run_faster_coco_eval(gt, results, "boundary", boundary_dilation_ratio=ratio).stats
 
 
 @pytest.fixture(scope="module")

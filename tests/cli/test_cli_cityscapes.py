@@ -3,25 +3,18 @@ exit codes, the official tables, reports, and that nothing else is written."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
+from helpers import run_cli as run
 from PIL import Image
 
 import benchmark_eval
-from benchmark_eval.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data_samples" / "cityscapes"
 GT, RESULTS = SAMPLE / "gtFine", SAMPLE / "results"
-
-
-def run(argv: list[object]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _files(root: Path) -> set[Path]:
@@ -100,16 +93,14 @@ def test_panoptic_problems_name_the_string_image_id(tmp_path: Path) -> None:
     doc = json.loads((RESULTS / "panoptic.json").read_text())
     doc["annotations"][0]["segments_info"].pop(0)
     (tmp_path / "p.json").write_text(json.dumps(doc))
-    code, out, _ = run(["validate", "cityscapes-panoptic", "--gt",
-                        GT / "cityscapes_panoptic_val.json", "--pred", tmp_path / "p.json",
-                        "--pred-dir", RESULTS / "panoptic"])
+    files = ["--gt", GT / "cityscapes_panoptic_val.json", "--pred", tmp_path / "p.json",
+             "--pred-dir", RESULTS / "panoptic"]
+    code, out, _ = run(["validate", "cityscapes-panoptic", *files])
     assert code == 1
     assert "image_id='samplecity_000000_000019'" in out
     doc["annotations"][0]["image_id"] = "elsewhere_000000_000000"
     (tmp_path / "p.json").write_text(json.dumps(doc))
-    code, _, err = run(["evaluate", "cityscapes-panoptic", "--gt",
-                        GT / "cityscapes_panoptic_val.json", "--pred", tmp_path / "p.json",
-                        "--pred-dir", RESULTS / "panoptic"])
+    code, _, err = run(["evaluate", "cityscapes-panoptic", *files])
     assert code == 1
     assert "image_id 'elsewhere_000000_000000' is not in the ground truth" in err
 

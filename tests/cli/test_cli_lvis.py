@@ -8,22 +8,15 @@ The inputs are the tiny LVIS sample in ``data_samples/lvis`` (made by
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import importlib.util
-import io
 import json
-import logging
-import sys
-import tempfile
-import warnings
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from helpers import assert_help_lists, sample_script
+from helpers import run_cli as run
+from official_lvis import run_lvis_api
 
-from benchmark_eval.cli import main
 from benchmark_eval.protocols.lvis import LVIS_METRIC_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,28 +27,7 @@ REPORT_KEYS = {"protocol", "metrics", "per_class", "warnings", "params", "counts
 IOU_TYPES = pytest.mark.parametrize("iou_type", ["bbox", "segm"])
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    """A helper module from another test folder (shared with the parity tests)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-# run_lvis_api restores np.float (removed from numpy) for lvis 0.5.3, in the harness only
-official_lvis = _load("official_lvis", REPO / "tests" / "parity" / "official_lvis.py")
-make_lvis_samples = _load("make_lvis_samples", REPO / "data_samples" / "make_lvis_samples.py")
-
-
-def run(argv: list[Any]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
+make_lvis_samples = sample_script("make_lvis_samples")
 
 
 def _json(path: Path) -> Any:
@@ -71,25 +43,8 @@ def _live(iou_type: str, gt: dict[str, Any], results: list[dict[str, Any]],
           max_dets: int = 300) -> tuple[dict[str, float], list[str]]:
     """lvis-api's results and printed lines (``max_dets``: the LVISResults cap and
     ``Params.max_dets``, which only names and prints)."""
-    if max_dets == 300:
-        live = official_lvis.run_lvis_api(iou_type, gt, results)
-        return live.results, live.printed
-    from lvis import LVIS, LVISEval, LVISResults
-
-    logging.getLogger("lvis").setLevel(logging.ERROR)
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        path = Path(tmp) / "gt.json"
-        path.write_text(json.dumps(gt))
-        lvis_gt = LVIS(str(path))
-        ev = LVISEval(lvis_gt, LVISResults(lvis_gt, copy.deepcopy(results), max_dets=max_dets),
-                      iou_type)
-        ev.params.max_dets = max_dets
-        ev.run()
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            ev.print_results()
-    return dict(ev.results), out.getvalue().splitlines()
+    live = run_lvis_api(gt, results, iou_type, max_dets)
+    return live.results, live.printed
 
 
 # ---------------------------------------------------------------------------------- sample
@@ -105,14 +60,8 @@ def test_sample_is_what_the_script_writes(tmp_path: Path) -> None:
 
 
 def test_help_lists_the_lvis_protocols() -> None:
-    code, out, _ = run(["--help"])
-    assert code == 0
-    assert "lvis-bbox" in out
-    assert "lvis-segm" in out
-    code, out, _ = run(["evaluate", "lvis-segm", "--help"])
-    assert code == 0
-    for option in ("--gt", "--pred", "--config", "--out", "--workers"):
-        assert option in out
+    assert_help_lists(("lvis-bbox", "lvis-segm"), ["evaluate", "lvis-segm"],
+                      ("--gt", "--pred", "--config", "--out", "--workers"))
 
 
 # -------------------------------------------------------------------------------- evaluate

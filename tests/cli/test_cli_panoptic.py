@@ -3,28 +3,22 @@ process: exit codes 0 (ok), 1 (inputs failed checks), 2 (usage), and what is pri
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import assert_help_lists
+from helpers import run_cli as run
 from PIL import Image
 from synth_panoptic import make_case, write_case
 
 import benchmark_eval
-from benchmark_eval.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "panopticapi_sample"
 KEYS = ("PQ", "SQ", "RQ", "N", "PQ_th", "SQ_th", "RQ_th", "N_th", "PQ_st", "SQ_st", "RQ_st",
         "N_st")
-
-
-def run(argv: list[object]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
@@ -34,14 +28,8 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_help_lists_the_protocol_and_convert() -> None:
-    code, out, _ = run(["--help"])
-    assert code == 0
-    assert "coco-panoptic" in out
-    assert "convert" in out
-    code, out, _ = run(["evaluate", "coco-panoptic", "--help"])
-    assert code == 0
-    for option in ("--gt", "--gt-dir", "--pred", "--pred-dir", "--out", "--workers"):
-        assert option in out
+    assert_help_lists(("coco-panoptic", "convert"), ["evaluate", "coco-panoptic"],
+                      ("--gt", "--gt-dir", "--pred", "--pred-dir", "--out", "--workers"))
     code, out, _ = run(["convert", "--help"])
     assert code == 0
     for name in ("instances-to-panoptic", "panoptic-to-instances", "panoptic-to-semantic"):

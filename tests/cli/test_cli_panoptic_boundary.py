@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 from functools import partial
 from pathlib import Path
 
+from helpers import run_cli as run
+
 import benchmark_eval
-from benchmark_eval.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data_samples" / "panoptic"
 evaluate_panoptic_boundary = partial(benchmark_eval.evaluate, "coco-panoptic-boundary")
-
-
-def run(argv: list[object]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_help_lists_the_protocol_and_its_option() -> None:

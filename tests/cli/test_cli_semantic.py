@@ -3,25 +3,18 @@ the JSON report."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_cli as run
 
-from benchmark_eval.cli import main
 from benchmark_eval.io.png import write_png
 
 REPO = Path(__file__).resolve().parents[2]
 REPORT_KEYS = {"protocol", "metrics", "per_class", "confusion_matrix", "warnings", "params",
                "counts", "versions"}
-
-
-def run(argv: list[object]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ independent implementation can get wrong; :func:`mixed_random` mixes all of them
 Masks always have the size of their image; ground-truth ``area``/``bbox`` agree with the
 mask (polygon area by the shoelace formula, as in the COCO files) except where a case says
 otherwise. Results are never empty and only use image ids of the ground truth (pycocotools
-fails on both).
+fails on both). RLE, rectangles, ellipses, shifts and tight boxes are the shared blocks of
+``tests/synth``.
 """
 
 from __future__ import annotations
@@ -21,15 +22,9 @@ __all__ = [
     "NASTY_CASES",
     "Det",
     "Scene",
-    "compressed_rle",
-    "ellipse_mask",
     "make_case",
     "mixed_random",
     "polygon_mask",
-    "rect_mask",
-    "rle_counts",
-    "rle_string",
-    "uncompressed_rle",
 ]
 
 import copy
@@ -38,68 +33,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from synth import (
+    compressed_rle,
+    ellipse_mask,
+    rect_mask,
+    rect_polygon,
+    shift_mask,
+    star_points,
+    tight_bbox,
+    uncompressed_rle,
+)
 
 Box = list[float]
 
 # --------------------------------------------------------------------------------------------
-# Run-length encoding (COCO layout: column-major, runs alternate 0s and 1s, starting with 0s)
+# Shapes (the shared ones come from tests/synth)
 # --------------------------------------------------------------------------------------------
-
-
-def rle_counts(mask: np.ndarray) -> list[int]:
-    """Uncompressed COCO run lengths of a 2-D boolean mask."""
-    flat = np.asarray(mask, dtype=bool).ravel(order="F")
-    if flat.size == 0:
-        return []
-    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    bounds = np.concatenate(([0], edges, [flat.size]))
-    runs = [int(r) for r in np.diff(bounds)]
-    if flat[0]:
-        runs.insert(0, 0)
-    return runs
-
-
-def rle_string(counts: Sequence[int]) -> str:
-    """The compressed COCO string of run lengths (5-bit groups, deltas from i-2 for i > 2)."""
-    chars: list[str] = []
-    for i, count in enumerate(counts):
-        value = count - counts[i - 2] if i > 2 else count
-        more = True
-        while more:
-            group = value & 0x1F
-            value >>= 5
-            more = value != -1 if group & 0x10 else value != 0
-            if more:
-                group |= 0x20
-            chars.append(chr(group + 48))
-    return "".join(chars)
-
-
-def uncompressed_rle(mask: np.ndarray) -> dict[str, Any]:
-    height, width = mask.shape
-    return {"size": [int(height), int(width)], "counts": rle_counts(mask)}
-
-
-def compressed_rle(mask: np.ndarray) -> dict[str, Any]:
-    height, width = mask.shape
-    return {"size": [int(height), int(width)], "counts": rle_string(rle_counts(mask))}
-
-
-# --------------------------------------------------------------------------------------------
-# Shapes
-# --------------------------------------------------------------------------------------------
-
-
-def rect_mask(height: int, width: int, x: int, y: int, w: int, h: int) -> np.ndarray:
-    """Pixels ``x <= col < x + w``, ``y <= row < y + h`` (clipped to the image)."""
-    mask = np.zeros((height, width), dtype=bool)
-    mask[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)] = True
-    return mask
-
-
-def ellipse_mask(height: int, width: int, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
-    rows, cols = np.ogrid[0:height, 0:width]
-    return ((cols + 0.5 - cx) / rx) ** 2 + ((rows + 0.5 - cy) / ry) ** 2 <= 1.0
 
 
 def polygon_mask(height: int, width: int, polygon: Sequence[float]) -> np.ndarray:
@@ -129,40 +78,12 @@ def shoelace_area(polygon: Sequence[float]) -> float:
     return float(abs(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1))) / 2.0)
 
 
-def rect_polygon(x: float, y: float, w: float, h: float) -> list[float]:
-    return [x, y, x + w, y, x + w, y + h, x, y + h]
-
-
 def star_polygon(
     rng: np.random.Generator, cx: float, cy: float, radius: float, vertices: int
 ) -> list[float]:
-    angles = np.sort(rng.uniform(0.0, 2.0 * np.pi, size=vertices))
-    radii = radius * rng.uniform(0.5, 1.0, size=vertices)
-    xs = np.round(cx + radii * np.cos(angles), 2)
-    ys = np.round(cy + radii * np.sin(angles), 2)
+    xs, ys = star_points(rng, cx, cy, radius, vertices, 0.5)
+    xs, ys = np.round(xs, 2), np.round(ys, 2)
     return [float(v) for pair in zip(xs, ys, strict=True) for v in pair]
-
-
-def tight_bbox(mask: np.ndarray) -> Box:
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
-        return [0.0, 0.0, 0.0, 0.0]
-    return [
-        float(cols[0]),
-        float(rows[0]),
-        float(cols[-1] - cols[0] + 1),
-        float(rows[-1] - rows[0] + 1),
-    ]
-
-
-def shift_mask(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """Move a mask by whole pixels; what leaves the image is dropped."""
-    height, width = mask.shape
-    out = np.zeros_like(mask)
-    src = mask[max(-dy, 0) : height - max(dy, 0), max(-dx, 0) : width - max(dx, 0)]
-    out[max(dy, 0) : max(dy, 0) + src.shape[0], max(dx, 0) : max(dx, 0) + src.shape[1]] = src
-    return out
 
 
 def _grow(mask: np.ndarray, grow: bool) -> np.ndarray:

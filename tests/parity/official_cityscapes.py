@@ -1,12 +1,13 @@
-"""Run cityscapesScripts 2.3.0's evaluations live, through their own functions.
+"""Run cityscapesScripts 2.3.0's evaluations live, through their own functions (the one
+runner of each for every test folder; panoptic is in ``official_panoptic``).
 
-* pixel level: ``evalPixelLevelSemanticLabeling.evaluateImgLists`` (``evaluatePair`` with
-  the instance-level score) on a private copy of its argument object: quiet, no JSON export;
+* pixel level: ``evalPixelLevelSemanticLabeling.evaluateImgLists`` (``evaluatePair``, with
+  the instance-level score unless told otherwise) on a private copy of its argument object:
+  quiet, no JSON export; :func:`official_pixel_maps` writes label-id maps as PNGs first;
 * instance level: ``setInstanceLabels``, ``instances2dict``, ``matchGtWithPreds``,
   ``evaluateMatches`` and ``computeAverages`` called one by one, so neither the
   ``gtInstances.json`` cache next to the installed package nor ``matches.json`` (whose
   dump fails on numpy integers under numpy 2) is written;
-* panoptic: ``pq_compute_single_core`` then ``average_pq``.
 
 On numpy >= 2.4 ``np.in1d`` no longer exists; :func:`numpy_in1d` restores it as
 ``np.isin(...).ravel()`` while the official code runs and removes it afterwards. The modules
@@ -15,23 +16,34 @@ are imported with every ``CITYSCAPES_*`` variable unset. Nothing of the maths is
 
 from __future__ import annotations
 
-__all__ = ["numpy_in1d", "official_instance", "official_panoptic", "official_pixel"]
+__all__ = [
+    "CityscapesPixelResult",
+    "cityscapes_module",
+    "numpy_in1d",
+    "official_instance",
+    "official_pixel",
+    "official_pixel_maps",
+]
 
 import contextlib
 import copy
 import importlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 _ENV = ("CITYSCAPES_DATASET", "CITYSCAPES_RESULTS", "CITYSCAPES_EXPORT_DIR")
 
 
-def _module(name: str) -> ModuleType:
+def cityscapes_module(name: str) -> ModuleType:
+    """``cityscapesscripts.evaluation.<name>``, imported with every ``CITYSCAPES_*`` variable
+    unset (the modules read them at import, and raise on a bad export dir)."""
     saved = {k: os.environ.pop(k) for k in _ENV if k in os.environ}
     try:
         return importlib.import_module(f"cityscapesscripts.evaluation.{name}")
@@ -57,15 +69,16 @@ def numpy_in1d() -> Iterator[None]:
         delattr(np, "in1d")
 
 
-def official_pixel(gt_label_files: list[Path], pred_files: list[Path], out: Path
-                   ) -> dict[str, Any]:
+def official_pixel(gt_label_files: list[Path], pred_files: list[Path], out: Path, *,
+                   instance_level: bool = True) -> dict[str, Any]:
     """The result dict of ``evaluateImgLists`` (``classScores``, ``classInstScores``,
-    ``categoryScores``, ``categoryInstScores``, the four averages, ``confMatrix``)."""
-    ev = _module("evalPixelLevelSemanticLabeling")
+    ``categoryScores``, ``categoryInstScores``, the four averages, ``confMatrix``);
+    ``instance_level=False`` skips iIoU (which needs ``*_instanceIds.png`` files)."""
+    ev = cityscapes_module("evalPixelLevelSemanticLabeling")
     args = copy.copy(ev.args)
     args.quiet = True
     args.JSONOutput = False
-    args.evalInstLevelScore = True
+    args.evalInstLevelScore = instance_level
     args.evalPixelAccuracy = False
     args.exportFile = str(out / "resultPixelLevelSemanticLabeling.json")
     with numpy_in1d():
@@ -73,10 +86,43 @@ def official_pixel(gt_label_files: list[Path], pred_files: list[Path], out: Path
                                    [str(g) for g in gt_label_files], args)
 
 
+@dataclass(frozen=True)
+class CityscapesPixelResult:
+    """What the official pixel-level evaluation returned for label-id maps.
+
+    Attributes:
+        class_scores: Label name -> IoU (NaN for ignored or undefined classes).
+        average: ``averageScoreClasses``.
+        confusion: The ``(34, 34)`` label-id confusion matrix (rows GT, columns prediction).
+    """
+
+    class_scores: dict[str, float]
+    average: float
+    confusion: np.ndarray
+
+
+def official_pixel_maps(pairs: list[tuple[str, np.ndarray, np.ndarray]], folder: Path
+                        ) -> CityscapesPixelResult:
+    """Score ``(name, gt_ids, pred_ids)`` label-id maps: written as PNGs under ``folder``,
+    then :func:`official_pixel` without the instance-level score."""
+    gt_files, pred_files = [], []
+    (folder / "gt").mkdir(parents=True, exist_ok=True)
+    (folder / "pred").mkdir(parents=True, exist_ok=True)
+    for name, gt, pred in pairs:
+        gt_files.append(folder / "gt" / f"{name}_gtFine_labelIds.png")
+        pred_files.append(folder / "pred" / f"{name}_pred.png")
+        Image.fromarray(gt).save(gt_files[-1])
+        Image.fromarray(pred).save(pred_files[-1])
+    result = official_pixel(gt_files, pred_files, folder, instance_level=False)
+    return CityscapesPixelResult(class_scores=dict(result["classScores"]),
+                                 average=float(result["averageScoreClasses"]),
+                                 confusion=np.array(result["confMatrix"], dtype=np.int64))
+
+
 def official_instance(gt_instance_files: list[Path], pred_txts: list[Path], pred_root: Path
                       ) -> tuple[dict[str, Any], np.ndarray]:
     """``computeAverages`` and the ``(1, 8, 10)`` AP array of ``evaluateMatches``."""
-    ev = _module("evalInstanceLevelSemanticLabeling")
+    ev = cityscapes_module("evalInstanceLevelSemanticLabeling")
     args = copy.copy(ev.args)
     args.quiet = True
     args.JSONOutput = False
@@ -90,17 +136,3 @@ def official_instance(gt_instance_files: list[Path], pred_txts: list[Path], pred
                                       args)
         aps = ev.evaluateMatches(matches, args)
     return ev.computeAverages(aps, args), aps
-
-
-def official_panoptic(gt_json: dict[str, Any], gt_folder: Path, pred_json: dict[str, Any],
-                      pred_folder: Path) -> dict[str, Any]:
-    """``average_pq`` of ``pq_compute_single_core`` over the GT annotations, with the
-    categories of the GT JSON."""
-    ev = _module("evalPanopticSemanticLabeling")
-    categories = {c["id"]: c for c in gt_json["categories"]}
-    by_image = {a["image_id"]: a for a in pred_json["annotations"]}
-    pairs = [(a, by_image[a["image_id"]]) for a in gt_json["annotations"]]
-    with contextlib.redirect_stdout(None):
-        stat = ev.pq_compute_single_core(0, pairs, str(gt_folder), str(pred_folder),
-                                         categories)
-    return ev.average_pq(stat, categories)

@@ -1,4 +1,5 @@
-"""Run lvis-api 0.5.3 ``LVISEval`` on in-memory ground truth and results.
+"""Run lvis-api 0.5.3 ``LVISEval`` live on in-memory ground truth and results (the one
+lvis-api runner of the tests).
 
 lvis 0.5.3 calls ``np.float``, which numpy removed; the alias is restored here, in the test
 harness only, before lvis-api runs. Its maths is used as shipped. ``LVIS`` only reads a
@@ -35,9 +36,11 @@ class LvisOfficial:
     printed: list[str]
 
 
-def run_lvis_api(iou_type: str, gt: dict[str, Any], results: list[dict[str, Any]]
-                 ) -> LvisOfficial:
-    """``LVISEval(gt, LVISResults(gt, results), iou_type).run()`` on copies of the inputs."""
+def run_lvis_api(gt: dict[str, Any], results: list[dict[str, Any]], iou_type: str,
+                 max_dets: int = 300) -> LvisOfficial:
+    """``LVISEval(gt, LVISResults(gt, results, max_dets), iou_type).run()`` on copies of the
+    inputs, in the order of ``LVISEval(lvis_gt, lvis_dt, iou_type)``; ``max_dets`` is the
+    ``LVISResults`` cap and ``Params.max_dets`` (which only names and prints)."""
     import contextlib
     import io
 
@@ -49,8 +52,9 @@ def run_lvis_api(iou_type: str, gt: dict[str, Any], results: list[dict[str, Any]
         path = Path(tmp) / "gt.json"
         path.write_text(json.dumps(gt))
         lvis_gt = LVIS(str(path))
-        dt = LVISResults(lvis_gt, copy.deepcopy(results))
+        dt = LVISResults(lvis_gt, copy.deepcopy(results), max_dets=max_dets)
         ev = LVISEval(lvis_gt, dt, iou_type)
+        ev.params.max_dets = max_dets
         ev.run()
         out = io.StringIO()
         with contextlib.redirect_stdout(out):

@@ -5,7 +5,8 @@ carries panopticapi's ``pq_compute_single_core`` and ``PQStat`` unchanged (compa
 line in ``docs/protocols/panoptic.md``). It is driven single-core on files the test wrote, its
 progress printing silenced; its maths is used as shipped, without any shim (this module never
 calls ``np.in1d``, which numpy 2.4 removed). Where it raises ``ZeroDivisionError`` (a group
-without categories) the group is reported as ``None``.
+without categories) the group is reported as ``None``. :meth:`OfficialPanoptic.average_pq`
+gives the same statistic summarised by cityscapesScripts' own ``average_pq``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ __all__ = ["OfficialPanoptic", "run_official"]
 import contextlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cityscapesscripts.evaluation import evalPanopticSemanticLabeling as _official
+from official_cityscapes import cityscapes_module
+
+_official = cityscapes_module("evalPanopticSemanticLabeling")
 
 GROUPS = (("", None), ("_th", True), ("_st", False))
 
@@ -39,6 +42,14 @@ class OfficialPanoptic:
     metrics: dict[str, Any]
     per_class: dict[int, dict[str, float]]
     stats: dict[int, tuple[float, int, int, int]]
+    pq_stat: Any = field(repr=False)
+    categories: dict[int, dict[str, Any]] = field(repr=False)
+
+    def average_pq(self) -> dict[str, Any]:
+        """cityscapesScripts' ``average_pq`` of the statistic (``All`` / ``Things`` /
+        ``Stuff`` with ``pq sq rq n``, and ``per_class``)."""
+        result: dict[str, Any] = _official.average_pq(self.pq_stat, self.categories)
+        return result
 
 
 def run_official(gt_json: Path, pred_json: Path, gt_dir: Path | None = None,
@@ -71,4 +82,5 @@ def run_official(gt_json: Path, pred_json: Path, gt_dir: Path | None = None,
                          for k, v in pc.items()}
     stats = {int(k): (float(v.iou), int(v.tp), int(v.fp), int(v.fn))
              for k, v in stat.pq_per_cat.items()}
-    return OfficialPanoptic(metrics=metrics, per_class=per_class, stats=stats)
+    return OfficialPanoptic(metrics=metrics, per_class=per_class, stats=stats, pq_stat=stat,
+                            categories=categories)

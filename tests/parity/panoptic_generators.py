@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+from synth import ids_to_rgb, pixel_box
 
 # (id, name, isthing): a COCO-like subset with gapped ids, things and stuff
 CATEGORIES: tuple[tuple[int, str, int], ...] = (
@@ -81,14 +82,12 @@ def _finish(side: Side) -> list[dict[str, Any]]:
     """segments_info: drop ids painted over completely, fill areas and boxes."""
     out = []
     for s in side.segments:
-        ys, xs = np.nonzero(side.id_map == s["id"])
-        if not len(ys):
+        mask = side.id_map == s["id"]
+        if not mask.any():
             continue
-        area = len(ys) if s["_area"] is None else s["_area"]
+        area = int(mask.sum()) if s["_area"] is None else s["_area"]
         out.append({"id": s["id"], "category_id": s["category_id"], "iscrowd": s["iscrowd"],
-                    "area": area, "bbox": [int(xs.min()), int(ys.min()),
-                                           int(xs.max() - xs.min() + 1),
-                                           int(ys.max() - ys.min() + 1)]})
+                    "area": area, "bbox": pixel_box(mask)})
     return out
 
 
@@ -285,10 +284,6 @@ def categories_json(isthing_only: bool | None = None) -> list[dict[str, Any]]:
             for c, n, t in CATEGORIES if isthing_only is None or bool(t) == isthing_only]
 
 
-def _rgb(id_map: np.ndarray) -> np.ndarray:
-    return ((id_map[..., None] >> np.array([0, 8, 16])) & 255).astype(np.uint8)
-
-
 def write_case(images: list[Image_], root: Path,
                categories: list[dict[str, Any]] | None = None) -> tuple[Path, Path]:
     """Write ``gt.json`` + ``gt/*.png`` and ``pred.json`` + ``pred/*.png`` under ``root``."""
@@ -300,7 +295,7 @@ def write_case(images: list[Image_], root: Path,
         for im in images:
             side = im.gt if name == "gt" else im.pred
             file_name = f"{im.image_id:012d}.png"
-            Image.fromarray(_rgb(side.id_map)).save(root / name / file_name)
+            Image.fromarray(ids_to_rgb(side.id_map)).save(root / name / file_name)
             anns.append({"image_id": im.image_id, "file_name": file_name,
                          "segments_info": _finish(side)})
         docs[name] = {"annotations": anns}

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from cityscapes_generators import THINGS, make_case, write_case
 from cityscapesscripts.preparation.createPanopticImgs import convert2panoptic
-from official_cityscapes import official_panoptic
+from official_panoptic import run_official
 from PIL import Image
 
 import benchmark_eval
@@ -82,8 +82,7 @@ def test_pq_matches_eval_panoptic_semantic_labeling(seed: int, tmp_path: Path) -
     convert_cityscapes_to_panoptic(gt, gt_json)
     pred = _predictions(scenes, tmp_path / "pred", seed)
     (tmp_path / "pred.json").write_text(json.dumps(pred))
-    ref = official_panoptic(json.loads(gt_json.read_text()), gt_json.with_suffix(""), pred,
-                            tmp_path / "pred")
+    ref = run_official(gt_json, tmp_path / "pred.json", pred_dir=tmp_path / "pred").average_pq()
     ours = benchmark_eval.evaluate("cityscapes-panoptic", gt=gt_json, pred=tmp_path / "pred.json",
                                    pred_dir=tmp_path / "pred")
     assert ours.protocol == "cityscapes-panoptic"

@@ -45,7 +45,7 @@ from coco_generators import CASE_NAMES, make_case
 from official_coco import OfficialResult, ParamSpec, run_faster_coco_eval
 
 import benchmark_eval
-from benchmark_eval import AreaRange, CocoParams
+from benchmark_eval import CocoParams
 from benchmark_eval.errors import BenchmarkEvalWarning
 from benchmark_eval.io import coco_segm as coco_io
 from benchmark_eval.masks import boundary, rle
@@ -79,15 +79,7 @@ def _ids(pairs: list[tuple[str, int]]) -> list[Any]:
 
 
 def _params(spec: ParamSpec) -> BoundaryParams:
-    fields: dict[str, Any] = {"class_agnostic": spec.class_agnostic}
-    if spec.iou_thresholds is not None:
-        fields["iou_thresholds"] = spec.iou_thresholds
-    if spec.recall_thresholds is not None:
-        fields["recall_thresholds"] = spec.recall_thresholds
-    if spec.area_ranges is not None:
-        fields["area_ranges"] = tuple(AreaRange(label=a, lo=lo, hi=hi)
-                                      for a, lo, hi in spec.area_ranges)
-    return BoundaryParams(**fields)
+    return spec.to_params(BoundaryParams)
 
 
 @functools.cache
@@ -102,7 +94,7 @@ def inputs(case: str, seed: int) -> tuple[dict[str, Any], list[Any]]:
 @functools.cache
 def faster(case: str, seed: int, variant: str) -> OfficialResult:
     gt, results = inputs(case, seed)
-    return run_faster_coco_eval("boundary", gt, results, VARIANTS[variant])
+    return run_faster_coco_eval(gt, results, "boundary", VARIANTS[variant])
 
 
 def ours(gt: Any, results: Any, params: CocoParams | None = None) -> Any:
@@ -181,7 +173,7 @@ def test_boundary_differs_from_segm() -> None:
 
 def test_real_coco_data_matches_faster_coco_eval() -> None:
     gt, results = json.loads(REAL_GT.read_text()), json.loads(REAL_RESULTS.read_text())
-    ref = run_faster_coco_eval("boundary", gt, results)
+    ref = run_faster_coco_eval(gt, results, "boundary")
     result = ours(gt, results)
     found = problems(result, ref)
     assert not found, "\n".join(found)

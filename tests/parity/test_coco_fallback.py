@@ -35,7 +35,7 @@ def test_segm_without_kernels_matches_pycocotools(case: str) -> None:
     gt, results = make_case(case, "segm", 3)
     ours = benchmark_eval.evaluate("coco-segm", gt=copy.deepcopy(gt),
                                    pred=copy.deepcopy(results))
-    official = run_pycocotools("segm", gt, results)
+    official = run_pycocotools(gt, results, "segm")
     assert np.array_equal(ours.stats, official.stats)
     assert np.array_equal(ours.precision, official.precision)
     assert np.array_equal(ours.recall, official.recall)

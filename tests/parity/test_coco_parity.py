@@ -41,7 +41,7 @@ from official_coco import (
 )
 
 import benchmark_eval
-from benchmark_eval import AreaRange, CocoParams
+from benchmark_eval import CocoParams
 from benchmark_eval.errors import BenchmarkEvalWarning
 
 TOL = 1e-12
@@ -122,18 +122,7 @@ def _scenarios(pairs: list[tuple[str, int]]) -> list[Any]:
 
 
 def to_coco_params(spec: ParamSpec) -> CocoParams:
-    kwargs: dict[str, Any] = {"class_agnostic": spec.class_agnostic}
-    if spec.iou_thresholds is not None:
-        kwargs["iou_thresholds"] = spec.iou_thresholds
-    if spec.recall_thresholds is not None:
-        kwargs["recall_thresholds"] = spec.recall_thresholds
-    if spec.max_detections is not None:
-        kwargs["max_detections"] = spec.max_detections
-    if spec.area_ranges is not None:
-        kwargs["area_ranges"] = tuple(
-            AreaRange(label=label, lo=lo, hi=hi) for label, lo, hi in spec.area_ranges
-        )
-    return CocoParams(**kwargs)
+    return spec.to_params(CocoParams)
 
 
 @functools.cache
@@ -144,13 +133,13 @@ def case_inputs(case: str, seed: int, iou_type: str) -> tuple[dict[str, Any], li
 @functools.cache
 def official(case: str, seed: int, iou_type: str, variant: str) -> OfficialResult:
     gt, results = case_inputs(case, seed, iou_type)
-    return run_pycocotools(iou_type, gt, results, VARIANTS[variant])
+    return run_pycocotools(gt, results, iou_type, VARIANTS[variant])
 
 
 @functools.cache
 def faster(case: str, seed: int, iou_type: str, variant: str) -> OfficialResult:
     gt, results = case_inputs(case, seed, iou_type)
-    return run_faster_coco_eval(iou_type, gt, results, VARIANTS[variant])
+    return run_faster_coco_eval(gt, results, iou_type, VARIANTS[variant])
 
 
 @functools.cache
@@ -460,7 +449,7 @@ def test_nasty_case_warns(case: str, iou_type: str, code: str) -> None:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_clean_case_has_no_warnings(seed: int, iou_type: str) -> None:
     gt, results = make_case("clean", iou_type, seed)
-    expected = run_pycocotools(iou_type, gt, results)
+    expected = run_pycocotools(gt, results, iou_type)
     # no warnings filter here: pytest turns a BenchmarkEvalWarning into an error
     result = benchmark_eval.evaluate(PROTOCOL[iou_type], gt=gt, pred=results, workers=1)
     assert [w.code for w in result.warnings] == []

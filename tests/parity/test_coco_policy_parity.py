@@ -112,7 +112,7 @@ def _inputs(name: str, iou_type: str, seed: int) -> tuple[Gt, Results]:
 @pytest.mark.parametrize(("name", "iou_type", "seed"), SCENARIOS)
 def test_warned_input_matches_pycocotools(name: str, iou_type: str, seed: int) -> None:
     gt, res = _inputs(name, iou_type, seed)
-    off = run_pycocotools(iou_type, gt, res)
+    off = run_pycocotools(gt, res, iou_type)
     result = benchmark_eval.evaluate(f"coco-{iou_type}", gt=copy.deepcopy(gt),
                                      pred=copy.deepcopy(res), workers=1)
     problems = parity_problems(result, off)
@@ -154,8 +154,10 @@ def _pycocotools_on_empty_results(iou_type: str, gt: Gt) -> OfficialResult:
         ev = COCOeval(coco_gt, coco_dt, iou_type)
         ev.evaluate()
         ev.accumulate()
+    summary = io.StringIO()
+    with contextlib.redirect_stdout(summary):
         ev.summarize()
-    return _collect(ev, 12)
+    return _collect(ev, 12, summary.getvalue().splitlines())
 
 
 @pytest.mark.parametrize("iou_type", ["bbox", "segm"])
@@ -176,7 +178,7 @@ def test_empty_results_score_zero_as_pycocotools_would(iou_type: str) -> None:
                          ids=["no recall thresholds", "no area ranges"])
 def test_empty_parameter_lists_match_pycocotools(iou_type: str, spec: ParamSpec) -> None:
     gt, res = make_case("mixed", iou_type, 0)
-    off = run_pycocotools(iou_type, gt, res, spec)
+    off = run_pycocotools(gt, res, iou_type, spec)
     params = CocoParams(**{k: v for k, v in (("recall_thresholds", spec.recall_thresholds),
                                              ("area_ranges", spec.area_ranges))
                            if v is not None})

@@ -63,7 +63,7 @@ def _load(path: Path) -> Any:
 
 @functools.cache
 def official(iou_type: str) -> OfficialResult:
-    return run_pycocotools(iou_type, _load(GT_FILE), _load(RESULT_FILES[iou_type]))
+    return run_pycocotools(_load(GT_FILE), _load(RESULT_FILES[iou_type]), iou_type)
 
 
 @functools.cache
@@ -113,7 +113,7 @@ def test_package_matches_live_pycocotools(iou_type: str) -> None:
 
 @pytest.mark.parametrize("iou_type", ["segm", "bbox"])
 def test_package_matches_faster_coco_eval(iou_type: str) -> None:
-    reference = run_faster_coco_eval(iou_type, _load(GT_FILE), _load(RESULT_FILES[iou_type]))
+    reference = run_faster_coco_eval(_load(GT_FILE), _load(RESULT_FILES[iou_type]), iou_type)
     assert np.abs(np.asarray(ours(iou_type).stats) - reference.stats).max() <= TOL
 
 

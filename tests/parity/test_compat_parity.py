@@ -155,7 +155,7 @@ def test_init_as_pycocotools_registers_the_modules(monkeypatch: pytest.MonkeyPat
 @pytest.mark.parametrize("iou_type", ["bbox", "segm"])
 def test_lviseval_matches_lvis_api(iou_type: str, tmp_path: Path) -> None:
     gt, results = copy.deepcopy(make_lvis_case("mixed", iou_type, 1))
-    official = run_lvis_api(iou_type, gt, results)
+    official = run_lvis_api(gt, results, iou_type)
     path = tmp_path / "gt.json"
     path.write_text(json.dumps(gt))
     lvis_gt = compat.LVIS(path)

@@ -53,7 +53,7 @@ def _compare(result: benchmark_eval.LvisResult, official: LvisOfficial) -> None:
 @pytest.mark.parametrize("iou_type", ["bbox", "segm"])
 def test_lvis_matches_lvis_api(iou_type: str, name: str, seed: int) -> None:
     gt, results = _case(name, iou_type, seed)
-    official = run_lvis_api(iou_type, gt, results)
+    official = run_lvis_api(gt, results, iou_type)
     ours = benchmark_eval.evaluate(f"lvis-{iou_type}", gt=copy.deepcopy(gt),
                                    pred=copy.deepcopy(results))
     _compare(ours, official)
@@ -103,7 +103,7 @@ def test_real_lvis_subset(iou_type: str) -> None:
                 rle = mask_utils.merge(mask_utils.frPyObjects(a["segmentation"], hh, ww))
                 rec["segmentation"] = {"size": rle["size"], "counts": rle["counts"].decode()}
             results.append(rec)
-    official = run_lvis_api(iou_type, gt, results)
+    official = run_lvis_api(gt, results, iou_type)
     ours = benchmark_eval.evaluate(f"lvis-{iou_type}", gt=gt, pred=results)
     _compare(ours, official)
 

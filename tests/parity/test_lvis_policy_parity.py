@@ -47,7 +47,7 @@ def test_warned_input_matches_lvis_api(name: str, iou_type: str) -> None:
     gt, res = copy.deepcopy(make_lvis_case("mixed", iou_type, 0))
     transform, code = CASES[name]
     transform(gt, res)
-    official = run_lvis_api(iou_type, gt, res)
+    official = run_lvis_api(gt, res, iou_type)
     ours = benchmark_eval.evaluate(f"lvis-{iou_type}", gt=copy.deepcopy(gt),
                                    pred=copy.deepcopy(res))
     _compare(ours, official)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from official_cityscapes_semantic import run_cityscapes_pixel_eval
+from official_cityscapes import official_pixel_maps
 from semantic_generators import (
     CITYSCAPES_VALID_IDS,
     Pairs,
@@ -70,7 +70,7 @@ def test_cityscapes_config_is_the_official_label_table() -> None:
 @pytest.mark.parametrize("seed", range(6))
 def test_cityscapes_rule_gives_official_iou(seed: int, tmp_path: Path) -> None:
     pairs = cityscapes_case(seed)
-    official = run_cityscapes_pixel_eval(pairs, tmp_path)
+    official = official_pixel_maps(pairs, tmp_path)
     ours = _ours(pairs, params=_config("semantic-cityscapes.json"))
     nan_classes = 0
     for name, values in ours.per_class.items():
@@ -91,12 +91,12 @@ def test_cityscapes_rule_gives_official_iou(seed: int, tmp_path: Path) -> None:
 def test_cityscapes_perfect_and_all_void(tmp_path: Path) -> None:
     pairs = cityscapes_case(7)
     perfect = [(n, g, g.copy()) for n, g, _ in pairs]
-    official = run_cityscapes_pixel_eval(perfect, tmp_path / "perfect")
+    official = official_pixel_maps(perfect, tmp_path / "perfect")
     ours = _ours(perfect, params=_config("semantic-cityscapes.json"))
     assert official.average == 1.0
     assert ours.metrics["mIoU"] == 1.0
     void = [(n, np.zeros_like(g), p) for n, g, p in pairs]  # GT all 'unlabeled'
-    official = run_cityscapes_pixel_eval(void, tmp_path / "void")
+    official = official_pixel_maps(void, tmp_path / "void")
     ours = _ours(void, params=_config("semantic-cityscapes.json"))
     # nothing is evaluated: no FP on ignored pixels, so every IoU is NaN, as the average
     assert all(math.isnan(official.class_scores[n]) for n in ours.per_class)

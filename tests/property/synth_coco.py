@@ -28,12 +28,21 @@ __all__ = [
 ]
 
 import copy
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pycocotools import mask as mask_utils
+from synth import (
+    encode_mask,
+    mask_annotation,
+    polygons_mask,
+    rect_mask,
+    rect_polygon,
+    shift_mask,
+    star_polygon,
+    tight_bbox,
+    uncompressed_counts,
+)
 
 
 @dataclass(frozen=True)
@@ -55,40 +64,8 @@ class Case:
         return copy.deepcopy(self.segm if iou_type == "segm" else self.bbox)
 
 
-def encode_mask(mask: np.ndarray) -> dict[str, Any]:
-    """Compressed RLE of a 2-D boolean mask, ``counts`` as a str (JSON-ready)."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(x) for x in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
-def uncompressed_counts(mask: np.ndarray) -> list[int]:
-    """COCO uncompressed run lengths: column-major, alternating 0-runs and 1-runs from 0s."""
-    flat = np.asarray(mask, dtype=bool).ravel(order="F")
-    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    edges = np.concatenate(([0], change, [flat.size]))
-    runs = np.diff(edges).tolist()
-    return [0, *runs] if flat[0] else runs
-
-
-def _decode(rle: dict[str, Any]) -> np.ndarray:
-    with warnings.catch_warnings():  # pycocotools 2.0.11 decode under numpy 2: not ours
-        warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
-        return mask_utils.decode(rle).astype(bool)
-
-
-def _polygon_mask(parts: list[list[float]], h: int, w: int) -> np.ndarray:
-    return _decode(mask_utils.merge(mask_utils.frPyObjects(parts, h, w)))
-
-
-def _rect_polygon(x: float, y: float, bw: float, bh: float) -> list[float]:
-    return [x, y, x + bw, y, x + bw, y + bh, x, y + bh]
-
-
 def _convex_polygon(rng: np.random.Generator, cx: float, cy: float, r: float) -> list[float]:
-    angles = np.sort(rng.uniform(0, 2 * np.pi, size=int(rng.integers(5, 9))))
-    radii = r * rng.uniform(0.6, 1.0, size=len(angles))
-    pts = np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], axis=1)
-    return [round(float(v), 2) for v in pts.ravel()]
+    return star_polygon(rng, cx, cy, r, int(rng.integers(5, 9)), 0.6, 2)
 
 
 def _random_parts(rng: np.random.Generator, h: int, w: int, kind: str) -> list[list[float]]:
@@ -97,7 +74,7 @@ def _random_parts(rng: np.random.Generator, h: int, w: int, kind: str) -> list[l
         bw = float(rng.integers(98, w - 1)) if big else float(rng.integers(3, max(4, w // 2)))
         bh = float(rng.integers(98, h - 1)) if big else float(rng.integers(3, max(4, h // 2)))
         x, y = float(rng.integers(0, w - int(bw))), float(rng.integers(0, h - int(bh)))
-        return [_rect_polygon(x, y, bw, bh)]
+        return [rect_polygon(x, y, bw, bh)]
     r = float(rng.uniform(3, min(h, w) / (2 if big else 4)))
     cx, cy = rng.uniform(r, w - r), rng.uniform(r, h - r)
     if kind == "poly":
@@ -105,20 +82,7 @@ def _random_parts(rng: np.random.Generator, h: int, w: int, kind: str) -> list[l
     # two parts: a polygon and a small rectangle elsewhere in the image
     bw, bh = float(rng.integers(3, 8)), float(rng.integers(3, 8))
     x, y = float(rng.integers(0, w - 8)), float(rng.integers(0, h - 8))
-    return [_convex_polygon(rng, cx, cy, r), _rect_polygon(x, y, bw, bh)]
-
-
-def _shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    out = np.zeros_like(mask)
-    h, w = mask.shape
-    ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
-    xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
-    out[yd, xd] = mask[ys, xs]
-    return out
-
-
-def _box_of(mask: np.ndarray) -> list[float]:
-    return [float(v) for v in mask_utils.toBbox(encode_mask(mask))]
+    return [_convex_polygon(rng, cx, cy, r), rect_polygon(x, y, bw, bh)]
 
 
 @dataclass
@@ -129,22 +93,18 @@ class _Builder:
     dets: list[tuple[int, int, np.ndarray, list[float]]]  # image, category, mask, box
 
     def add_gt(self, image_id: int, cat: int, mask: np.ndarray, seg: Any, crowd: bool) -> None:
-        rle = encode_mask(mask)
-        self.annotations.append({
-            "id": len(self.annotations) + 1, "image_id": image_id, "category_id": cat,
-            "segmentation": seg, "area": float(mask_utils.area(rle)),
-            "bbox": [float(v) for v in mask_utils.toBbox(rle)], "iscrowd": int(crowd),
-        })
+        self.annotations.append(mask_annotation(len(self.annotations) + 1, image_id, cat, seg,
+                                                mask, iscrowd=int(crowd)))
 
     def add_dets_near(self, image_id: int, cat: int, mask: np.ndarray,
                       cat_ids: list[int]) -> None:
         rng = self.rng
         for _ in range(int(rng.choice([0, 1, 1, 1, 2]))):
             dx, dy = (int(v) for v in rng.integers(-3, 4, size=2))
-            moved = _shift(mask, dx, dy)
+            moved = shift_mask(mask, dx, dy)
             if not moved.any():
                 continue
-            box = _box_of(moved)
+            box = tight_bbox(moved)
             box = [round(v + float(rng.normal(0, 0.7)), 2) for v in box[:2]] + [
                 round(max(0.5, v + float(rng.normal(0, 1.0))), 2) for v in box[2:]]
             label = cat if rng.random() < 0.85 else int(rng.choice(cat_ids))
@@ -154,9 +114,8 @@ class _Builder:
         rng = self.rng
         bw, bh = int(rng.integers(2, max(3, w // 3))), int(rng.integers(2, max(3, h // 3)))
         x, y = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
-        mask = np.zeros((h, w), dtype=bool)
-        mask[y : y + bh, x : x + bw] = True
-        self.dets.append((image_id, int(rng.choice(cat_ids)), mask, _box_of(mask)))
+        mask = rect_mask(h, w, x, y, bw, bh)
+        self.dets.append((image_id, int(rng.choice(cat_ids)), mask, tight_bbox(mask)))
 
     def scores(self) -> list[float]:
         n = len(self.dets)
@@ -185,7 +144,7 @@ def make_case(
             kind = str(rng.choice(["rect", "poly", "multi", "crowd" if crowd else "rect"],
                                   p=[0.35, 0.35, 0.2, 0.1]))
             parts = _random_parts(rng, h, w, "rect" if kind == "crowd" else kind)
-            mask = _polygon_mask(parts, h, w)
+            mask = polygons_mask(parts, h, w)
             if not mask.any():
                 continue
             if kind == "crowd":
@@ -228,6 +187,6 @@ def perfect_results(gt: dict[str, Any], iou_type: str) -> list[dict[str, Any]]:
             rec["bbox"] = list(ann["bbox"])
         else:
             h, w = sizes[ann["image_id"]]
-            rec["segmentation"] = encode_mask(_polygon_mask(ann["segmentation"], h, w))
+            rec["segmentation"] = encode_mask(polygons_mask(ann["segmentation"], h, w))
         out.append(rec)
     return out

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from live_pycocotools import run_pycocotools
+from official_coco import run_pycocotools
 from synth_coco import Case, make_case, perfect_results
 
 import benchmark_eval

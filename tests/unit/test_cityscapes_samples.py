@@ -3,48 +3,24 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "parity"))
-
-from official_cityscapes import (
-    official_instance,
-    official_panoptic,
-    official_pixel,
-)
+from helpers import SAMPLES, assert_same_files, sample_script
+from official_cityscapes import official_instance, official_pixel
+from official_panoptic import run_official
 
 import benchmark_eval
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data_samples"
 CITYSCAPES = SAMPLES / "cityscapes"
 GT = CITYSCAPES / "gtFine"
 RESULTS = CITYSCAPES / "results"
 
 
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_cityscapes_samples",
-                                                  SAMPLES / "make_cityscapes_samples.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_samples_are_small_and_reproducible(tmp_path: Path) -> None:
-    written = _script().make(tmp_path)
+    written = sample_script("make_cityscapes_samples").make(tmp_path)
     assert len(written) == 40
-    total = 0
-    for path in written:
-        rel = path.relative_to(tmp_path)
-        assert path.read_bytes() == (CITYSCAPES / rel).read_bytes(), rel
-        total += path.stat().st_size
-    assert total < 100_000
+    assert assert_same_files(written, tmp_path, CITYSCAPES) < 100_000
 
 
 def test_samples_score_as_cityscapesscripts(tmp_path: Path) -> None:
@@ -68,8 +44,7 @@ def test_samples_score_as_cityscapesscripts(tmp_path: Path) -> None:
 
     gt_json = GT / "cityscapes_panoptic_val.json"
     pred_json = RESULTS / "panoptic.json"
-    pq = official_panoptic(json.loads(gt_json.read_text()), gt_json.with_suffix(""),
-                           json.loads(pred_json.read_text()), RESULTS / "panoptic")
+    pq = run_official(gt_json, pred_json, pred_dir=RESULTS / "panoptic").average_pq()
     pan = benchmark_eval.evaluate("cityscapes-panoptic", gt=gt_json, pred=pred_json)
     assert abs(pan.metrics["PQ"] - pq["All"]["pq"]) <= 1e-12
     assert pan.metrics["N"] == pq["All"]["n"]

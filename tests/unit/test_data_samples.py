@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
-from live_pycocotools import run_pycocotools
+from helpers import SAMPLES, assert_same_files, sample_script
+from official_coco import run_pycocotools
 
 import benchmark_eval
 from benchmark_eval import validate
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data_samples"
 COCO = SAMPLES / "coco"
 FILES = ("instances.json", "results_segm.json", "results_bbox.json")
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_samples", SAMPLES / "make_samples.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_samples_are_small_and_reproducible(tmp_path: Path) -> None:
     assert sum((COCO / name).stat().st_size for name in FILES) < 200_000
-    written = _load_script().make(tmp_path)
+    written = sample_script("make_samples").make(tmp_path)
     assert sorted(p.name for p in written) == sorted(FILES)
-    for name in FILES:
-        assert (tmp_path / name).read_bytes() == (COCO / name).read_bytes(), name
+    assert_same_files(written, tmp_path, COCO)
 
 
 def test_samples_contain_what_the_readme_promises() -> None:

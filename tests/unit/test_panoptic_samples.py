@@ -3,39 +3,21 @@ algorithm scores it."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
-import synth_panoptic  # noqa: F401  (puts tests/parity on sys.path)
+from helpers import SAMPLES, assert_same_files, sample_script
 from official_panoptic import run_official
 
 import benchmark_eval
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data_samples"
 PANOPTIC = SAMPLES / "panoptic"
 
 
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_panoptic_samples",
-                                                  SAMPLES / "make_panoptic_samples.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_samples_are_small_and_reproducible(tmp_path: Path) -> None:
-    written = _script().make(tmp_path)
+    written = sample_script("make_panoptic_samples").make(tmp_path)
     assert len(written) == 8
-    total = 0
-    for path in written:
-        rel = path.relative_to(tmp_path)
-        assert path.read_bytes() == (PANOPTIC / rel).read_bytes(), rel
-        total += path.stat().st_size
-    assert total < 100_000
+    assert assert_same_files(written, tmp_path, PANOPTIC) < 100_000
 
 
 def test_samples_contain_what_the_readme_promises() -> None:

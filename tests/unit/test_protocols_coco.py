@@ -202,7 +202,7 @@ def test_evaluate_turns_bad_params_into_config_error() -> None:
         benchmark_eval.evaluate("coco-bbox", gt=case.gt, pred=case.results("bbox"),
                                 params={"iou_thresholds": [2.0]})
     with pytest.raises(ConfigError, match="unknown protocol"):
-        benchmark_eval.evaluate("coco-keypoints", gt=case.gt, pred=case.results("bbox"))
+        benchmark_eval.evaluate("coco-captions", gt=case.gt, pred=case.results("bbox"))
 
 
 def test_params_from_a_preset_name_or_file_and_the_result_state() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
-from live_pycocotools import run_pycocotools
+from official_coco import run_pycocotools
 from synth_coco import make_case
 
 import benchmark_eval

@@ -3,19 +3,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
+from helpers import SAMPLES, sample_script
 
 import benchmark_eval
 from benchmark_eval.io.jsonfile import write_json
 from benchmark_eval.io.png import read_label_map
 from benchmark_eval.protocols.semantic_params import SemanticParams
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data_samples"
+SAMPLE = SAMPLES
 
 
 def _result(rule: str = "mmseg") -> benchmark_eval.workflows.Result:
@@ -55,18 +54,8 @@ def test_render_tables() -> None:
     assert result.render(per_class=False) == str(result)
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "make_semantic_samples", SAMPLE / "make_semantic_samples.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_sample_is_reproducible(tmp_path: Path) -> None:
-    written = _load_script().make(tmp_path)
+    written = sample_script("make_semantic_samples").make(tmp_path)
     names = sorted(p.relative_to(tmp_path).as_posix() for p in written)
     stored = sorted(p.relative_to(SAMPLE / "semantic").as_posix()
                     for p in (SAMPLE / "semantic").rglob("*") if p.is_file())
