@@ -16,6 +16,7 @@ from benchmark_eval.errors import (
     Notice,
     Problem,
 )
+from benchmark_eval.evaluator import Evaluator
 from benchmark_eval.protocols.coco_keypoints_params import CrowdPoseParams, KeypointsParams
 from benchmark_eval.protocols.coco_params import AreaRange, BoundaryParams, CocoParams
 from benchmark_eval.protocols.coco_state import CocoState
@@ -45,6 +46,7 @@ __all__ = [
     "ConsistencyError",
     "CrowdPoseParams",
     "CrowdPoseResult",
+    "Evaluator",
     "FormatError",
     "InputError",
     "KeypointsParams",

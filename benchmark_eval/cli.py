@@ -150,6 +150,9 @@ def _common_arguments(p: argparse.ArgumentParser, evaluate: bool) -> None:
     if evaluate:
         p.add_argument("--out", type=Path, metavar="REPORT.json",
                        help="also write the JSON report (fractions, null where undefined)")
+        p.add_argument("--strict", action="store_true",
+                       help="refuse (exit 1) what the official tool silently drops or"
+                            " reinterprets, instead of a warning: the leaderboard mode")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
         p.add_argument("--no-per-class", action="store_true", help="omit per-class tables")
     else:
@@ -193,6 +196,8 @@ def _contract_options(w: Workflow, args: argparse.Namespace, evaluate: bool) -> 
         options["params"] = args.config
     if not evaluate:
         options["workers"] = args.workers
+    elif args.strict:
+        options["strict"] = True
     if args.executor is not None or args.scheduler is not None:
         options["executor"] = args.executor or "dask"
         options["scheduler"] = args.scheduler

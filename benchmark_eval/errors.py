@@ -19,10 +19,13 @@ __all__ = [
     "UnsupportedError",
     "count_problems",
     "cut_problems",
+    "input_notice",
+    "strict_problems",
 ]
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 MAX_LISTED = 20  # problems of one kind listed before the rest are counted in one line
 
@@ -129,10 +132,43 @@ class Notice:
     Attributes:
         code: Stable identifier, e.g. ``"score-ties"``.
         message: Human-readable explanation with counts and examples.
+        strict: An input the official tool silently drops or reinterprets: ``strict=True``
+            (CLI ``--strict``) refuses it, and ``validate`` lists it as a problem.
+        file: The file of the first offending record (input notices).
+        record: Index of the first offending record in ``field``.
+        field: The JSON array the record belongs to.
+        count: How many records the notice is about.
+        hint: What to do about it, e.g. "these look like box results: use coco-bbox".
     """
 
     code: str
     message: str
+    strict: bool = False
+    file: str | None = None
+    record: int | None = None
+    field: str | None = None
+    count: int = 0
+    hint: str = ""
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
+
+    def problem(self) -> Problem:
+        """This notice as a :class:`Problem` (for ``validate`` and strict mode)."""
+        text = f"[{self.code}] {self.message}" + (f" Hint: {self.hint}" if self.hint else "")
+        return Problem(self.file or "<input>", text, self.record, self.field)
+
+
+def input_notice(code: str, what: str, effect: str, *, file: str, rows: Sequence[int] | Any,
+                 field: str, hint: str = "") -> Notice:
+    """A strict-refused notice about ``rows`` (indices, a sequence or an integer array) of
+    an input: "N <what> (first at field[i]); <effect>"."""
+    first = int(rows[0]) if len(rows) else None
+    where = f" (first at {field}[{first}])" if first is not None else ""
+    return Notice(code, f"{len(rows)} {what}{where}; {effect}", strict=True, file=file,
+                  record=first, field=field, count=len(rows), hint=hint)
+
+
+def strict_problems(notices: Iterable[Notice]) -> list[Problem]:
+    """The notices strict mode refuses, as problems."""
+    return [n.problem() for n in notices if n.strict]

@@ -35,7 +35,7 @@ from benchmark_eval.analysis.tide_match import (
     TideDetections,
     classify,
 )
-from benchmark_eval.errors import ConfigError
+from benchmark_eval.errors import ConfigError, ConsistencyError, Notice
 from benchmark_eval.schema import InstanceDataset, Predictions
 
 MAIN_ERRORS = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")  # tidecv TIDE._error_types
@@ -225,10 +225,19 @@ def tide(gt: Any, pred: Any, *, iou_type: TideIouType = "bbox",
     boxes, masks = iou_type == "bbox", iou_type == "segm"
     if gt_format == "coco":
         dataset, _ = load_coco_ground_truth(gt, boxes=boxes, masks=masks)
-        preds, _ = load_coco_results(pred, dataset, boxes=boxes, masks=masks)
+        preds = _known_categories(*load_coco_results(pred, dataset, boxes=boxes, masks=masks))
         return tide_breakdown(dataset, preds, iou_type=iou_type)
     dataset, fed, _, _ = load_lvis_ground_truth(gt, boxes=boxes, masks=masks)
-    preds, _ = load_coco_results(pred, dataset, boxes=boxes, masks=masks)
+    preds = _known_categories(*load_coco_results(pred, dataset, boxes=boxes, masks=masks))
     return tide_breakdown(dataset, preds, iou_type=iou_type, max_dets=LVIS_MAX_DETS,
                           crowd_regions=False,
                           class_regions=lvis_class_regions(dataset, fed, preds))
+
+
+def _known_categories(preds: Predictions, notices: list[Notice]) -> Predictions:
+    """``preds``, refusing detections of a category the GT does not list (tidecv scores
+    them as an AP-0 class; ``evaluate`` drops them as pycocotools does, with a notice)."""
+    unknown = [n.problem() for n in notices if n.code == "result-category-unknown"]
+    if unknown:
+        raise ConsistencyError(unknown)
+    return preds

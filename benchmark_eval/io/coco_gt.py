@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.errors import InputError, Notice, Problem
+from benchmark_eval.errors import InputError, Notice, Problem, input_notice, strict_problems
 from benchmark_eval.io.coco_segm import gt_masks
+from benchmark_eval.io.inmemory import unwrap_dataset
 from benchmark_eval.io.jsonfile import Source, open_source
-from benchmark_eval.io.records import REQUIRED, ProblemList, float_column, int_column, vector_column
+from benchmark_eval.io.records import ProblemList, float_column, int_column, vector_column
 from benchmark_eval.schema import Categories, Images, InstanceDataset, Instances
 
 
@@ -37,7 +38,8 @@ def load_coco_ground_truth(
         InputError: Listing every problem found, each with file and record index.
     """
     data, name = open_source(source, name or "<gt>")
-    dataset, problems, notices = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
+    dataset, problems, notices = parse_coco_ground_truth(unwrap_dataset(data), name,
+                                                         boxes=boxes, masks=masks)
     if problems or dataset is None:
         raise problems.error()
     return dataset, notices
@@ -51,8 +53,9 @@ def check_coco_ground_truth(
         data, name = open_source(source, "<gt>")
     except InputError as exc:
         return None, exc.problems
-    dataset, problems, _ = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
-    return (dataset if not problems else None), problems.summarise()
+    dataset, problems, notices = parse_coco_ground_truth(unwrap_dataset(data), name,
+                                                         boxes=boxes, masks=masks)
+    return (dataset if not problems else None), problems.summarise() + strict_problems(notices)
 
 
 def _top_level_list(data: Any, key: str, problems: ProblemList) -> list[Any] | None:
@@ -70,33 +73,54 @@ def _top_level_list(data: Any, key: str, problems: ProblemList) -> list[Any] | N
     return value
 
 
-def _unique(ids: np.ndarray, field: str, problems: ProblemList) -> None:
+def _last_rows(ids: np.ndarray) -> np.ndarray:
+    """Per row, the last row with the same id (pycocotools' index dicts keep the last
+    record of an id: ``imgs``, ``cats``, ``anns``)."""
     order = np.argsort(ids, kind="stable")
-    dup = order[1:][ids[order[1:]] == ids[order[:-1]]]
-    for i in dup:
-        problems.add(f"duplicate id {int(ids[i])}", int(i), field, kind=f"duplicate {field} id",
-                     consistency=True)
+    s = ids[order]
+    new_group = np.r_[True, s[1:] != s[:-1]] if len(s) else np.zeros(0, dtype=bool)
+    is_last = np.r_[new_group[1:], True] if len(s) else new_group
+    out = np.empty_like(order)
+    out[order] = order[is_last][np.cumsum(new_group) - 1]
+    return out
 
 
-def _parse_images(data: dict[str, Any], problems: ProblemList, sizes: bool) -> Images | None:
+def _parse_images(data: dict[str, Any], problems: ProblemList, sizes: bool
+                  ) -> tuple[Images | None, np.ndarray]:
+    """The image table and the rows without an integer height and width (only allowed
+    when ``sizes`` is False: pycocotools never reads them for boxes)."""
+    none = np.zeros(0, dtype=np.int64)
     records = _top_level_list(data, "images", problems)
     if records is None:
-        return None
+        return None, none
     ids = int_column(records, "id", "images", problems)
-    h = int_column(records, "height", "images", problems, default=REQUIRED if sizes else None)
-    w = int_column(records, "width", "images", problems, default=REQUIRED if sizes else None)
-    if ids is not None:
-        _unique(ids, "images", problems)
+    if sizes:
+        h = int_column(records, "height", "images", problems)
+        w = int_column(records, "width", "images", problems)
+    else:
+        h, w, none = _optional_sizes(records)
     if sizes and h is not None and w is not None:
         for i in np.flatnonzero((h <= 0) | (w <= 0)):
             problems.add(f"height and width must be positive, got {int(h[i])}x{int(w[i])}",
                          int(i), "images", kind="image size not positive")
-    if ids is None or (sizes and (h is None or w is None)):
-        return None
-    zeros = np.zeros(len(ids), dtype=np.int64)
+    if ids is None or h is None or w is None:
+        return None, none
     names = tuple(str(r.get("file_name", "")) for r in records)
-    return Images(ids=ids, heights=h if h is not None else zeros,
-                  widths=w if w is not None else zeros, file_names=names)
+    return Images(ids=ids, heights=h, widths=w, file_names=names), none
+
+
+def _optional_sizes(records: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Heights and widths where they are integers (0 elsewhere), and the rows lacking one."""
+    scratch = ProblemList("")
+    h = int_column(records, "height", "images", scratch, default=None)
+    w = int_column(records, "width", "images", scratch, default=None)
+    if h is not None and w is not None:
+        return h, w, np.zeros(0, dtype=np.int64)
+    ok = np.array([type(r.get("height")) is int and type(r.get("width")) is int
+                   for r in records], dtype=bool)
+    hw = np.array([[r["height"], r["width"]] if k else [0, 0]
+                   for r, k in zip(records, ok, strict=True)], dtype=np.int64).reshape(-1, 2)
+    return hw[:, 0].copy(), hw[:, 1].copy(), np.flatnonzero(~ok)
 
 
 def _parse_categories(data: dict[str, Any], problems: ProblemList) -> Categories | None:
@@ -106,7 +130,6 @@ def _parse_categories(data: dict[str, Any], problems: ProblemList) -> Categories
     ids = int_column(records, "id", "categories", problems)
     if ids is None:
         return None
-    _unique(ids, "categories", problems)
     names = tuple(str(r.get("name", "")) for r in records)
     return Categories(ids=ids, names=names, records=tuple(records))
 
@@ -156,25 +179,15 @@ def _annotation_columns(anns: list[dict[str, Any]], problems: ProblemList,
                               areas=areas, iscrowd=iscrowd, ignore=ignore, boxes=box_arr)
 
 
-def _check_references(cols: _AnnotationColumns, images: Images, categories: Categories,
+def _check_references(cols: _AnnotationColumns, images: Images,
                       problems: ProblemList) -> np.ndarray | None:
-    """Duplicate ids and ids that point nowhere; returns the image row per annotation.
-
-    Runs on whichever columns parsed, so one malformed field does not hide these problems.
-    """
-    field = "annotations"
-    ids, image_ids, category_ids = cols.ids, cols.image_ids, cols.category_ids
-    if ids is not None:
-        _unique(ids, field, problems)
-    if category_ids is not None:
-        problems.add_where(
-            categories.lookup(category_ids) < 0, field, "unknown category_id",
-            lambda i: f"category_id {int(category_ids[i])} is not in 'categories'",
-            consistency=True)
+    """Annotations on images that do not exist (pycocotools' ``annToRLE`` and ``loadRes``
+    would fail with a KeyError); returns the image row per annotation."""
+    image_ids = cols.image_ids
     if image_ids is None:
         return None
     row = images.lookup(image_ids)
-    problems.add_where(row < 0, field, "unknown image_id",
+    problems.add_where(row < 0, "annotations", "unknown image_id",
                        lambda i: f"image_id {int(image_ids[i])} is not in 'images'",
                        consistency=True)
     return row
@@ -183,32 +196,110 @@ def _check_references(cols: _AnnotationColumns, images: Images, categories: Cate
 def parse_coco_ground_truth(
     data: Any, name: str, *, boxes: bool, masks: bool
 ) -> tuple[InstanceDataset | None, ProblemList, list[Notice]]:
-    """Check and convert parsed COCO GT; the dataset is None when there are problems."""
+    """Check and convert parsed COCO GT; the dataset is None when there are problems.
+
+    Duplicate ids are resolved as pycocotools' index resolves them (:func:`_deduplicate`),
+    with a notice; annotations of a category not in ``categories`` are kept in the table
+    and never evaluated (``getAnnIds(catIds=...)``), with a notice.
+    """
     problems = ProblemList(name)
     if not isinstance(data, dict):
         problems.add(f"expected a COCO ground-truth object, got {type(data).__name__}")
         return None, problems, []
-    images = _parse_images(data, problems, sizes=masks)
+    dataset, notices, fixed = _parse(data, name, problems, boxes=boxes, masks=masks)
+    if fixed is not None and not problems:
+        dataset, more, _ = _parse(fixed, name, problems, boxes=boxes, masks=masks,
+                                  resolved=True)
+        notices += more
+    return (None if problems else dataset), problems, notices
+
+
+def _parse(data: dict[str, Any], name: str, problems: ProblemList, *, boxes: bool,
+           masks: bool, resolved: bool = False
+           ) -> tuple[InstanceDataset | None, list[Notice], dict[str, Any] | None]:
+    """One parse; the third value is ``data`` with duplicate ids resolved, if it had any."""
+    images, no_size = _parse_images(data, problems, sizes=masks)
     categories = _parse_categories(data, problems)
     anns = _top_level_list(data, "annotations", problems)
     if images is None or categories is None or anns is None:
-        return None, problems, []
+        return None, [], None
     cols = _annotation_columns(anns, problems, boxes)
-    row = _check_references(cols, images, categories, problems)
+    row = _check_references(cols, images, problems)
     if (problems or row is None or cols.ids is None or cols.image_ids is None
             or cols.category_ids is None or cols.areas is None):
-        return None, problems, []
+        return None, [], None
+    fixed, notices = (None, []) if resolved else _deduplicate(
+        data, name, images.ids, categories.ids, cols.ids)
+    if fixed is not None:
+        return None, notices, fixed
     mask_list, mask_runs = gt_masks(anns, row, images, problems) if masks else (None, None)
     if problems:
-        return None, problems, []
+        return None, [], None
     has_ignore = np.fromiter(("ignore" in a for a in anns), dtype=bool, count=len(anns))
     instances = Instances(ids=cols.ids, image_ids=cols.image_ids,
                           category_ids=cols.category_ids, areas=cols.areas,
                           iscrowd=cols.iscrowd, boxes=cols.boxes, masks=mask_list,
                           has_ignore=has_ignore, ignore=cols.ignore, mask_runs=mask_runs)
     dataset = InstanceDataset(images=images, categories=categories, instances=instances,
-                              source=name, info=dict(data.get("info") or {}))
-    return dataset, problems, _gt_notices(cols.ids, has_ignore, cols.iscrowd, anns)
+                              source=name, info=_info(data))
+    unknown = np.flatnonzero(categories.lookup(cols.category_ids) < 0)
+    notices = [*_input_notices(name, no_size, unknown),
+               *_gt_notices(cols.ids, has_ignore, cols.iscrowd, anns)]
+    return dataset, notices, None
+
+
+_DUPLICATES = {
+    "images": "pycocotools' index keeps the last record of each image id",
+    "categories": "pycocotools' index keeps the last record of each category id, and"
+                  " evaluates the id once",
+    "annotations": "pycocotools loads annotations by id, so each of them is replaced by the"
+                   " last annotation with its id (which is then evaluated twice)",
+}
+
+
+def _deduplicate(data: dict[str, Any], name: str, image_ids: np.ndarray,
+                 category_ids: np.ndarray, ann_ids: np.ndarray
+                 ) -> tuple[dict[str, Any] | None, list[Notice]]:
+    """``data`` as pycocotools' index sees it when ids repeat (``COCO.createIndex`` keeps
+    the last record of an id; ``loadAnns(getAnnIds())`` maps every annotation to it), with
+    a notice per table; ``(None, [])`` when every id is unique."""
+    fixed: dict[str, Any] = {}
+    notices = []
+    for key, ids in (("images", image_ids), ("categories", category_ids),
+                     ("annotations", ann_ids)):
+        last = _last_rows(ids)
+        dup = np.flatnonzero(last != np.arange(len(ids)))
+        if not len(dup):
+            continue
+        records = data[key]
+        if key == "annotations":
+            fixed[key] = [records[j] for j in last.tolist()]
+        else:
+            fixed[key] = [r for i, r in enumerate(records) if last[i] == i]
+        notices.append(input_notice(
+            f"duplicate-{key[:-1].replace('categorie', 'category')}-id",
+            f"{key} record(s) share their id with a later one", _DUPLICATES[key] + ".",
+            file=name, rows=dup, field=key, hint=f"give every {key} record its own id"))
+    return ({**data, **fixed} if fixed else None), notices
+
+
+_GT_NOTICES = {  # code: (what, effect, field, hint)
+    "image-size-missing": (
+        "image(s) lack an integer height and width",
+        "pycocotools never reads them for boxes, so they are not needed here.", "images",
+        "add height and width (coco-segm and coco-boundary need them)"),
+    "gt-category-unknown": (
+        "annotation(s) have a category_id not in 'categories'",
+        "pycocotools never evaluates them (getAnnIds(catIds=...)). Reproduced.",
+        "annotations", "add the category to 'categories' or remove the annotations"),
+}
+
+
+def _input_notices(name: str, no_size: np.ndarray, unknown: np.ndarray) -> list[Notice]:
+    rows = {"image-size-missing": no_size, "gt-category-unknown": unknown}
+    return [input_notice(code, what, effect, file=name, rows=rows[code], field=field,
+                         hint=hint)
+            for code, (what, effect, field, hint) in _GT_NOTICES.items() if len(rows[code])]
 
 
 def _gt_notices(
@@ -233,3 +324,10 @@ def _gt_notices(
             + (f", first at annotations[{differ[0]}]" if differ else "") + "). Reproduced.",
         ))
     return notices
+
+
+def _info(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``info`` object, or ``{}``: pycocotools and lvis-api never read it, so an ``info``
+    that is not an object does not stop the evaluation."""
+    info = data.get("info")
+    return dict(info) if isinstance(info, dict) else {}

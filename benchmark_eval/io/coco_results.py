@@ -21,14 +21,21 @@ __all__ = [
     "read_results_source",
 ]
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmark_eval.errors import InputError, Notice, Problem
-from benchmark_eval.io.coco_segm import Rle, check_compressed, result_masks
+from benchmark_eval.errors import InputError, Notice, Problem, input_notice, strict_problems
+from benchmark_eval.io.coco_segm import (
+    Rle,
+    check_compressed,
+    rasterize_by_size,
+    result_masks,
+    result_polygons,
+)
+from benchmark_eval.io.inmemory import results_data
 from benchmark_eval.io.jsonfile import Source, open_source
 from benchmark_eval.io.records import ProblemList, float_column, int_column, vector_column
 from benchmark_eval.masks import rle_boxes
@@ -66,8 +73,9 @@ def check_coco_results(
         data, name = open_source(source, "<pred>")
     except InputError as exc:
         return exc.problems
-    _, problems, _ = parse_coco_results(data, name, gt, boxes=boxes, masks=masks)
-    return problems.summarise()
+    _, problems, notices = parse_coco_results(results_data(data), name, gt, boxes=boxes,
+                                              masks=masks)
+    return problems.summarise() + strict_problems(notices)
 
 
 def check_results_against(gt: InstanceDataset | None, gt_problems: list[Problem],
@@ -101,6 +109,10 @@ class RawResults:
     mask_sizes: np.ndarray | None = None
     mask_area: np.ndarray | None = None
     mask_runs: MaskRuns | None = None
+    notices: list[Notice] = field(default_factory=list)
+    # records whose mask ``annToRLE`` rasterises at the image's size (``result_polygons``):
+    # their rows and polygons, until the GT gives the sizes
+    deferred: tuple[np.ndarray, list[Any]] | None = None
 
 
 def read_coco_results(data: Any, name: str, *, boxes: bool, masks: bool,
@@ -114,33 +126,39 @@ def read_coco_results(data: Any, name: str, *, boxes: bool, masks: bool,
             ``segmentation`` (``loadRes`` then takes areas from the keypoints).
     """
     raw = RawResults(name=name, problems=ProblemList(name))
-    problems, field = raw.problems, "results"
+    problems, where = raw.problems, "results"
     if not isinstance(data, list):
         problems.add("a results file must be a JSON list of detections, got "
                      f"{type(data).__name__}")
         return raw
     if not data:
-        problems.add("the results file has no detections")
-        return raw
+        return _no_results(raw, boxes=boxes, masks=masks)
     if not all(isinstance(r, dict) for r in data):
         bad = np.array([not isinstance(r, dict) for r in data])
-        problems.add_where(bad, field, "record not an object",
+        problems.add_where(bad, where, "record not an object",
                            lambda i: f"record is {type(data[i]).__name__}, expected an object")
         return raw
-    raw.image_ids = int_column(data, "image_id", field, problems)
-    raw.category_ids = int_column(data, "category_id", field, problems)
-    scores = raw.scores = float_column(data, "score", field, problems)
+    raw.image_ids = int_column(data, "image_id", where, problems)
+    raw.category_ids = int_column(data, "category_id", where, problems)
+    scores = raw.scores = float_column(data, "score", where, problems)
     if scores is not None:
-        problems.add_where((scores < 0) | (scores > 1), field, "score outside [0, 1]",
-                           lambda i: f"score {float(scores[i])!r} is outside [0, 1]")
+        outside = np.flatnonzero((scores < 0) | (scores > 1))
+        if len(outside):
+            raw.notices.append(input_notice(
+                "score-outside-unit", "detection(s) have a score outside [0, 1]",
+                "pycocotools only uses the scores' order, so they are scored as given.",
+                file=name, rows=outside, field=where,
+                hint="apply the sigmoid / softmax if these are logits"))
     first_box = data[0].get("bbox")
     raw.area_from_box = first_box is not None and first_box != []
     if not raw.area_from_box and "segmentation" not in data[0] and not keypoints:
-        problems.add("record 0 has neither 'bbox' nor 'segmentation'", 0, field)
+        problems.add("record 0 has neither 'bbox' nor 'segmentation'", 0, where)
         return raw
     if raw.area_from_box or boxes:
         raw.boxes = _result_boxes(data, problems, raw.area_from_box)
     if masks or (boxes and not raw.area_from_box):
+        if raw.area_from_box and masks and raw.boxes is not None:
+            data = _defer_polygons(raw, data, raw.boxes)
         parsed = result_masks(data, problems)
         if parsed is not None:
             raw.masks, raw.mask_counts, raw.mask_sizes = parsed
@@ -149,11 +167,53 @@ def read_coco_results(data: Any, name: str, *, boxes: bool, masks: bool,
     return raw
 
 
+def _no_results(raw: RawResults, *, boxes: bool, masks: bool) -> RawResults:
+    """An empty results list, scored as if ``loadRes`` accepted it (it fails on
+    ``anns[0]``): no detections, AP 0 wherever the GT has objects (as faster-coco-eval)."""
+    raw.image_ids = np.zeros(0, dtype=np.int64)
+    raw.category_ids = np.zeros(0, dtype=np.int64)
+    raw.scores = np.zeros(0, dtype=np.float64)
+    raw.area_from_box = boxes
+    raw.boxes = np.zeros((0, 4), dtype=np.float64)
+    if masks:
+        raw.masks, raw.mask_counts, raw.mask_sizes = [], [], np.zeros((0, 2), dtype=np.int64)
+        decode_result_masks(raw)
+    raw.notices.append(input_notice(
+        "empty-results", "detections: the results list is empty",
+        "pycocotools' loadRes fails on it (IndexError); scored as no detections: AP 0"
+        " where the ground truth has objects.", file=raw.name, rows=[], field="results",
+        hint="check that the model produced detections"))
+    return raw
+
+
+def _defer_polygons(raw: RawResults, data: list[dict[str, Any]], boxes: np.ndarray
+                    ) -> list[dict[str, Any]]:
+    """Set polygon and box-only records aside until the image sizes are known."""
+    data, poly, absent, polygons = result_polygons(data, boxes, raw.problems)
+    if not polygons:
+        return data
+    raw.deferred = (np.concatenate([poly, absent]), polygons)
+    if len(poly):
+        raw.notices.append(input_notice(
+            "result-polygons", "detection(s) give their segmentation as polygons",
+            "the first result has a 'bbox', so pycocotools' loadRes keeps them and"
+            " annToRLE rasterises them at the image size. Reproduced.", file=raw.name,
+            rows=poly, field="results", hint="encode the masks as RLE"))
+    if len(absent):
+        raw.notices.append(input_notice(
+            "box-results-for-segm", "detection(s) have a 'bbox' and no 'segmentation'",
+            "pycocotools' loadRes turns each box into a rectangle polygon mask. Reproduced.",
+            file=raw.name, rows=absent, field="results",
+            hint="these look like box results: use coco-bbox"))
+    return data
+
+
 def read_results_source(source: Source, *, boxes: bool, masks: bool, decode: bool = True,
                         name: str | None = None) -> RawResults:
     """:func:`read_coco_results` of a path (named by it) or a parsed list (``"<pred>"``)."""
     data, name = open_source(source, name or "<pred>")
-    return read_coco_results(data, name, boxes=boxes, masks=masks, decode=decode)
+    return read_coco_results(results_data(data), name, boxes=boxes, masks=masks,
+                             decode=decode)
 
 
 def attach_or_raise(raw: RawResults, gt: InstanceDataset, *, boxes: bool, masks: bool
@@ -177,28 +237,35 @@ def attach_coco_results(raw: RawResults, gt: InstanceDataset, *, boxes: bool, ma
     Args:
         areas: The detections' areas when neither boxes nor masks give them (keypoints).
     """
-    problems, field = raw.problems, "results"
+    problems, where = raw.problems, "results"
     image_ids, category_ids = raw.image_ids, raw.category_ids
     rows = None
+    notices = list(raw.notices)
     if image_ids is not None:
         rows = gt.images.lookup(image_ids)
-        problems.add_where(rows < 0, field, "unknown image_id",
+        problems.add_where(rows < 0, where, "unknown image_id",
                            lambda i: f"image_id {int(image_ids[i])} is not in the ground truth",
                            consistency=True)
     if category_ids is not None:
-        problems.add_where(
-            gt.categories.lookup(category_ids) < 0, field, "unknown category_id",
-            lambda i: f"category_id {int(category_ids[i])} is not a ground-truth category",
-            consistency=True)
+        unknown = np.flatnonzero(gt.categories.lookup(category_ids) < 0)
+        if len(unknown):
+            notices.append(input_notice(
+                "result-category-unknown", "detection(s) have a category_id that is not a"
+                " ground-truth category", "pycocotools never evaluates them"
+                " (getAnnIds(catIds=...)). Reproduced.", file=raw.name, rows=unknown,
+                field=where, hint="check the category id mapping (e.g. contiguous 0..K-1"
+                " indices instead of the dataset's category ids)"))
+    if rows is not None and raw.deferred is not None and not problems:
+        _rasterize_deferred(raw, gt, rows)
     if rows is not None and raw.mask_sizes is not None:
         size, images = raw.mask_sizes, gt.images
         expect = np.stack([images.heights[rows], images.widths[rows]], axis=1)
-        problems.add_where((rows >= 0) & (size != expect).any(axis=1), field,
+        problems.add_where((rows >= 0) & (size != expect).any(axis=1), where,
                            "mask size differs from image", lambda i: (
             f"mask size {size[i].tolist()} differs from the image size {expect[i].tolist()}"
             f" (image_id {int(images.ids[rows[i]])})"), consistency=True)
     if problems or image_ids is None or category_ids is None or raw.scores is None:
-        return None, problems, []
+        return None, problems, notices
     box_arr = raw.boxes
     if box_arr is not None and np.isnan(box_arr).any() and raw.masks is not None:
         missing = np.flatnonzero(np.isnan(box_arr[:, 0]))
@@ -208,13 +275,30 @@ def attach_coco_results(raw: RawResults, gt: InstanceDataset, *, boxes: bool, ma
     elif areas is None:
         areas = raw.mask_area
     if areas is None:
-        return None, problems, []
-    notices = [_SEGM_WITH_BBOX] if raw.area_from_box and masks else []
+        return None, problems, notices
+    if raw.area_from_box and masks and len(image_ids):
+        notices.insert(0, _SEGM_WITH_BBOX)
     preds = Predictions(image_ids=image_ids, category_ids=category_ids, scores=raw.scores,
                         areas=areas, boxes=box_arr if boxes else None,
                         masks=raw.masks if masks else None, area_from_box=raw.area_from_box,
                         mask_runs=raw.mask_runs if masks else None)
     return preds, problems, notices
+
+
+def _rasterize_deferred(raw: RawResults, gt: InstanceDataset, rows: np.ndarray) -> None:
+    """Rasterise the deferred polygons at their images' sizes, then decode every mask."""
+    if raw.deferred is None or raw.masks is None or raw.mask_counts is None or (
+            raw.mask_sizes is None):
+        return
+    index, polygons = raw.deferred
+    img = rows[index]
+    heights, widths = gt.images.heights[img], gt.images.widths[img]
+    for i, rle in zip(index.tolist(), rasterize_by_size(polygons, heights, widths),
+                      strict=True):
+        raw.masks[i], raw.mask_counts[i] = rle, rle["counts"]
+    raw.mask_sizes[index] = np.stack([heights, widths], axis=1)
+    raw.deferred = None
+    decode_result_masks(raw)
 
 
 def parse_coco_results(
@@ -265,8 +349,8 @@ def decode_result_masks(raw: RawResults, store: np.ndarray | None = None) -> Non
         store: Keep the decoded runs of these detections only (bool per record); the
             others are still checked, and their runs are empty.
     """
-    if raw.masks is None or raw.mask_sizes is None:
-        return
+    if raw.masks is None or raw.mask_sizes is None or raw.deferred is not None:
+        return  # deferred polygons: decoded once rasterised (attach_coco_results)
     check = check_compressed(raw.masks, range(len(raw.masks)), "results", raw.problems,
                               sizes=raw.mask_sizes, store=store, counts=raw.mask_counts)
     raw.mask_area, raw.mask_runs = check.area, check.runs

@@ -1,14 +1,16 @@
 """COCO segmentations (polygons, compressed and uncompressed RLE) <-> decoded masks.
 
 Reproduces ``COCO.annToRLE`` for ground truth (polygons rasterised by pycocotools'
-``rleFrPoly``) and ``COCO.loadRes`` for results (RLE only), and refuses what pycocotools would
+``rleFrPoly``) and ``COCO.loadRes`` for results (RLE; polygons and box outlines under its
+bbox branch), and refuses what pycocotools would
 crash on or silently mis-score: malformed RLE, polygons beyond its rasteriser's range, masks
 whose size is not the image's.
 """
 
 from __future__ import annotations
 
-__all__ = ["MAX_COORDINATE", "Rle", "check_compressed", "gt_masks", "result_masks"]
+__all__ = ["MAX_COORDINATE", "Rle", "check_compressed", "gt_masks", "rasterize_by_size",
+           "result_masks", "result_polygons"]
 
 import itertools
 import math
@@ -47,7 +49,7 @@ def gt_masks(
     flat = _polygon_numbers([segs[i] for i in poly_rows.tolist()])
     if flat is None:
         for i in poly_rows.tolist():
-            _polygon_ok(segs[i], i, problems)
+            _polygon_ok(segs[i], i, problems, "annotations")
     heights, widths = images.heights[row], images.widths[row]
     rle_rows = np.flatnonzero(~is_poly)
     rles: list[Any] = [_gt_rle(segs[i], int(heights[i]), int(widths[i]), i, problems)
@@ -65,16 +67,29 @@ def gt_masks(
             return None, None
         return None, combine_runs([(poly_rows, poly_runs), (rle_rows, check.runs)], len(segs))
     out: list[Any] = [None] * len(anns)
-    size_key = heights * (int(widths.max(initial=0)) + 1) + widths
-    for key in np.unique(size_key[poly_rows]):
-        idx = poly_rows[size_key[poly_rows] == key].tolist()
-        for i, rle in zip(idx, polygons_to_rles([segs[i] for i in idx], int(heights[idx[0]]),
-                                                int(widths[idx[0]])), strict=True):
-            out[i] = rle
+    for i, rle in zip(poly_rows.tolist(), rasterize_by_size(
+            [segs[i] for i in poly_rows.tolist()], heights[poly_rows], widths[poly_rows]),
+            strict=True):
+        out[i] = rle
     for i, rle in zip(rle_rows.tolist(), rles, strict=True):
         out[i] = rle
     check = check_compressed(out, list(range(len(out))), "annotations", problems)
     return (None, None) if problems else (out, check.runs)
+
+
+def rasterize_by_size(polygons: list[Any], heights: np.ndarray, widths: np.ndarray
+                      ) -> list[Rle]:
+    """Multi-part polygons as compressed RLE, each at its own image size (``annToRLE``:
+    ``frPyObjects`` + ``merge``), one pycocotools call per distinct size."""
+    out: list[Any] = [None] * len(polygons)
+    size_key = heights * (int(widths.max(initial=0)) + 1) + widths
+    for key in np.unique(size_key):
+        idx = np.flatnonzero(size_key == key).tolist()
+        for i, rle in zip(idx, polygons_to_rles([polygons[i] for i in idx],
+                                                int(heights[idx[0]]), int(widths[idx[0]])),
+                          strict=True):
+            out[i] = rle
+    return out
 
 
 def _gt_rle(seg: Any, h: int, w: int, i: int, problems: ProblemList) -> Rle | None:
@@ -119,9 +134,9 @@ def _polygon_numbers(polys: list[list[Any]]) -> tuple[np.ndarray, np.ndarray] | 
     return (coords, lengths) if ok else None
 
 
-def _polygon_ok(seg: list[Any], i: int, problems: ProblemList) -> bool:
+def _polygon_ok(seg: list[Any], i: int, problems: ProblemList, field: str) -> bool:
     if not seg:
-        problems.add("'segmentation' is an empty polygon list", i, "annotations",
+        problems.add("'segmentation' is an empty polygon list", i, field,
                      kind="empty polygon list")
         return False
     for part in seg:
@@ -130,11 +145,11 @@ def _polygon_ok(seg: list[Any], i: int, problems: ProblemList) -> bool:
             n = len(part) if isinstance(part, list) else type(part).__name__
             problems.add(
                 f"polygon part must be an even list of >= 6 finite numbers, got {n}", i,
-                "annotations", kind="malformed polygon")
+                field, kind="malformed polygon")
             return False
         if max(abs(x) for x in part) > MAX_COORDINATE:
             problems.add(f"polygon coordinate beyond +-{MAX_COORDINATE:g} pixels (pycocotools'"
-                         " rasteriser would overflow)", i, "annotations",
+                         " rasteriser would overflow)", i, field,
                          kind="polygon coordinate out of range")
             return False
     return True
@@ -209,8 +224,8 @@ def _result_segmentations(data: list[dict[str, Any]], problems: ProblemList
                              and isinstance(s.get("counts"), (str, list))) for s in segs])
         problems.add_where(bad, field, "segmentation not RLE", lambda i: (
             "missing 'segmentation'" if segs[i] is None else
-            "'segmentation' must be an RLE object with 'size' and 'counts' (pycocotools"
-            " takes no polygons in results)"))
+            "'segmentation' must be an RLE object with 'size' and 'counts' (pycocotools'"
+            " loadRes takes polygons in results only when the first result has a 'bbox')"))
         return None
     if not (set(map(type, sizes)) <= {list} and set(map(len, sizes)) <= {2}
             and set(map(type, itertools.chain.from_iterable(sizes))) <= {int}):
@@ -220,6 +235,36 @@ def _result_segmentations(data: list[dict[str, Any]], problems: ProblemList
                            lambda i: f"RLE 'size' must be [height, width], got {sizes[i]!r}")
         return None
     return segs, counts, np.array(sizes, dtype=np.int64).reshape(-1, 2)
+
+
+_PLACEHOLDER = {"segmentation": {"size": [0, 0], "counts": ""}}
+
+
+def result_polygons(data: list[dict[str, Any]], boxes: np.ndarray, problems: ProblemList
+                    ) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray, list[Any]]:
+    """Under ``loadRes``' bbox branch (the first result has a ``bbox``), the records whose
+    ``segmentation`` is polygons, or absent (then the box's outline ``[[x1, y1, x1, y2,
+    x2, y2, x2, y1]]``): ``annToRLE`` rasterises them at their image's size.
+
+    Returns:
+        ``data`` with those records replaced by a placeholder RLE, the rows given as
+        polygons, the rows without a segmentation, and every deferred row's polygons
+        (rows: polygons first, then the box outlines, each ascending).
+    """
+    segs = [r.get("segmentation") for r in data]
+    poly = np.array([i for i, g in enumerate(segs) if type(g) is list], dtype=np.int64)
+    absent = np.array([i for i, g in enumerate(segs) if g is None], dtype=np.int64)
+    if not len(poly) and not len(absent):
+        return data, poly, absent, []
+    polygons: list[Any] = [segs[i] for i in poly.tolist()]
+    if _polygon_numbers(polygons) is None:
+        for i in poly.tolist():
+            _polygon_ok(segs[i], i, problems, "results")
+    for x, y, w, h in boxes[absent].tolist():
+        polygons.append([[x, y, x, y + h, x + w, y + h, x + w, y]])
+    deferred = set(poly.tolist()) | set(absent.tolist())
+    return ([_PLACEHOLDER if i in deferred else r for i, r in enumerate(data)], poly, absent,
+            polygons)
 
 
 def result_masks(data: list[dict[str, Any]], problems: ProblemList

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.errors import InputError, Notice, Problem
+from benchmark_eval.errors import InputError, Notice, Problem, strict_problems
 from benchmark_eval.io.coco_gt import parse_coco_ground_truth
+from benchmark_eval.io.inmemory import unwrap_dataset
 from benchmark_eval.io.jsonfile import Source, open_source
 from benchmark_eval.io.records import ProblemList
 from benchmark_eval.schema import InstanceDataset
@@ -49,15 +50,16 @@ def check_lvis_ground_truth(
         data, name = open_source(source, "<gt>")
     except InputError as exc:
         return None, None, exc.problems
-    dataset, fed, _, problems, _ = _parse(data, name, boxes=boxes, masks=masks)
+    dataset, fed, _, problems, notices = _parse(data, name, boxes=boxes, masks=masks)
     if problems:
         return None, None, problems.summarise()
-    return dataset, fed, []
+    return dataset, fed, strict_problems(notices)
 
 
 def _parse(data: Any, name: str, *, boxes: bool, masks: bool) -> tuple[
         InstanceDataset | None, FederatedLabels | None, np.ndarray | None, ProblemList,
         list[Notice]]:
+    data = unwrap_dataset(data)
     dataset, problems, notices = parse_coco_ground_truth(data, name, boxes=boxes, masks=masks)
     # lvis-api honours 'ignore'; pycocotools' override warning does not apply
     notices = [n for n in notices if n.code != "ignore-overridden"]

@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.errors import InputError, MissingPredictionError, Problem
+from benchmark_eval.errors import (
+    InputError,
+    MissingPredictionError,
+    Notice,
+    Problem,
+    input_notice,
+    strict_problems,
+)
 from benchmark_eval.io.jsonfile import read_json
 from benchmark_eval.io.panoptic_json import ImageNames, match_predictions, parse_coco_panoptic
 from benchmark_eval.io.panoptic_png import PanopticSource, check_folders, default_folder
@@ -118,11 +125,13 @@ class PanopticInputs:
     Attributes:
         gt, pred: The checked JSONs and their PNG folders.
         pred_rows: The prediction row of every ground-truth row, ``(I,)`` int64.
+        notices: What panopticapi silently skips (:func:`unmatched_notice`).
     """
 
     gt: PanopticSource
     pred: PanopticSource
     pred_rows: np.ndarray
+    notices: tuple[Notice, ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Segments read: GT segments, GT crowd segments, predicted segments used."""
@@ -130,6 +139,30 @@ class PanopticInputs:
         return {"gt_segments": len(seg), "gt_crowd": int(seg.iscrowd.sum()),
                 "pred_segments": int((offsets[self.pred_rows + 1]
                                       - offsets[self.pred_rows]).sum())}
+
+
+def unmatched_notice(gt: PanopticDataset, pred: PanopticDataset) -> tuple[Notice, ...]:
+    """What panopticapi's pairing skips: prediction annotations of images the GT does not
+    have (``pq_compute`` iterates the GT's annotations) and all but the last prediction of
+    an image (its ``{image_id: annotation}`` dict)."""
+    notices = []
+    ids = pred.image_ids
+    order = np.argsort(ids, kind="stable")
+    earlier = np.sort(order[:-1][ids[order[:-1]] == ids[order[1:]]])
+    if len(earlier):
+        notices.append(input_notice(
+            "duplicate-prediction-image", "prediction annotation(s) share their image_id with"
+            " a later one", "panopticapi keeps the last annotation of an image. Reproduced.",
+            file=pred.source, rows=earlier, field="annotations",
+            hint="give each image one annotation"))
+    unknown = np.flatnonzero(gt.lookup(pred.image_ids) < 0)
+    if not len(unknown):
+        return tuple(notices)
+    return (*notices, input_notice(
+        "prediction-image-unknown", "prediction annotation(s) are for images not in the"
+        " ground truth", "panopticapi never reads them (it iterates the ground truth's"
+        " annotations). Reproduced.", file=pred.source, rows=unknown, field="annotations",
+        hint="check the image ids, or evaluate against the matching ground truth"),)
 
 
 def load_panoptic(files: PanopticFiles) -> PanopticInputs:
@@ -145,7 +178,8 @@ def load_panoptic(files: PanopticFiles) -> PanopticInputs:
                               name=files.pred_name, names=files.names)
     check_folders((gt, "gt_dir"), (pred, "pred_dir"))
     return PanopticInputs(gt, pred, match_predictions(gt.dataset, pred.dataset,
-                                                      names=files.names))
+                                                      names=files.names),
+                          unmatched_notice(gt.dataset, pred.dataset))
 
 
 def check_panoptic(files: PanopticFiles) -> tuple[PanopticInputs | None, list[Problem]]:
@@ -169,4 +203,5 @@ def check_panoptic(files: PanopticFiles) -> tuple[PanopticInputs | None, list[Pr
         check_folders((gt, "gt_dir"), (pred, "pred_dir"))
     except InputError as exc:
         return None, problems + exc.problems
-    return PanopticInputs(gt, pred, rows), problems
+    notices = unmatched_notice(gt_set, pred_set)
+    return PanopticInputs(gt, pred, rows, notices), problems + strict_problems(notices)

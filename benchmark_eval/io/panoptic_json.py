@@ -21,6 +21,7 @@ import numpy as np
 from benchmark_eval.errors import MissingPredictionError, Problem, cut_problems
 from benchmark_eval.io.records import ProblemList, int_column
 from benchmark_eval.schema import Images
+from benchmark_eval.schema.instances import lookup_rows
 from benchmark_eval.schema.panoptic import (
     MAX_SEGMENT_ID,
     VOID,
@@ -142,7 +143,12 @@ def _segment_ints(flat: _Flat, key: str, problems: ProblemList,
     values = [r.get(key, default) for r in flat.records]
     kinds = set(map(type, values))
     if kinds <= {int} or (default is not None and kinds <= _BOOL_INT):
-        return np.array(values, dtype=np.int64) if values else np.zeros(0, dtype=np.int64)
+        try:
+            return np.array(values, dtype=np.int64) if values else np.zeros(0, dtype=np.int64)
+        except OverflowError:  # ids are RGB-encoded (< 2**24): this one can never match
+            problems.add(f"segments_info '{key}' has integers outside the 64-bit range",
+                         None, "segments_info")
+            return None
     for k, v in enumerate(values):
         if type(v) is not int and not (default is not None and type(v) is bool):
             j, field = flat.where(k)
@@ -208,14 +214,13 @@ def _annotations(anns: list[dict[str, Any]], problems: ProblemList,
                          kind="file_name missing")
     if image_ids is None:
         return None
-    for i in _duplicates(image_ids).tolist():
-        problems.add(f"duplicate image_id {image_label(image_ids[i], names)} (one annotation"
-                     " per image)", i, "annotations", kind="duplicate image_id", consistency=True)
-    if ground_truth is not None:
-        unknown = ground_truth.lookup(image_ids) < 0
-        problems.add_where(unknown, "annotations", "prediction for unknown image",
-                           lambda i: f"image_id {image_label(image_ids[i], names)} is not"
-                                     " in the ground truth's annotations", consistency=True)
+    if ground_truth is None:  # GT only: a prediction's last one wins (io.panoptic notices)
+        for i in _duplicates(image_ids).tolist():
+            problems.add(f"duplicate image_id {image_label(image_ids[i], names)} (one"
+                         " annotation per image)", i, "annotations", kind="duplicate image_id",
+                         consistency=True)
+    # predictions of images not in the ground truth: panopticapi never reads them (it
+    # iterates the GT's annotations); io.panoptic.unmatched_notice reports them
     return image_ids, [str(v) for v in file_names]
 
 
@@ -283,7 +288,10 @@ def match_predictions(gt: PanopticDataset, pred: PanopticDataset, *,
         MissingPredictionError: Ground-truth images without a prediction (panopticapi
             stops at the first with "no prediction for the image").
     """
-    row = pred.lookup(gt.image_ids)
+    # panopticapi's {image_id: annotation} dict keeps the last prediction of an image
+    n = len(pred.image_ids)
+    last = lookup_rows(pred.image_ids[::-1], gt.image_ids)
+    row = np.where(last >= 0, n - 1 - last, -1)
     missing = np.flatnonzero(row < 0).tolist()
     if missing:
         raise MissingPredictionError(cut_problems(

@@ -147,7 +147,9 @@ def per_class_values(acc: Accumulated, params: CocoParams) -> list[dict[str, flo
     recall (``AR100``); first area range, last ``max_detections``."""
     thr = params.iou_array
     t50, t75 = np.flatnonzero(thr == 0.5), np.flatnonzero(thr == 0.75)
-    out = []
+    out: list[dict[str, float | None]] = []
+    if not params.area_ranges:  # pycocotools accepts areaRng=[]: nothing is defined
+        return [dict.fromkeys(("AP", "AP50", "AP75", "AR100")) for _ in acc.recall[0]]
     for k in range(acc.precision.shape[2]):
         p = acc.precision[:, :, k, 0, -1]  # (T, R)
         r = acc.recall[:, k, 0, -1]

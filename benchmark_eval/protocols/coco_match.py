@@ -79,6 +79,15 @@ PairStrategy = Callable[[PreparedInstances, np.ndarray, np.ndarray, float],
                         tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
+def _known(gt: InstanceDataset, category_ids: np.ndarray, keep: np.ndarray | None
+           ) -> np.ndarray | None:
+    """``keep`` and-ed with "the category is in the GT's table" (None: keep all)."""
+    known = gt.categories.lookup(category_ids) >= 0
+    if known.all():
+        return keep
+    return known if keep is None else keep & known
+
+
 def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
             iou_type: IouType, *, gt_ignore: np.ndarray | None = None,
             gt_keep: np.ndarray | None = None, det_keep: np.ndarray | None = None,
@@ -97,6 +106,10 @@ def prepare(gt: InstanceDataset, preds: Predictions, params: CocoParams,
         crowd: Whether ``iscrowd`` GT get crowd matching (union = detection area, never
             used up); LVIS has no crowd logic.
     """
+    # pycocotools and lvis-api load GT and detections with getAnnIds(catIds=params.catIds):
+    # a category absent from 'categories' is never evaluated (even with useCats=0)
+    gt_keep = _known(gt, gt.instances.category_ids, gt_keep)
+    det_keep = _known(gt, preds.category_ids, det_keep)
     image_ids = np.unique(gt.images.ids)
     if params.class_agnostic:
         category_ids = np.array([-1], dtype=np.int64)

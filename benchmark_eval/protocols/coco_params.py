@@ -60,6 +60,8 @@ class CocoParams(BaseModel):
             (sorted ascending, as pycocotools sorts ``maxDets``).
         area_ranges: Size buckets on the GT ``area`` field (and the detection's area for
             unmatched detections). The first range is the one per-class metrics use.
+            ``recall_thresholds`` and ``area_ranges`` may be empty, as in pycocotools
+            (then AP, resp. every value, is undefined).
         class_agnostic: Match detections to GT of any category (pycocotools ``useCats=0``).
     """
 
@@ -68,11 +70,10 @@ class CocoParams(BaseModel):
     iou_thresholds: Annotated[tuple[float, ...], Field(min_length=1)] = Field(
         default_factory=official_iou_thresholds
     )
-    recall_thresholds: Annotated[tuple[float, ...], Field(min_length=1)] = Field(
-        default_factory=official_recall_thresholds
-    )
+    # pycocotools accepts empty recThrs (every AP -1) and areaRng (every stat -1)
+    recall_thresholds: tuple[float, ...] = Field(default_factory=official_recall_thresholds)
     max_detections: Annotated[tuple[int, ...], Field(min_length=1)] = (1, 10, 100)
-    area_ranges: Annotated[tuple[AreaRange, ...], Field(min_length=1)] = _OFFICIAL_AREAS
+    area_ranges: tuple[AreaRange, ...] = _OFFICIAL_AREAS
     class_agnostic: bool = False
 
     @field_validator("max_detections")
@@ -117,7 +118,8 @@ class CocoParams(BaseModel):
     @property
     def area_array(self) -> np.ndarray:
         """Area bounds, shape ``(A, 2)``, float64."""
-        return np.asarray([[a.lo, a.hi] for a in self.area_ranges], dtype=np.float64)
+        return np.asarray([[a.lo, a.hi] for a in self.area_ranges],
+                          dtype=np.float64).reshape(-1, 2)
 
 
 class BoundaryParams(CocoParams):

@@ -167,12 +167,15 @@ class PairCounter:
             values[:_MAX_VALUES_LISTED], counts[:_MAX_VALUES_LISTED], strict=True))
         more = f" and {len(values) - _MAX_VALUES_LISTED} more" if len(
             values) > _MAX_VALUES_LISTED else ""
+        mapped = bool(p.label_map) and (side == "gt" or p.rule != "mmseg")
         steps = [s for s, on in (("reduce_zero_label", side == "gt" and p.reduce_zero_label),
-                                 ("label_map", bool(p.label_map))) if on]
+                                 ("label_map", mapped)) if on]
         after = f" after {' and '.join(steps)}" if steps else ""
         ignore = "" if p.ignore_index is None else f" or the ignore index {p.ignore_index}"
         what = "labels" if side == "gt" else "predicted labels"
         hint = " (out_of_range='no-class' counts them as wrong)" if side == "pred" else ""
+        if side == "pred" and p.label_map and p.rule == "mmseg":
+            hint += "; the mmseg rule applies label_map to the GT only, as mmseg does"
         return (f"{what} outside [0, {p.num_classes}){after}: {shown}{more}; expected class"
                 f" indices{ignore}{hint}")
 

@@ -6,8 +6,10 @@ lookup table per side (so the per-image cost is one gather, never a Python loop)
 1. GT only, when ``reduce_zero_label``: 0 becomes the ignore index and every other value
    except the ignore index drops by one (mmseg ``LoadAnnotations(reduce_zero_label=True)``,
    for ADE20K: GT 0..150 -> 255, 0..149).
-2. Both sides: ``label_map`` replaces the listed values (e.g. Cityscapes label ids -> train
-   ids); values not listed are kept. mmseg applies its ``label_map`` after the zero shift too.
+2. ``label_map`` replaces the listed values (e.g. Cityscapes label ids -> train ids); values
+   not listed are kept. Under the ``mmseg`` rule the GT only (mmseg's ``LoadAnnotations``
+   maps the annotation, after the zero shift; predictions are class indices already); under
+   the ``detectron2`` and ``cityscapes`` rules both sides.
 3. ``encoding="binary"``: 0 is background (class 0), any other value foreground (class 1).
 
 Then a value is a class (``0 <= v < num_classes``), the ignore index, or out of range. The
@@ -43,7 +45,8 @@ class SemanticParams(BaseModel):
         ignore_index: GT pixels with this value are left out; a prediction with this value
             is "no class" (wrong wherever the GT is a class). ``None``: no ignore value.
         reduce_zero_label: mmseg's ADE20K shift of the GT (see the module docstring).
-        label_map: ``{file value: class index}`` applied to GT and predictions.
+        label_map: ``{file value: class index}`` applied to the GT (``mmseg`` rule) or to
+            GT and predictions (the other rules).
         encoding: ``"labels"`` (values are class indices) or ``"binary"`` (0 background,
             any other value foreground; needs ``num_classes=2``).
         out_of_range: A predicted value outside ``[0, C)`` that is not the ignore index is a
@@ -97,9 +100,10 @@ class SemanticParams(BaseModel):
             self.num_classes)]
 
     def counting_fingerprint(self) -> str:
-        """Identifies what decides the counts (not the rule): merged states must agree."""
+        """Identifies what decides the counts (the rule too when there is a ``label_map``,
+        whose sides it decides): merged states must agree."""
         keys = ("num_classes", "ignore_index", "reduce_zero_label", "label_map", "encoding",
-                "out_of_range", "dice_averaging")
+                "out_of_range", "dice_averaging", *(("rule",) if self.label_map else ()))
         data = self.model_dump(mode="json", include=set(keys))
         return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -145,7 +149,7 @@ def _row(value: int, p: SemanticParams, *, gt: bool) -> int:
     c, ignore, v = p.num_classes, p.ignore_index, value
     if gt and p.reduce_zero_label and ignore is not None:
         v = ignore if v in (0, ignore) else v - 1
-    if p.label_map and v in p.label_map:
+    if p.label_map and v in p.label_map and (gt or p.rule != "mmseg"):
         v = p.label_map[v]
     if p.encoding == "binary" and v != ignore:
         v = 0 if v == 0 else 1

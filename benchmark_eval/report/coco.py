@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["METRIC_KEYS", "CocoResult", "InstanceResult", "coco_per_class_table",
-           "coco_summary_lines", "summary_line"]
+           "coco_summary_lines", "summary_line", "summary_lines"]
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,7 +113,11 @@ def _fmt_value(v: float) -> str:
 
 def coco_summary_lines(result: CocoResult) -> list[str]:
     """The 12 lines pycocotools ``summarize`` prints, in its exact format."""
-    p = result.params
+    return summary_lines(result.params, result.stats)
+
+
+def summary_lines(p: CocoParams, stats: np.ndarray) -> list[str]:
+    """pycocotools' 12 ``summarize`` lines of ``stats`` computed with ``p``."""
     md = p.max_detections
     last = md[2] if len(md) >= 3 else md[-1]
     rows = [
@@ -124,7 +128,7 @@ def coco_summary_lines(result: CocoResult) -> list[str]:
         (False, None, "medium", last), (False, None, "large", last),
     ]
     return [summary_line(ap, iou, area, max_det, float(value), p.iou_thresholds)
-            for (ap, iou, area, max_det), value in zip(rows, result.stats, strict=True)]
+            for (ap, iou, area, max_det), value in zip(rows, stats, strict=True)]
 
 
 def summary_line(ap: bool, iou: float | None, area: str, max_det: int, value: float,

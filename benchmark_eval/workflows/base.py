@@ -11,16 +11,17 @@ __all__ = [
     "Progress",
     "Result",
     "Workflow",
+    "refuse_if_strict",
 ]
 
 import argparse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from benchmark_eval.errors import Notice, Problem
+from benchmark_eval.errors import InputError, Notice, Problem, strict_problems
 from benchmark_eval.protocols.state import MergeableState
 from benchmark_eval.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap
 from benchmark_eval.workflows.options import coerce_params
@@ -72,6 +73,9 @@ class Workflow:
         metric_keys: The keys of ``result.metrics``, in the official tool's order.
         example: One example command line.
         defaults: Parameter fields this protocol sets before ``params`` (e.g. binary).
+        batch_gt: For :class:`benchmark_eval.Evaluator`: ``batch_gt(gt)`` reads the GT
+            once and returns ``subset(image_ids)``, the GT of those images only (None: the
+            protocol has no per-batch adapter yet).
     """
 
     name: str
@@ -85,6 +89,7 @@ class Workflow:
     metric_keys: tuple[str, ...]
     example: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    batch_gt: Callable[[Any], Callable[[Any], Any]] | None = None
 
     def params(self, params: Any = None, **overrides: Any) -> Any:
         """``params`` (a model, a dict, a preset name or file, or None for the official
@@ -99,22 +104,23 @@ class Workflow:
 
     def evaluate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
                  progress: Progress | None = None, executor: Any = "local",
-                 scheduler: str | None = None, ci: float | None = None,
-                 resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+                 scheduler: str | None = None, strict: bool = False,
+                 ci: float | None = None, resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
                  **options: Any) -> Result:
         """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`).
 
         The inputs are read here; the shards run on ``executor`` (``"local"``, ``"dask"``
         with an optional ``scheduler`` address, or a ``distributed.Client``; see
         :func:`~benchmark_eval.workflows.pool.open_executor`) and the result is finished
-        here. With ``ci`` (a level such as 0.95), bootstrap intervals over images
-        (``resamples`` replicates, ``seed``) are attached: :func:`benchmark_eval.stats.
-        bootstrap`.
+        here. With ``strict``, an input the official tool silently drops or reinterprets
+        (a notice with ``strict=True``) raises :class:`~benchmark_eval.errors.InputError`.
+        With ``ci`` (a level such as 0.95), bootstrap intervals over images (``resamples``
+        replicates, ``seed``) are attached: :func:`benchmark_eval.stats.bootstrap`.
         """
         p = self._split(params, options)
         plan = self.plan(p, gt=gt, pred=pred, workers=workers, **options)
-        result = run_plan(plan, workers=workers, progress=progress, executor=executor,
-                          scheduler=scheduler)
+        result = refuse_if_strict(run_plan(plan, workers=workers, progress=progress,
+                                           executor=executor, scheduler=scheduler), strict)
         if ci is None or ci is False:
             return result
         level = 0.95 if ci is True else float(ci)
@@ -130,3 +136,14 @@ class Workflow:
         p = self._split(params, options)
         with use_executor(executor, scheduler=scheduler, workers=workers):
             return self.check(p, gt=gt, pred=pred, workers=workers, **options)
+
+
+ResultT = TypeVar("ResultT", bound=Result)
+
+
+def refuse_if_strict(result: ResultT, strict: bool) -> ResultT:
+    """``result``, or (``strict``) an :class:`InputError` listing its input notices."""
+    problems = strict_problems(result.warnings) if strict else []
+    if problems:
+        raise InputError(problems)
+    return result

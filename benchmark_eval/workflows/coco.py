@@ -27,6 +27,7 @@ from benchmark_eval.io.coco_results import (
     check_results_against,
     read_results_source,
 )
+from benchmark_eval.io.inmemory import instance_subsets
 from benchmark_eval.io.jsonfile import Source
 from benchmark_eval.protocols.coco import (
     METRIC_KEYS,
@@ -146,6 +147,7 @@ def _workflow(iou_type: IouType) -> Workflow:
         state_type=CocoState,
         metric_keys=METRIC_KEYS,
         example=f"--gt instances_val2017.json --pred {pred}_results.json",
+        batch_gt=instance_subsets,
     )
 
 

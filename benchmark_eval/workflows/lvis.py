@@ -17,6 +17,7 @@ from benchmark_eval.io.coco_results import (
     decode_result_masks,
     read_results_source,
 )
+from benchmark_eval.io.inmemory import instance_subsets
 from benchmark_eval.io.jsonfile import Source
 from benchmark_eval.io.lvis import check_lvis_ground_truth, load_lvis_ground_truth
 from benchmark_eval.protocols.coco import CocoTask
@@ -103,6 +104,7 @@ def _workflow(iou_type: IouType) -> Workflow:
         state_type=CocoState,
         metric_keys=LVIS_METRIC_KEYS,
         example=f"--gt lvis_v1_val.json --pred {iou_type}_results.json",
+        batch_gt=instance_subsets,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 __all__ = ["SHARD_IMAGES", "WORKFLOWS", "PanopticContext", "panoptic_workflow"]
 
 import argparse
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -114,6 +115,8 @@ def _finish(protocol: str, inputs: PanopticInputs, state: PanopticState) -> Pano
     categories = inputs.gt.dataset.categories
     result = PanopticResult.build(state, compute(state, categories.isthing), categories,
                                   protocol=protocol, counts=inputs.counts())
+    if inputs.notices:  # the adapter's input notices first, then the protocol's
+        result = dataclasses.replace(result, warnings=[*inputs.notices, *result.warnings])
     result.warnings.extend(size_notices(inputs.gt.size_mismatches()))
     return result
 

@@ -312,8 +312,12 @@ def test_evaluate_bad_ground_truth_exits_1(files: dict[str, Path], tmp_path: Pat
     bad = _write(tmp_path / "bad_gt.json", gt)
     code, out, err = run(["evaluate", "coco-segm", "--gt", bad, "--pred", files["segm"],
                           "--workers", workers])
+    assert code == 0  # pycocotools never evaluates it: a warning, refused by --strict
+    assert "warning: [gt-category-unknown] 1 annotation(s)" in err
+    code, out, err = run(["evaluate", "coco-segm", "--gt", bad, "--pred", files["segm"],
+                          "--workers", workers, "--strict"])
     assert code == 1
-    assert f"{bad}: annotations[2]: category_id 77 is not in 'categories'" in err
+    assert f"{bad}: annotations[2]: [gt-category-unknown]" in err
     assert out == ""
 
 
@@ -323,7 +327,9 @@ def test_evaluate_unreadable_results_exits_1(files: dict[str, Path], tmp_path: P
     path = tmp_path / "results.json"
     if content is not None:
         path.write_text(content)
-    code, out, err = run(["evaluate", "coco-bbox", "--gt", files["gt"], "--pred", path])
+    strict = ["--strict"] if content == "[]" else []  # [] is scored (AP 0) unless strict
+    code, out, err = run(["evaluate", "coco-bbox", "--gt", files["gt"], "--pred", path,
+                          *strict])
     assert code == (2 if content is None else 1)  # a file named but not there: usage
     assert str(path) in err
     assert "Traceback" not in err
@@ -386,7 +392,7 @@ def test_validate_lists_every_problem(files: dict[str, Path], case: Case,
     assert {p["file"] for p in problems} == {str(bad)}
     assert {p["field"] for p in problems} == {"results"}
     assert "outside [0, 1]" in problems[0]["message"]
-    assert "category_id 1000" in problems[1]["message"]
+    assert "[result-category-unknown]" in problems[1]["message"]
     assert "'bbox' must be 4 finite numbers" in problems[2]["message"]
 
 
@@ -395,8 +401,8 @@ def test_validate_shows_the_first_problems_and_writes_them_all(
     data = case.results("bbox")
     n = 12  # of each of two kinds: more than the screen shows, none cut by validate
     for k in range(n):
-        data[k]["score"] = 2.0
-        data[n + k]["category_id"] = 1000
+        data[k]["score"] = "2.0"
+        data[n + k]["image_id"] = 123456
     bad, lines, listed = _validate_results(files, data, tmp_path)
     assert lines[0] == f"{2 * n} problem(s) found:"
     assert len(lines) == 1 + MAX_LISTED + 1
@@ -408,11 +414,11 @@ def test_validate_bad_ground_truth_does_not_check_predictions(
     files: dict[str, Path], case: Case, tmp_path: Path
 ) -> None:
     gt = json.loads(files["gt"].read_text())
-    gt["images"][0]["id"] = gt["images"][1]["id"]
+    gt["annotations"][1]["image_id"] = 123456
     bad = _write(tmp_path / "bad_gt.json", gt)
     code, out, _ = run(["validate", "coco-bbox", "--gt", bad, "--pred", files["bbox"]])
     assert code == 1
-    assert f"{bad}: images[1]: duplicate id" in out
+    assert f"{bad}: annotations[1]: image_id 123456 is not in 'images'" in out
     assert "not checked" in out
 
 

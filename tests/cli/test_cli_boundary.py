@@ -79,11 +79,16 @@ def test_validate_and_input_errors(files: dict[str, Path], case: Case, tmp_path:
                         files["segm"]])
     assert code == 0
     assert "valid coco-boundary submission" in out
-    # boundary needs masks: box-only results are rejected, naming the file
+    # box-only results: loadRes makes each box a rectangle mask (a warning); strict refuses
     code, _, err = run(["evaluate", "coco-boundary", "--gt", files["gt"], "--pred",
                         files["bbox"], "--workers", "1"])
+    assert code == 0
+    assert "[box-results-for-segm]" in err
+    code, _, err = run(["evaluate", "coco-boundary", "--gt", files["gt"], "--pred",
+                        files["bbox"], "--workers", "1", "--strict"])
     assert code == 1
     assert "bbox.json" in err
+    assert "use coco-bbox" in err
     bad = tmp_path / "bad_params.json"
     bad.write_text(json.dumps({"boundary_dilation_ratio": -0.5}))
     code, _, err = run(["evaluate", "coco-boundary", "--gt", files["gt"], "--pred",

@@ -176,9 +176,6 @@ def test_mutations_never_crash_and_never_score_broken_structure(adapter: Adapter
             assert metrics == clean, "a broken structure was scored with another number"
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="io/coco_gt.py builds dict(data['info']) unchecked: a traceback"
-                          " (found by the fuzz test; that module belongs to issue 9)")
 @pytest.mark.parametrize(("protocol", "gt", "pred"),
                          [("coco-bbox", "coco/instances.json", "coco/results_bbox.json"),
                           ("lvis-bbox", "lvis/annotations.json", "lvis/results_bbox.json")])
@@ -187,16 +184,15 @@ def test_an_info_that_is_not_an_object(tmp_path: Path, protocol: str, gt: str,
     data = json.loads((SAMPLES / gt).read_text())
     data["info"] = -1
     (tmp_path / "gt.json").write_text(json.dumps(data))
-    code, _, err = run_cli(["evaluate", protocol, "--gt", tmp_path / "gt.json", "--pred",
-                            SAMPLES / pred, "--workers", 1])
-    assert code == 1
-    assert "info" in err
+    code, out, err = run_cli(["evaluate", protocol, "--gt", tmp_path / "gt.json", "--pred",
+                              SAMPLES / pred, "--workers", 1])
+    # pycocotools and lvis-api never read ``info``: the official number, no traceback
+    assert code == 0, err
+    _, clean, _ = run_cli(["evaluate", protocol, "--gt", SAMPLES / gt, "--pred",
+                           SAMPLES / pred, "--workers", 1])
+    assert out == clean
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError,
-                   reason="io/panoptic_json.py: np.array(ids, int64) on an id >= 2**63, a"
-                          " traceback (found by the fuzz test; that module belongs to"
-                          " issue 9)")
 def test_a_segment_id_over_int64(tmp_path: Path) -> None:
     shutil.copytree(SAMPLES / "panoptic", tmp_path / "panoptic")
     pred = tmp_path / "panoptic" / "pred.json"

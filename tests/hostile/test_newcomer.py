@@ -45,7 +45,7 @@ def test_a_missing_gt_and_a_missing_config_both_exit_2(tmp_path: Path) -> None:
 def test_validate_counts_every_problem_and_writes_them_all(tmp_path: Path) -> None:
     results = json.loads((SAMPLES / "coco" / "results_bbox.json").read_text())
     n = 25  # more than one kind lists: 20, then a line counting the other 5
-    pred = write_json(tmp_path / "bad.json", [dict(results[0], score=2.0)] * n + results)
+    pred = write_json(tmp_path / "bad.json", [dict(results[0], image_id=99999)] * n + results)
     out = tmp_path / "problems.json"
     code, text, _ = run_cli(["validate", "coco-bbox", *_COCO[:2], "--pred", pred,
                              "--out", out])

@@ -90,10 +90,10 @@ VARIANTS: dict[str, ParamSpec] = {
     ),
 }
 
-# Predictions of a category the GT does not list: pycocotools drops them silently, benchmark_eval
-# rejects the input (ConsistencyError). Not a parity case; see test_unlisted_category_is_rejected.
-INPUT_ERROR_CASES = ("pred_unlisted_category",)
-PARITY_CASES = [name for name in CASE_NAMES if name not in INPUT_ERROR_CASES]
+# Predictions of a category the GT does not list: pycocotools drops them silently; so does
+# benchmark_eval, with a warning that strict mode turns into an error (see
+# test_unlisted_category_is_refused_when_strict).
+PARITY_CASES = list(CASE_NAMES)
 DEFAULT_SCENARIOS = [(name, 0) for name in PARITY_CASES] + [("mixed", s) for s in MIXED_SEEDS]
 VARIANT_SCENARIOS = [
     ("many_detections", 0),
@@ -318,16 +318,15 @@ def test_file_inputs_match_pycocotools(case: str, iou_type: str, tmp_path: Path)
 
 
 @pytest.mark.parametrize("iou_type", IOU_TYPES)
-@pytest.mark.parametrize("case", INPUT_ERROR_CASES)
-def test_unlisted_category_is_rejected(case: str, iou_type: str) -> None:
-    gt, results = case_inputs(case, 0, iou_type)
+def test_unlisted_category_is_refused_when_strict(iou_type: str) -> None:
+    gt, results = case_inputs("pred_unlisted_category", 0, iou_type)
     listed = {c["id"] for c in gt["categories"]}
     assert any(r["category_id"] not in listed for r in results)
-    # pycocotools evaluates it (ignoring those predictions); benchmark_eval refuses it
-    assert official(case, 0, iou_type, "default").stats.shape == (12,)
-    with pytest.raises(benchmark_eval.InputError, match="category"):
+    codes = [w.code for w in ours("pred_unlisted_category", 0, iou_type, "default").warnings]
+    assert "result-category-unknown" in codes
+    with pytest.raises(benchmark_eval.InputError, match="result-category-unknown"):
         benchmark_eval.evaluate(
-            PROTOCOL[iou_type], gt=copy.deepcopy(gt), pred=copy.deepcopy(results)
+            PROTOCOL[iou_type], gt=copy.deepcopy(gt), pred=copy.deepcopy(results), strict=True
         )
 
 

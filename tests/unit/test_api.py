@@ -59,8 +59,8 @@ def test_bad_results_file_is_named_in_the_error(tmp_path: Path, workers: int) ->
     results = case.results("bbox")
     results[2]["category_id"] = 404
     pred = _write(tmp_path / "pred.json", results)
-    with pytest.raises(InputError) as info:
-        benchmark_eval.evaluate("coco-bbox", gt=gt, pred=pred, workers=workers)
+    with pytest.raises(InputError) as info:  # dropped by pycocotools: refused when strict
+        benchmark_eval.evaluate("coco-bbox", gt=gt, pred=pred, workers=workers, strict=True)
     problem = info.value.problems[0]
     assert (problem.file, problem.record) == (str(pred), 2)
 
@@ -72,10 +72,10 @@ def test_bad_ground_truth_file_is_named_in_the_error(tmp_path: Path, workers: in
     data["annotations"][4]["id"] = data["annotations"][0]["id"]
     gt = _write(tmp_path / "gt.json", data)
     pred = _write(tmp_path / "pred.json", case.results("segm"))
-    with pytest.raises(InputError) as info:
-        benchmark_eval.evaluate("coco-segm", gt=gt, pred=pred, workers=workers)
+    with pytest.raises(InputError) as info:  # resolved as pycocotools does unless strict
+        benchmark_eval.evaluate("coco-segm", gt=gt, pred=pred, workers=workers, strict=True)
     problem = info.value.problems[0]
-    assert (problem.file, problem.record, problem.field) == (str(gt), 4, "annotations")
+    assert (problem.file, problem.record, problem.field) == (str(gt), 0, "annotations")
 
 
 def test_validate_clean_and_unknown_protocol(tmp_path: Path) -> None:
@@ -93,8 +93,14 @@ def test_validate_with_bad_ground_truth_names_the_unchecked_predictions(tmp_path
     pred = _write(tmp_path / "pred.json", case.results("bbox"))
     problems = validate("coco-bbox", gt=gt, pred=pred)
     duplicate = [p for p in problems if p.field == "categories"]
-    assert [(p.file, p.record) for p in duplicate] == [(str(gt), 1)]
-    # annotations of the renumbered category now point nowhere: listed too
-    assert all(p.file == str(gt) for p in problems[:-1])
+    assert [(p.file, p.record) for p in duplicate] == [(str(gt), 0)]
+    assert "[duplicate-category-id]" in duplicate[0].message
+    # annotations and detections of the renumbered category now point nowhere: listed too
+    codes = [(p.file, p.message.split("]")[0] + "]") for p in problems]
+    assert (str(gt), "[gt-category-unknown]") in codes
+    assert (str(pred), "[result-category-unknown]") in codes
+    data["annotations"][0]["image_id"] = -5
+    gt = _write(tmp_path / "gt.json", data)
+    problems = validate("coco-bbox", gt=gt, pred=pred)
     assert problems[-1].file == str(pred)
     assert "not checked" in problems[-1].message

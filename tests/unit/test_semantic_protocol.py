@@ -57,10 +57,18 @@ def test_tables_reduce_zero_label_like_mmseg() -> None:
     assert t.pred_cols[[0, 149, 150, 255]].tolist() == [0, 149, 151, 150]
 
 
-def test_tables_label_map_applies_to_both_sides() -> None:
-    t = build_tables(SemanticParams(num_classes=2, label_map={7: 0, 8: 1, 0: 255}))
+@pytest.mark.parametrize("rule", ["detectron2", "cityscapes"])
+def test_tables_label_map_applies_to_both_sides(rule: str) -> None:
+    t = build_tables(SemanticParams(num_classes=2, label_map={7: 0, 8: 1, 0: 255}, rule=rule))
     assert t.gt_rows[[7, 8, 0, 1, 2]].tolist() == [0, 1, 2, 1, 3]
     assert t.pred_cols[[7, 8, 0, 1, 2]].tolist() == [0, 1, 2, 1, 3]
+
+
+def test_tables_mmseg_label_map_maps_the_gt_only() -> None:
+    # mmseg's LoadAnnotations maps the annotation; predictions are class indices already
+    t = build_tables(SemanticParams(num_classes=2, label_map={7: 0, 8: 1, 0: 255}))
+    assert t.gt_rows[[7, 8, 0, 1, 2]].tolist() == [0, 1, 2, 1, 3]
+    assert t.pred_cols[[7, 8, 0, 1, 2]].tolist() == [3, 3, 0, 1, 3]
 
 
 def test_tables_binary_encoding() -> None:
@@ -113,7 +121,8 @@ def test_counting_8bit_and_wide_paths_agree() -> None:
 def test_wide_values_and_negative_ignore() -> None:
     gt = np.array([[-1, 0, 1000]], np.int32)
     pred = np.array([[0, 0, 70000]], np.int32)
-    params = SemanticParams(num_classes=2, ignore_index=-1, label_map={1000: 1, 70000: 1})
+    params = SemanticParams(num_classes=2, ignore_index=-1, label_map={1000: 1, 70000: 1},
+                            rule="cityscapes")  # a rule that maps predictions too
     state, problems = _count(params, (gt, pred))
     assert problems == []
     assert state.confusion.tolist() == [[1, 0, 0], [0, 1, 0], [1, 0, 0]]
