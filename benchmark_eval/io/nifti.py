@@ -20,18 +20,12 @@ import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from benchmark_eval.errors import (
-    ConsistencyError,
-    FormatError,
-    InputError,
-    MissingPredictionError,
-    Problem,
-    cut_problems,
-)
+from benchmark_eval import errors
+from benchmark_eval.errors import ConsistencyError, FormatError, InputError, Problem, cut_problems
 from benchmark_eval.io.jsonfile import read_json
 from benchmark_eval.io.safe import MAX_FILE_BYTES, check_pixels, quote, read_regular
 
@@ -42,8 +36,7 @@ _SPACING_RTOL = 1e-5  # spacing / affine agreement, relative (SimpleITK-style to
 _AFFINE_ATOL = 1e-4  # mm
 
 
-@dataclass(frozen=True)
-class CasePair:
+class CasePair(NamedTuple):
     """One case: its name (the file name without suffix) and both files."""
 
     name: str
@@ -107,7 +100,7 @@ def pair_cases(gt_dir: str | Path, pred_dir: str | Path) -> list[CasePair]:
     extra = [Problem(str(p), f"case {n!r} has no GT file in {gt_dir}")
              for n, p in pred.items() if n not in gt]
     if missing:
-        raise MissingPredictionError(cut_problems(missing, kind="cases without a prediction")
+        raise errors.MissingPredictionError(cut_problems(missing, kind="cases without a prediction")
                                      + cut_problems(extra))
     if extra:
         raise ConsistencyError(cut_problems(extra, kind="predictions without a GT case"))
