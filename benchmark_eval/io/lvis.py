@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmark_eval.errors import InputError, Notice, Problem, strict_problems
+from benchmark_eval.errors import InputError, Notice, Problem, input_notice, strict_problems
 from benchmark_eval.io.coco_gt import parse_coco_ground_truth
 from benchmark_eval.io.inmemory import unwrap_dataset
 from benchmark_eval.io.jsonfile import Source, open_source
@@ -68,7 +68,35 @@ def _parse(data: Any, name: str, *, boxes: bool, masks: bool) -> tuple[
     fed = _federated(data, problems)
     if problems or dataset is None or dataset.instances.ignore is None:
         return None, None, None, problems, notices
+    if fed is not None:
+        notices += _negative_notices(dataset, fed, name)
     return dataset, fed, dataset.instances.ignore, problems, notices
+
+
+def _negative_notices(dataset: InstanceDataset, fed: FederatedLabels, name: str
+                      ) -> list[Notice]:
+    """``neg_category_ids`` lvis-api accepts without a word: a category the GT does not
+    define (no detection of it survives, so no effect), and a category annotated in that
+    very image (its annotations count and its detections are kept, as for any positive
+    category: the negative listing has no effect). Both are reported and refused by strict."""
+    found = []
+    unknown = dataset.categories.lookup(fed.neg_category) < 0
+    inst = dataset.instances
+    span = int(max(inst.category_ids.max(initial=0), fed.neg_category.max(initial=0))) + 1
+    annotated = np.isin(fed.neg_image * span + fed.neg_category,
+                        inst.image_ids * span + inst.category_ids) & ~unknown
+    for code, bad, what, effect in (
+        ("neg-category-unknown", unknown, "neg_category_ids entries name a category not in"
+         " 'categories'", "lvis-api accepts them and they change nothing"),
+        ("neg-category-annotated", annotated, "neg_category_ids entries name a category"
+         " annotated in that image", "lvis-api evaluates it as a positive category there"
+         " (the negative listing has no effect)"),
+    ):
+        if bad.any():
+            rows = dataset.images.lookup(fed.neg_image[bad])
+            found.append(input_notice(code, what, effect, file=name, rows=rows,
+                                      field="images"))
+    return found
 
 
 def _id_lists(records: list[dict[str, Any]], key: str, field: str, problems: ProblemList

@@ -34,7 +34,22 @@ def _duplicate_annotation_id(gt: Gt, res: Results) -> None:
     anns[0]["id"] = anns[5]["id"]
 
 
+def _negative_unknown(gt: Gt, res: Results) -> None:
+    gt["images"][0]["neg_category_ids"] = [*gt["images"][0]["neg_category_ids"], 4242]
+
+
+def _negative_annotated(gt: Gt, res: Results) -> None:
+    for image in gt["images"]:  # list, as negative, a category annotated in the image
+        cats = [a["category_id"] for a in gt["annotations"] if a["image_id"] == image["id"]]
+        if cats:
+            image["neg_category_ids"] = [*image["neg_category_ids"], cats[0]]
+            return
+
+
 CASES: dict[str, tuple[Callable[[Gt, Results], None], str]] = {
+    "neg_category_ids naming an unknown category": (_negative_unknown, "neg-category-unknown"),
+    "neg_category_ids naming an annotated category": (_negative_annotated,
+                                                      "neg-category-annotated"),
     "result category not in the GT": (_unknown_result_category, "result-category-unknown"),
     "scores outside [0, 1]": (_scores_outside, "score-outside-unit"),
     "duplicate annotation ids": (_duplicate_annotation_id, "duplicate-annotation-id"),
