@@ -153,39 +153,35 @@ def dataset(images: int, seed: int) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
+def _summarized(ev: Any, n: int = 10) -> list[float]:
+    """evaluate, accumulate, summarize a COCOeval-like object: its first ``n`` stats."""
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    return [float(v) for v in list(ev.stats)[:n]]
+
+
 def _run_pycocotools(gt: str, pred: str, workers: int) -> list[float]:
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
     coco_gt = COCO(gt)
-    ev = COCOeval(coco_gt, coco_gt.loadRes(pred), "keypoints")
-    ev.evaluate()
-    ev.accumulate()
-    ev.summarize()
-    return [float(v) for v in ev.stats]
+    return _summarized(COCOeval(coco_gt, coco_gt.loadRes(pred), "keypoints"))
 
 
 def _run_faster_coco_eval(gt: str, pred: str, workers: int) -> list[float]:
     from faster_coco_eval import COCO, COCOeval_faster
 
     coco_gt = COCO(gt)
-    ev = COCOeval_faster(coco_gt, coco_gt.loadRes(pred), "keypoints",
-                         print_function=lambda *a, **k: None)
-    ev.evaluate()
-    ev.accumulate()
-    ev.summarize()
-    return [float(v) for v in ev.stats[:10]]
+    return _summarized(COCOeval_faster(coco_gt, coco_gt.loadRes(pred), "keypoints",
+                                       print_function=lambda *a, **k: None))
 
 
 def _run_hotcoco(gt: str, pred: str, workers: int) -> list[float]:
     from hotcoco import COCO, COCOeval  # type: ignore[import-not-found,unused-ignore]
 
     coco_gt = COCO(gt)
-    ev = COCOeval(coco_gt, coco_gt.load_res(pred), "keypoints")
-    ev.evaluate()
-    ev.accumulate()
-    ev.summarize()
-    return [float(v) for v in ev.stats]
+    return _summarized(COCOeval(coco_gt, coco_gt.load_res(pred), "keypoints"))
 
 
 def _run_benchmark_eval(gt: str, pred: str, workers: int) -> list[float]:

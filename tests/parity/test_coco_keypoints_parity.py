@@ -148,13 +148,7 @@ def test_every_oks_matches_compute_oks(case: str) -> None:
         if _sigmas(case) is not None:
             ev.params.kpt_oks_sigmas = np.asarray(_sigmas(case))
         ev.evaluate()
-    kgt, _, _ = parse_keypoints_ground_truth(copy.deepcopy(gt), "<gt>")
-    assert kgt is not None
-    preds, kp, _, _ = attach_keypoint_results(read_keypoint_results(copy.deepcopy(res)), kgt)
-    assert preds is not None
-    assert kp is not None
-    task = prepare_keypoints(kgt, preds, kp, to_params(case, ParamSpec()))
-    p, o = task.prepared, task.oks
+    p, o = _prepared(case, gt, res)
     n_pairs = 0
     for (img, cat), ious in ev.ious.items():
         if len(ious) == 0:
@@ -201,6 +195,17 @@ def test_class_agnostic_is_refused_because_pycocotools_matches_nothing() -> None
                                 params={"class_agnostic": True})
 
 
+def _prepared(case: str, gt: dict[str, Any], res: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """Our prepared instances and OKS inputs of a case (through the real adapter)."""
+    kgt, _, _ = parse_keypoints_ground_truth(copy.deepcopy(gt), "<gt>")
+    assert kgt is not None
+    preds, kp, _, _ = attach_keypoint_results(read_keypoint_results(copy.deepcopy(res)), kgt)
+    assert preds is not None
+    assert kp is not None
+    task = prepare_keypoints(kgt, preds, kp, to_params(case, ParamSpec()))
+    return task.prepared, task.oks
+
+
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_pair_prefilter_bound_holds_for_every_pair(case: str) -> None:
     """``oks_pairs`` drops pairs with ``exp(-bound) < t_min``: the bound must exceed the OKS
@@ -209,13 +214,7 @@ def test_pair_prefilter_bound_holds_for_every_pair(case: str) -> None:
     from benchmark_eval.protocols.coco_keypoints import _oks_upper_bound_log
 
     gt, res = inputs(case, 0)
-    kgt, _, _ = parse_keypoints_ground_truth(copy.deepcopy(gt), "<gt>")
-    assert kgt is not None
-    preds, kp, _, _ = attach_keypoint_results(read_keypoint_results(copy.deepcopy(res)), kgt)
-    assert preds is not None
-    assert kp is not None
-    task = prepare_keypoints(kgt, preds, kp, to_params(case, ParamSpec()))
-    p, o = task.prepared, task.oks
+    p, o = _prepared(case, gt, res)
     pd, pg = group_pairs(p.det_group, p.gt_group)
     sim = object_keypoint_similarity(o.det_xy[pd], o.gt_xy[pg], o.gt_labelled[pg],
                                      o.gt_counts[pg], p.gt_boxes[pg], o.gt_areas[pg],
