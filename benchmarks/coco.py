@@ -59,6 +59,18 @@ def _run_faster_coco_eval(iou: str, gt: str, pred: str, workers: int) -> list[fl
     return [float(v) for v in ev.stats[:12]]
 
 
+def _run_hotcoco(iou: str, gt: str, pred: str, workers: int) -> list[float]:
+    """hotcoco 1.3.0 (Rust): its pycocotools-shaped COCO, loadRes, COCOeval."""
+    from hotcoco import COCO, COCOeval
+
+    coco_gt = COCO(gt)
+    ev = COCOeval(coco_gt, coco_gt.loadRes(pred), iou)
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    return [float(v) for v in ev.stats[:12]]
+
+
 def _run_benchmark_eval(iou: str, gt: str, pred: str, workers: int) -> list[float]:
     """benchmark_eval.evaluate with the given number of worker processes."""
     import benchmark_eval  # type: ignore[import-not-found,unused-ignore]
@@ -172,6 +184,7 @@ RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
     "floor": bench.floor(_floor_segm, _floor_bbox),  # every overlap COCOeval needs
     "pycocotools": _run_pycocotools,
     "faster-coco-eval": _run_faster_coco_eval,
+    "hotcoco": _run_hotcoco,
     "benchmark_eval": _run_benchmark_eval,
 }
 
@@ -186,7 +199,7 @@ def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> bench.Recor
 # --------------------------------------------------------------------------------------------
 
 OFFICIAL = ("pycocotools", "faster-coco-eval")
-PACKAGES = ("numpy", "orjson", "pycocotools", "faster-coco-eval", "benchmark-eval")
+PACKAGES = ("numpy", "orjson", "pycocotools", "faster-coco-eval", "hotcoco", "benchmark-eval")
 
 
 def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
@@ -194,20 +207,18 @@ def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
     out = [("floor", "floor", 1)]
     if not skip_official:
         out += [("pycocotools", "pycocotools", 1), ("faster-coco-eval", "faster-coco-eval", 1)]
-    out.append(("benchmark_eval (1 worker)", "benchmark_eval", 1))
+    out += [("hotcoco 1.3.0", "hotcoco", 1), ("benchmark_eval (1 worker)", "benchmark_eval", 1)]
     if bench.CORES > 1:
         out.append((f"benchmark_eval ({bench.CORES} workers)", "benchmark_eval", bench.CORES))
     return out
 
 
-def measure(
-    label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int, repeat: int
-) -> bench.Record:
-    """Best (lowest seconds) of ``repeat`` fresh-process runs."""
+def _job(label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int
+         ) -> tuple[str, list[str], bench.Record]:
+    """One measurement for :func:`_harness.measure_all`."""
     args = ["--worker", tool, "--iou-type", iou, "--gt", str(gt), "--pred", str(pred),
             "--workers", str(workers)]
-    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
-                          workers=workers)
+    return label, args, {"tool": tool, "workers": workers}
 
 
 def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
@@ -216,7 +227,8 @@ def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
     t_pyc = by_tool.get("pycocotools", {}).get("seconds")
     t_fce = by_tool.get("faster-coco-eval", {}).get("seconds")
     t_floor = by_tool.get("floor", {}).get("seconds")
-    ref_rec = by_tool.get("pycocotools") or by_tool.get("faster-coco-eval")
+    ref_rec = (by_tool.get("pycocotools") or by_tool.get("faster-coco-eval")
+               or by_tool.get("hotcoco 1.3.0"))
     ref = ref_rec["stats"] if ref_rec else None
     head = (
         f"COCO {iou}: {meta['images']} images, {meta['gt_instances']:,} GT, "
@@ -242,6 +254,7 @@ def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
         lines.append(f"* other processes used > {bench.BUSY_WARN} cores meanwhile: timing is noisy")
     if ref_rec and ref:
         lines.append(f"reference stats ({ref_rec['label']}): " + " ".join(f"{v:.4f}" for v in ref))
+    lines.append(bench.hotcoco_line(records))
     return "\n".join(lines)
 
 
@@ -250,10 +263,9 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: bench.Record
     """All measurements of one iou type; prints its table."""
     gt, pred = root / "gt.json", root / f"{iou}.json"
     print(f"[{iou}] measuring ...", file=sys.stderr, flush=True)
-    records = [
-        measure(label, tool, iou, gt, pred, workers, args.repeat)
-        for label, tool, workers in _entries(args.skip_official)
-    ]
+    jobs = [_job(label, tool, iou, gt, pred, workers)
+            for label, tool, workers in _entries(args.skip_official)]
+    records = bench.measure_all(Path(__file__).resolve(), jobs, REPO, args.repeat)
     bench.merge_cached(records, root / f"official-{iou}.json", args.skip_official,
                  lambda r: r["label"] in OFFICIAL)
     print(_table(iou, records, meta) + "\n", flush=True)
