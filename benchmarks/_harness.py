@@ -264,13 +264,14 @@ def hotcoco_line(records: Sequence[Record], ours: str = "benchmark_eval",
     for r in by_tool:
         if r.get("tool") != ours:
             continue
+        label = r["label"] if "worker" in r["label"] else f"{r['label']}, {r['workers']} proc"
         lines.append(
-            f"ours/hotcoco [{r['label']}]: wall {r['seconds']:.2f}/{h['seconds']:.2f} s ="
+            f"ours/hotcoco [{label}]: wall {r['seconds']:.2f}/{h['seconds']:.2f} s ="
             f" {r['seconds'] / h['seconds']:.2f}x, CPU {r['cpu_seconds']:.2f}/"
             f"{h['cpu_seconds']:.2f} s = {r['cpu_seconds'] / h['cpu_seconds']:.2f}x, peak"
             f" {total_peak(r):.0f}/{total_peak(h):.0f} MB = "
             f"{total_peak(r) / total_peak(h):.2f}x"
-            + (f"; floor {f['seconds']:.2f} s ({f['cpu_seconds']:.2f} CPU s)" if f else ""))
+            + (f"; {f['label']} {f['seconds']:.2f} s ({f['cpu_seconds']:.2f} CPU s)" if f else ""))
     return "\n".join([*lines, load_line(records)])
 
 
