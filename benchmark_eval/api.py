@@ -4,11 +4,14 @@ from __future__ import annotations
 
 __all__ = ["PROTOCOLS", "evaluate", "validate"]
 
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from benchmark_eval.errors import ConfigError, Problem
-from benchmark_eval.report.coco import CocoResult
-from benchmark_eval.workflows import WORKFLOWS, Result, Workflow
+from benchmark_eval.workflows import WORKFLOWS
+
+if TYPE_CHECKING:  # the family modules are imported when a protocol is first used
+    from benchmark_eval.report.coco import CocoResult
+    from benchmark_eval.workflows import Result, Workflow
 
 PROTOCOLS = tuple(WORKFLOWS)
 

@@ -16,12 +16,10 @@ import contextlib
 import difflib
 import sys
 import time
-from collections.abc import Sequence
-from importlib import metadata
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from benchmark_eval.converters import CONVERTERS
 from benchmark_eval.errors import (
     BenchmarkEvalError,
     ConfigError,
@@ -29,17 +27,20 @@ from benchmark_eval.errors import (
     Problem,
     cut_problems,
 )
-from benchmark_eval.io.jsonfile import write_json
-from benchmark_eval.workflows import WORKFLOWS, Workflow
+from benchmark_eval.workflows import WORKFLOWS
+from benchmark_eval.workflows.catalog import CATALOG
+
+if TYPE_CHECKING:
+    from benchmark_eval.workflows import Workflow
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
 
 def _description() -> str:
-    width = max(len(n) for n in WORKFLOWS)
-    protocols = "\n".join(f"  {w.name:<{width}}  {w.summary}" for w in WORKFLOWS.values())
-    examples = "\n".join(f"  benchmark-eval evaluate {w.name} {w.example}"
-                         for w in WORKFLOWS.values() if w.example)
+    width = max(len(n) for n in CATALOG)
+    protocols = "\n".join(f"  {e.name:<{width}}  {e.summary}" for e in CATALOG.values())
+    examples = "\n".join(f"  benchmark-eval evaluate {e.name} {e.example}"
+                         for e in CATALOG.values() if e.example)
     return f"""\
 Score detection and segmentation results with the official tools' numbers.
 
@@ -70,19 +71,33 @@ class _Parser(argparse.ArgumentParser):
         super()._check_value(action, value)
 
 
-def _version() -> str:
-    try:
-        return metadata.version("benchmark-eval")
-    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
-        from benchmark_eval import __version__
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, looked up only when asked."""
 
-        return __version__
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show program's version number and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("benchmark-eval")
+        except metadata.PackageNotFoundError:  # a source tree that is not installed
+            from benchmark_eval import __version__ as version
+        print(f"{parser.prog} {version}", file=sys.stdout)  # as argparse's "version" action
+        parser.exit()
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Collection[str]) -> argparse.ArgumentParser:
+    """The whole command line; only the protocols and conversions named in ``argv`` get
+    their own options (and have their family modules imported), so ``--help`` and a run
+    of one protocol stay cheap."""
     parser = _Parser(prog="benchmark-eval", description=_description(),
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ev = sub.add_parser(
         "evaluate", help="score predictions against ground truth",
@@ -94,16 +109,23 @@ def _parser() -> argparse.ArgumentParser:
                     " ids, bad scores, malformed masks, wrong sizes...). Exit 0 when clean,"
                     " 1 when problems were found.")
     for command, evaluate in ((ev, True), (va, False)):
+        if command.prog.split()[-1] not in argv:
+            continue
         protocols = command.add_subparsers(dest="protocol", required=True, metavar="PROTOCOL",
-                                           help=", ".join(WORKFLOWS))
-        for w in WORKFLOWS.values():
-            p = protocols.add_parser(w.name, help=w.summary, description=w.summary)
-            w.add_arguments(p, evaluate)
-            _common_arguments(p, evaluate)
+                                           help=", ".join(CATALOG))
+        for e in CATALOG.values():
+            p = protocols.add_parser(e.name, help=e.summary, description=e.summary)
+            if e.name in argv:
+                WORKFLOWS[e.name].add_arguments(p, evaluate)
+                _common_arguments(p, evaluate)
     cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic,"
                                         " semantic label PNGs and Cityscapes gtFine",
                         description="Convert annotations or predictions between formats."
                                     " Exit 0 on success, 1 when the inputs failed checks.")
+    if "convert" not in argv:
+        return parser
+    from benchmark_eval.converters import CONVERTERS
+
     kinds = cv.add_subparsers(dest="conversion", required=True, metavar="CONVERSION",
                               help=", ".join(CONVERTERS))
     for c in CONVERTERS.values():
@@ -188,6 +210,8 @@ def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
     for warning in result.warnings:
         print(f"warning: {warning}", file=err)
     if args.out is not None:
+        from benchmark_eval.io.jsonfile import write_json
+
         write_json(args.out, result.to_report())
     return EXIT_OK
 
@@ -195,6 +219,8 @@ def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
 def _validate(w: Workflow, args: argparse.Namespace, out: TextIO) -> int:
     problems = w.validate(**_contract_options(w, args, False))
     if args.out is not None:
+        from benchmark_eval.io.jsonfile import write_json
+
         write_json(args.out, [
             {"file": p.file, "field": p.field, "record": p.record, "message": p.message}
             for p in problems
@@ -214,11 +240,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     err = stderr or sys.stderr
     try:  # argparse prints help and usage errors itself: send them to our streams
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            args = _parser().parse_args(argv)
+            words = sys.argv[1:] if argv is None else argv
+            args = _parser(set(words)).parse_args(words)
     except SystemExit as exc:  # --help exits 0, usage errors exit 2
         return int(exc.code or 0)
     try:
         if args.command == "convert":
+            from benchmark_eval.converters import CONVERTERS
+
             print(CONVERTERS[args.conversion].run(args), file=out)
             return EXIT_OK
         w = WORKFLOWS[args.protocol]

@@ -42,6 +42,7 @@ from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
 from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.catalog import entry
 from benchmark_eval.workflows.pool import Plan, read_both
 
 ResultT = TypeVar("ResultT")
@@ -113,19 +114,12 @@ def json_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
     return {"gt": args.gt, "pred": args.pred}
 
 
-_SUMMARIES = {
-    "bbox": "COCO box AP/AR (pycocotools 2.0.11 COCOeval, iouType='bbox')",
-    "segm": "COCO mask AP/AR (pycocotools 2.0.11 COCOeval, iouType='segm')",
-    "boundary": "COCO Boundary AP/AR (boundary-iou-api COCOeval, iouType='boundary')",
-}
-
-
 def _workflow(iou_type: IouType) -> Workflow:
-    pred = "segm" if iou_type == "boundary" else iou_type
     model = BoundaryParams if iou_type == "boundary" else CocoParams
+    described = entry(f"coco-{iou_type}")
     return Workflow(
-        name=f"coco-{iou_type}",
-        summary=_SUMMARIES[iou_type],
+        name=described.name,
+        summary=described.summary,
         params_model=model,
         plan=partial(_plan, iou_type),
         check=partial(_check, iou_type),
@@ -136,7 +130,7 @@ def _workflow(iou_type: IouType) -> Workflow:
         cli_options=json_options,
         state_type=CocoState,
         metric_keys=METRIC_KEYS,
-        example=f"--gt instances_val2017.json --pred {pred}_results.json",
+        example=described.example,
     )
 
 

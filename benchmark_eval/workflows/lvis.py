@@ -33,6 +33,7 @@ from benchmark_eval.protocols.lvis import (
 from benchmark_eval.report.lvis import LvisResult
 from benchmark_eval.schema import InstanceDataset
 from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.catalog import entry
 from benchmark_eval.workflows.coco import coco_plan, json_arguments, json_options
 from benchmark_eval.workflows.pool import Plan, read_both
 
@@ -79,10 +80,10 @@ def _check(iou_type: IouType, params: LvisParams, *, gt: Source, pred: Source,
 
 
 def _workflow(iou_type: IouType) -> Workflow:
-    kind = "box" if iou_type == "bbox" else "mask"
+    described = entry(f"lvis-{iou_type}")
     return Workflow(
-        name=f"lvis-{iou_type}",
-        summary=f"LVIS federated {kind} AP/AR, APr/APc/APf (lvis-api 0.5.3 LVISEval)",
+        name=described.name,
+        summary=described.summary,
         params_model=LvisParams,
         plan=partial(_plan, iou_type),
         check=partial(_check, iou_type),
@@ -92,7 +93,7 @@ def _workflow(iou_type: IouType) -> Workflow:
         cli_options=json_options,
         state_type=CocoState,
         metric_keys=LVIS_METRIC_KEYS,
-        example=f"--gt lvis_v1_val.json --pred {iou_type}_results.json",
+        example=described.example,
     )
 
 
