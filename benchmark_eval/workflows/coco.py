@@ -9,7 +9,8 @@ shards (``protocols.coco.coco_shard``) -> merged ``CocoState`` -> ``protocols.co
 
 from __future__ import annotations
 
-__all__ = ["SHARD_SIZE", "WORKFLOWS", "coco_plan", "json_arguments", "json_options"]
+__all__ = ["SHARD_SIZE", "WORKFLOWS", "coco_plan", "json_arguments", "json_options",
+           "json_workflow"]
 
 import argparse
 from collections.abc import Callable
@@ -114,24 +115,27 @@ def json_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
     return {"gt": args.gt, "pred": args.pred}
 
 
-def _workflow(iou_type: IouType) -> Workflow:
-    model = BoundaryParams if iou_type == "boundary" else CocoParams
-    described = entry(f"coco-{iou_type}")
+def json_workflow(name: str, *, params_model: type[BaseModel], plan: Callable[..., Any],
+                  check: Callable[..., list[Problem]], gt_help: str, pred_help: str,
+                  metric_keys: tuple[str, ...]) -> Workflow:
+    """A protocol reading a ground-truth JSON and a results JSON (``--gt``, ``--pred``),
+    with a :class:`CocoState`; summary and example from the catalogue."""
+    described = entry(name)
     return Workflow(
-        name=described.name,
-        summary=described.summary,
-        params_model=model,
-        plan=partial(_plan, iou_type),
-        check=partial(_check, iou_type),
-        add_arguments=json_arguments(
-            "COCO instance ground truth (instances_*.json)",
-            "COCO results file: a JSON list of detections"
-            + (" with segmentation masks" if iou_type == "boundary" else ""), model),
-        cli_options=json_options,
-        state_type=CocoState,
-        metric_keys=METRIC_KEYS,
-        example=described.example,
-    )
+        name=name, summary=described.summary, params_model=params_model, plan=plan,
+        check=check, add_arguments=json_arguments(gt_help, pred_help, params_model),
+        cli_options=json_options, state_type=CocoState, metric_keys=metric_keys,
+        example=described.example)
+
+
+def _workflow(iou_type: IouType) -> Workflow:
+    return json_workflow(
+        f"coco-{iou_type}", params_model=BoundaryParams if iou_type == "boundary" else CocoParams,
+        plan=partial(_plan, iou_type), check=partial(_check, iou_type),
+        gt_help="COCO instance ground truth (instances_*.json)",
+        pred_help="COCO results file: a JSON list of detections"
+                  + (" with segmentation masks" if iou_type == "boundary" else ""),
+        metric_keys=METRIC_KEYS)
 
 
 WORKFLOWS = (_workflow("bbox"), _workflow("segm"), _workflow("boundary"))
