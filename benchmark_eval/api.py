@@ -4,13 +4,15 @@ from __future__ import annotations
 
 __all__ = ["PROTOCOLS", "compare", "evaluate", "validate"]
 
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from benchmark_eval.errors import ConfigError, Problem
-from benchmark_eval.report.coco import CocoResult
-from benchmark_eval.stats.bootstrap import DEFAULT_RESAMPLES, replicates_of
-from benchmark_eval.stats.compare import Comparison, compare_runs, replicates_of_state
-from benchmark_eval.workflows import WORKFLOWS, Result, Workflow
+from benchmark_eval.workflows import WORKFLOWS
+
+if TYPE_CHECKING:  # the family and stats modules are imported when first used
+    from benchmark_eval.report.coco import CocoResult
+    from benchmark_eval.stats.compare import Comparison
+    from benchmark_eval.workflows import Result, Workflow
 
 PROTOCOLS = tuple(WORKFLOWS)
 
@@ -68,7 +70,7 @@ def validate(protocol: str, *, gt: Any, pred: Any, **options: Any) -> list[Probl
 
 def compare(protocol: str, *, gt: Any = None, pred_a: Any = None, pred_b: Any = None,
             state_a: Any = None, state_b: Any = None, params: Any = None, ci: float = 0.95,
-            resamples: int = DEFAULT_RESAMPLES, seed: int = 0, **options: Any) -> Comparison:
+            resamples: int | None = None, seed: int = 0, **options: Any) -> Comparison:
     """Compare two submissions over the same images: the paired-bootstrap difference of
     every headline and per-class number, its interval and a p-value
     (``docs/statistics.md``).
@@ -83,7 +85,7 @@ def compare(protocol: str, *, gt: Any = None, pred_a: Any = None, pred_b: Any = 
         state_b: See ``state_a``.
         params: The protocol's parameters (model, dict or preset).
         ci: Confidence level of the intervals (the test's level is ``1 - ci``).
-        resamples: Bootstrap replicates.
+        resamples: Bootstrap replicates (default ``stats.bootstrap.DEFAULT_RESAMPLES``).
         seed: Seed of the image draws.
         **options: The protocol's other options (``workers=``...), as for :func:`evaluate`.
 
@@ -97,6 +99,10 @@ def compare(protocol: str, *, gt: Any = None, pred_a: Any = None, pred_b: Any = 
         >>> print(c.verdict())  # doctest: +SKIP
         B − A = +1.2 AP [+0.4, +2.0], p = 0.003: B is better (at 0.05)
     """
+    from benchmark_eval.stats.bootstrap import DEFAULT_RESAMPLES, replicates_of
+    from benchmark_eval.stats.compare import compare_runs, replicates_of_state
+
+    resamples = DEFAULT_RESAMPLES if resamples is None else resamples
     w = _workflow(protocol)
     if state_a is not None and state_b is not None:
         p = w.params(params, **{k: options.pop(k) for k in list(options)

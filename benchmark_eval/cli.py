@@ -20,14 +20,10 @@ import contextlib
 import difflib
 import sys
 import time
-from collections.abc import Sequence
-from importlib import metadata
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from benchmark_eval import cli_stats
-from benchmark_eval.cli_analysis import AnalysisSession, add_analysis_arguments
-from benchmark_eval.converters import CONVERTERS
 from benchmark_eval.errors import (
     BenchmarkEvalError,
     ConfigError,
@@ -36,10 +32,12 @@ from benchmark_eval.errors import (
     count_problems,
     cut_problems,
 )
-from benchmark_eval.io.jsonfile import write_json
-from benchmark_eval.io.safe import check_output
-from benchmark_eval.masks import missing_kernels
-from benchmark_eval.workflows import WORKFLOWS, Workflow
+from benchmark_eval.workflows import WORKFLOWS
+from benchmark_eval.workflows.catalog import CATALOG
+
+if TYPE_CHECKING:
+    from benchmark_eval.cli_analysis import AnalysisSession
+    from benchmark_eval.workflows import Workflow
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # argument dests naming outputs; every other path given is an input (converters check their
@@ -49,10 +47,10 @@ _OUTPUTS = (*_CHECKED_FILES, "out_json", "out_dir", "plots")
 
 
 def _description() -> str:
-    width = max(len(n) for n in WORKFLOWS)
-    protocols = "\n".join(f"  {w.name:<{width}}  {w.summary}" for w in WORKFLOWS.values())
-    examples = "\n".join(f"  benchmark-eval evaluate {w.name} {w.example}"
-                         for w in WORKFLOWS.values() if w.example)
+    width = max(len(n) for n in CATALOG)
+    protocols = "\n".join(f"  {e.name:<{width}}  {e.summary}" for e in CATALOG.values())
+    examples = "\n".join(f"  benchmark-eval evaluate {e.name} {e.example}"
+                         for e in CATALOG.values() if e.example)
     return f"""\
 Score detection and segmentation results with the official tools' numbers.
 
@@ -86,19 +84,46 @@ class _Parser(argparse.ArgumentParser):
         super()._check_value(action, value)
 
 
-def _version() -> str:
-    try:
-        return metadata.version("benchmark-eval")
-    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
-        from benchmark_eval import __version__
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, looked up only when asked."""
 
-        return __version__
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show program's version number and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("benchmark-eval")
+        except metadata.PackageNotFoundError:  # a source tree that is not installed
+            from benchmark_eval import __version__ as version
+        print(f"{parser.prog} {version}", file=sys.stdout)  # as argparse's "version" action
+        parser.exit()
 
 
-def _parser() -> argparse.ArgumentParser:
+_COMPARE_HELP = "is B better than A? paired bootstrap over the same images"
+
+
+def _compare_parser(sub: Any, argv: Collection[str]) -> None:
+    """``compare``: listed always, built (stats imported) only when it is the command."""
+    if "compare" not in argv:
+        sub.add_parser("compare", help=_COMPARE_HELP)
+        return
+    from benchmark_eval import cli_stats
+
+    cli_stats.add_compare_parser(sub, argv, help=_COMPARE_HELP)
+
+
+def _parser(argv: Collection[str]) -> argparse.ArgumentParser:
+    """The whole command line; only the protocols and conversions named in ``argv`` get
+    their own options (and have their family modules imported), so ``--help`` and a run
+    of one protocol stay cheap."""
     parser = _Parser(prog="benchmark-eval", description=_description(),
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ev = sub.add_parser(
         "evaluate", help="score predictions against ground truth",
@@ -112,20 +137,30 @@ def _parser() -> argparse.ArgumentParser:
                     " record counts the rest: its 'hidden'). Exit 0 when clean, 1 when"
                     " problems were found.")
     for command, evaluate in ((ev, True), (va, False)):
+        if command.prog.split()[-1] not in argv:
+            continue
         protocols = command.add_subparsers(dest="protocol", required=True, metavar="PROTOCOL",
-                                           help=", ".join(WORKFLOWS))
-        for w in WORKFLOWS.values():
-            p = protocols.add_parser(w.name, help=w.summary, description=w.summary)
-            w.add_arguments(p, evaluate)
-            _common_arguments(p, evaluate)
-            add_analysis_arguments(p, w.name, evaluate)
-            if evaluate:
-                cli_stats.add_ci_arguments(p)
-    cli_stats.add_compare_parser(sub)
+                                           help=", ".join(CATALOG))
+        for e in CATALOG.values():
+            p = protocols.add_parser(e.name, help=e.summary, description=e.summary)
+            if e.name in argv:
+                from benchmark_eval import cli_stats
+                from benchmark_eval.cli_analysis import add_analysis_arguments
+
+                WORKFLOWS[e.name].add_arguments(p, evaluate)
+                _common_arguments(p, evaluate)
+                add_analysis_arguments(p, e.name, evaluate)
+                if evaluate:
+                    cli_stats.add_ci_arguments(p)
+    _compare_parser(sub, argv)
     cv = sub.add_parser("convert", help="convert between COCO instances, COCO panoptic,"
                                         " semantic label PNGs and Cityscapes gtFine",
                         description="Convert annotations or predictions between formats."
                                     " Exit 0 on success, 1 when the inputs failed checks.")
+    if "convert" not in argv:
+        return parser
+    from benchmark_eval.converters import CONVERTERS
+
     kinds = cv.add_subparsers(dest="conversion", required=True, metavar="CONVERSION",
                               help=", ".join(CONVERTERS))
     for c in CONVERTERS.values():
@@ -211,6 +246,8 @@ def _check_paths(args: argparse.Namespace) -> None:
     Raises:
         ConfigError: Exit code 2.
     """
+    from benchmark_eval.io.safe import check_output
+
     given = vars(args)
     inputs = [v for k, v in given.items() if isinstance(v, Path) and k not in _OUTPUTS]
     for path in inputs:
@@ -229,6 +266,10 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
               err: TextIO) -> int:
+    from benchmark_eval import cli_stats
+    from benchmark_eval.cli_analysis import AnalysisSession
+    from benchmark_eval.masks import missing_kernels
+
     options = _contract_options(w, args, True) | cli_stats.ci_options(args)
     session = AnalysisSession(w.name, args)
     options.update(session.options())
@@ -249,6 +290,8 @@ def _evaluate(w: Workflow, args: argparse.Namespace, out: TextIO,
         print(f"warning: {warning}", file=err)
     _finish_analyses(session, result, out)
     if args.out is not None:
+        from benchmark_eval.io.jsonfile import write_json
+
         write_json(args.out, {**result.to_report(), **session.report_keys()})
     session.write(result)
     return EXIT_OK
@@ -265,6 +308,8 @@ def _finish_analyses(session: AnalysisSession, result: Any, out: TextIO) -> None
 def _validate(w: Workflow, args: argparse.Namespace, out: TextIO) -> int:
     problems = w.validate(**_contract_options(w, args, False))
     if args.out is not None:
+        from benchmark_eval.io.jsonfile import write_json
+
         write_json(args.out, [
             {"file": p.file, "field": p.field, "record": p.record, "message": p.message}
             | ({"hidden": p.hidden} if p.hidden else {})
@@ -285,18 +330,23 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     err = stderr or sys.stderr
     try:  # argparse prints help and usage errors itself: send them to our streams
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            args = _parser().parse_args(argv)
+            words = sys.argv[1:] if argv is None else argv
+            args = _parser(set(words)).parse_args(words)
     except SystemExit as exc:  # --help exits 0, usage errors exit 2
         return int(exc.code or 0)
     try:
         _check_paths(args)
         if args.command == "convert":
+            from benchmark_eval.converters import CONVERTERS
+
             print(CONVERTERS[args.conversion].run(args), file=out)
             return EXIT_OK
         w = WORKFLOWS[args.protocol]
         if args.command == "evaluate":
             return _evaluate(w, args, out, err)
         if args.command == "compare":
+            from benchmark_eval import cli_stats
+
             cli_stats.run_compare(args, out)
             return EXIT_OK
         return _validate(w, args, out)

@@ -9,6 +9,7 @@ __all__ = ["add_ci_arguments", "add_compare_parser", "ci_options", "run_compare"
 
 import argparse
 import copy
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,6 +19,7 @@ from benchmark_eval.io.jsonfile import write_json
 from benchmark_eval.stats.bootstrap import DEFAULT_RESAMPLES, replicates_of
 from benchmark_eval.stats.compare import compare_runs
 from benchmark_eval.workflows import WORKFLOWS, Workflow
+from benchmark_eval.workflows.catalog import CATALOG
 
 
 def _level(text: str) -> float:
@@ -65,18 +67,22 @@ def _pairable(p: argparse.ArgumentParser) -> list[str]:
     return dests
 
 
-def add_compare_parser(sub: Any) -> None:
-    """The ``compare`` sub-command, one sub-parser per protocol."""
+def add_compare_parser(sub: Any, argv: Collection[str], *, help: str) -> None:
+    """The ``compare`` sub-command, one sub-parser per protocol (the options of those
+    named in ``argv`` only, so their families alone are imported)."""
     cmp = sub.add_parser(
-        "compare", help="is B better than A? paired bootstrap over the same images",
+        "compare", help=help,
         description="Score two submissions on the same ground truth (or two saved"
                     " states) and print the difference of every headline number with its"
                     " paired-bootstrap interval and p-value, then per class.")
     protocols = cmp.add_subparsers(dest="protocol", required=True, metavar="PROTOCOL",
-                                   help=", ".join(WORKFLOWS))
-    for w in WORKFLOWS.values():
-        p = protocols.add_parser(w.name, help=w.summary, description=w.summary,
+                                   help=", ".join(CATALOG))
+    for e in CATALOG.values():
+        p = protocols.add_parser(e.name, help=e.summary, description=e.summary,
                                  conflict_handler="resolve")
+        if e.name not in argv:
+            continue
+        w = WORKFLOWS[e.name]
         w.add_arguments(p, True)
         p.set_defaults(paired=_pairable(p))
         p.add_argument("--state", action="append", type=Path, metavar="STATE.npz",

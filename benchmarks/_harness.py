@@ -19,8 +19,11 @@ __all__ = [
     "cpu_busy",
     "floor",
     "generated",
+    "hotcoco_line",
+    "load_line",
     "max_diff",
     "measure",
+    "measure_all",
     "merge_cached",
     "own_cpu",
     "parsed",
@@ -31,6 +34,7 @@ __all__ = [
     "row_name",
     "run_worker",
     "stdout_silenced",
+    "total_peak",
     "usage",
     "versions",
     "vm_hwm_mb",
@@ -195,6 +199,91 @@ def measure(script: Path, args: Sequence[str], repo: Path, repeat: int, label: s
         "n/a " + best.get("error", ""))
     print(f"  {label:<34} {shown}", file=sys.stderr, flush=True)
     return best
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def measure_all(script: Path, jobs: Sequence[tuple[str, Sequence[str], Record]], repo: Path,
+                repeat: int) -> list[Record]:
+    """Fresh-process runs of every job, alternating: round ``k`` runs each job once, in
+    order, so a change of machine load hits every tool alike. A job is ``(label, args,
+    fields)``; its record is its first run's with ``seconds``, ``cpu_seconds``, ``peak_mb``
+    and ``children_peak_mb`` replaced by their medians over the ``repeat`` runs, and every
+    run's values kept (``all_seconds``, ``all_cpu_seconds``, ``all_peak_mb``). A job that
+    fails once is reported by its error and not run again."""
+    runs: list[list[Record]] = [[] for _ in jobs]
+    failed: list[Record | None] = [None] * len(jobs)
+    for _ in range(max(repeat, 1)):
+        for i, (label, args, _fields) in enumerate(jobs):
+            if failed[i] is None:
+                rec = run_worker(script, args, repo)
+                if "error" in rec:
+                    failed[i] = rec
+                else:
+                    runs[i].append(rec)
+                print(f"  {label:<34} {rec.get('seconds', math.nan):.2f} s"
+                      f" ({rec.get('cpu_seconds', math.nan):.2f} CPU s)"
+                      + (f" n/a {rec['error']}" if "error" in rec else ""),
+                      file=sys.stderr, flush=True)
+    out: list[Record] = []
+    for (label, _args, fields), recs, err in zip(jobs, runs, failed, strict=True):
+        if err is not None or not recs:
+            out.append({**(err or {"error": "no run"}), "label": label, **fields})
+            continue
+        rec = dict(recs[0])
+        for key in ("seconds", "cpu_seconds", "peak_mb", "children_peak_mb",
+                    "background_cores", "load_before"):
+            rec[key] = _median([r.get(key) or 0.0 for r in recs])
+        rec.update(label=label, **fields,
+                   all_seconds=[round(r["seconds"], 3) for r in recs],
+                   all_cpu_seconds=[round(r["cpu_seconds"], 3) for r in recs],
+                   all_peak_mb=[round(total_peak(r)) for r in recs])
+        out.append(rec)
+    return out
+
+
+def total_peak(r: Record) -> float:
+    """Peak MB of a worker plus the largest of its children (0 without children)."""
+    return float(r.get("peak_mb", 0.0)) + float(r.get("children_peak_mb", 0.0) or 0.0)
+
+
+def hotcoco_line(records: Sequence[Record], ours: str = "benchmark_eval",
+                 hot: str = "hotcoco", floor_tool: str = "floor") -> str:
+    """``ours / hotcoco`` for every ``ours`` row: wall, CPU and peak memory ratios (above
+    1: we are slower / bigger), and the floor's wall time; empty when either is missing."""
+    by_tool = [r for r in records if "seconds" in r]
+    h = next((r for r in by_tool if r.get("tool") == hot), None)
+    f = next((r for r in by_tool if r.get("tool") == floor_tool), None)
+    if h is None:
+        return ""
+    lines = []
+    for r in by_tool:
+        if r.get("tool") != ours:
+            continue
+        label = r["label"] if "worker" in r["label"] else f"{r['label']}, {r['workers']} proc"
+        lines.append(
+            f"ours/hotcoco [{label}]: wall {r['seconds']:.2f}/{h['seconds']:.2f} s ="
+            f" {r['seconds'] / h['seconds']:.2f}x, CPU {r['cpu_seconds']:.2f}/"
+            f"{h['cpu_seconds']:.2f} s = {r['cpu_seconds'] / h['cpu_seconds']:.2f}x, peak"
+            f" {total_peak(r):.0f}/{total_peak(h):.0f} MB = "
+            f"{total_peak(r) / total_peak(h):.2f}x"
+            + (f"; {f['label']} {f['seconds']:.2f} s ({f['cpu_seconds']:.2f} CPU s)" if f else ""))
+    return "\n".join([*lines, load_line(records)])
+
+
+def load_line(records: Sequence[Record]) -> str:
+    """The machine's load during the rows: 1-minute load averages and other processes'
+    cores (medians per row), lowest to highest."""
+    loads = [r["load_before"] for r in records if "load_before" in r]
+    other = [r.get("background_cores", 0.0) for r in records if "seconds" in r]
+    if not loads:
+        return ""
+    return (f"machine load: 1-min load average {min(loads):.1f}-{max(loads):.1f} on {CORES}"
+            f" cores; other processes used {min(other):.2f}-{max(other):.2f} cores")
 
 
 def generated(script: Path, *args: object) -> tuple[Path, Record]:

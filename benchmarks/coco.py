@@ -3,8 +3,12 @@
 Every measurement runs end to end (import, read the JSON files, evaluate, summarize) in a fresh
 subprocess, which reports its wall time, peak RSS and the 12 summary numbers as JSON on stdout.
 
+``--dataset objects365`` times the boxes of the Objects365-val-scale set of
+``objects365_data.py`` instead (80,000 images, 365 categories, 1.2M detections; ``bbox``
+only; pycocotools takes ~15 min there, ``--skip-official`` leaves the official tools out).
+
 Usage: ``python benchmarks/coco.py [--images 5000] [--seed 0] [--iou-type segm|bbox|both]
-[--repeat K] [--skip-official] [--json OUT] [--det-scale X]``
+[--repeat K] [--skip-official] [--json OUT] [--det-scale X] [--dataset coco|objects365]``
 """
 
 from __future__ import annotations
@@ -53,6 +57,18 @@ def _run_faster_coco_eval(iou: str, gt: str, pred: str, workers: int) -> list[fl
     coco_gt = COCO(gt)
     coco_dt = coco_gt.loadRes(pred)
     ev = COCOeval_faster(coco_gt, coco_dt, iou, print_function=lambda *a, **k: None)
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    return [float(v) for v in ev.stats[:12]]
+
+
+def _run_hotcoco(iou: str, gt: str, pred: str, workers: int) -> list[float]:
+    """hotcoco 1.3.0 (Rust): its pycocotools-shaped COCO, loadRes, COCOeval."""
+    from hotcoco import COCO, COCOeval
+
+    coco_gt = COCO(gt)
+    ev = COCOeval(coco_gt, coco_gt.loadRes(pred), iou)
     ev.evaluate()
     ev.accumulate()
     ev.summarize()
@@ -172,6 +188,7 @@ RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
     "floor": bench.floor(_floor_segm, _floor_bbox),  # every overlap COCOeval needs
     "pycocotools": _run_pycocotools,
     "faster-coco-eval": _run_faster_coco_eval,
+    "hotcoco": _run_hotcoco,
     "benchmark_eval": _run_benchmark_eval,
 }
 
@@ -186,7 +203,7 @@ def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> bench.Recor
 # --------------------------------------------------------------------------------------------
 
 OFFICIAL = ("pycocotools", "faster-coco-eval")
-PACKAGES = ("numpy", "orjson", "pycocotools", "faster-coco-eval", "benchmark-eval")
+PACKAGES = ("numpy", "orjson", "pycocotools", "faster-coco-eval", "hotcoco", "benchmark-eval")
 
 
 def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
@@ -194,20 +211,18 @@ def _entries(skip_official: bool) -> list[tuple[str, str, int]]:
     out = [("floor", "floor", 1)]
     if not skip_official:
         out += [("pycocotools", "pycocotools", 1), ("faster-coco-eval", "faster-coco-eval", 1)]
-    out.append(("benchmark_eval (1 worker)", "benchmark_eval", 1))
+    out += [("hotcoco 1.3.0", "hotcoco", 1), ("benchmark_eval (1 worker)", "benchmark_eval", 1)]
     if bench.CORES > 1:
         out.append((f"benchmark_eval ({bench.CORES} workers)", "benchmark_eval", bench.CORES))
     return out
 
 
-def measure(
-    label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int, repeat: int
-) -> bench.Record:
-    """Best (lowest seconds) of ``repeat`` fresh-process runs."""
+def _job(label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int
+         ) -> tuple[str, list[str], bench.Record]:
+    """One measurement for :func:`_harness.measure_all`."""
     args = ["--worker", tool, "--iou-type", iou, "--gt", str(gt), "--pred", str(pred),
             "--workers", str(workers)]
-    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
-                          workers=workers)
+    return label, args, {"tool": tool, "workers": workers}
 
 
 def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
@@ -216,7 +231,8 @@ def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
     t_pyc = by_tool.get("pycocotools", {}).get("seconds")
     t_fce = by_tool.get("faster-coco-eval", {}).get("seconds")
     t_floor = by_tool.get("floor", {}).get("seconds")
-    ref_rec = by_tool.get("pycocotools") or by_tool.get("faster-coco-eval")
+    ref_rec = (by_tool.get("pycocotools") or by_tool.get("faster-coco-eval")
+               or by_tool.get("hotcoco 1.3.0"))
     ref = ref_rec["stats"] if ref_rec else None
     head = (
         f"COCO {iou}: {meta['images']} images, {meta['gt_instances']:,} GT, "
@@ -242,6 +258,7 @@ def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
         lines.append(f"* other processes used > {bench.BUSY_WARN} cores meanwhile: timing is noisy")
     if ref_rec and ref:
         lines.append(f"reference stats ({ref_rec['label']}): " + " ".join(f"{v:.4f}" for v in ref))
+    lines.append(bench.hotcoco_line(records))
     return "\n".join(lines)
 
 
@@ -250,10 +267,9 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: bench.Record
     """All measurements of one iou type; prints its table."""
     gt, pred = root / "gt.json", root / f"{iou}.json"
     print(f"[{iou}] measuring ...", file=sys.stderr, flush=True)
-    records = [
-        measure(label, tool, iou, gt, pred, workers, args.repeat)
-        for label, tool, workers in _entries(args.skip_official)
-    ]
+    jobs = [_job(label, tool, iou, gt, pred, workers)
+            for label, tool, workers in _entries(args.skip_official)]
+    records = bench.measure_all(Path(__file__).resolve(), jobs, REPO, args.repeat)
     bench.merge_cached(records, root / f"official-{iou}.json", args.skip_official,
                  lambda r: r["label"] in OFFICIAL)
     print(_table(iou, records, meta) + "\n", flush=True)
@@ -267,14 +283,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="generator detection scale (0.4: the issue's ~190k detections;"
                          " 1.0: ~430k, ~86 per image)")
     ap.add_argument("--skip-official", action="store_true", help="reuse cached official runs")
+    ap.add_argument("--dataset", choices=("coco", "objects365"), default="coco",
+                    help="the COCO-val-scale set (default) or the Objects365-val-scale boxes"
+                         " (--images defaults to 80000, bbox only)")
     args = ap.parse_args(argv)
 
     if args.worker:
         print(json.dumps(worker(args.worker, args.iou_type, args.gt, args.pred, args.workers)))
         return 0
 
-    root, meta = bench.generated(HERE / "coco_data.py", "--images", args.images, "--seed",
-                                 args.seed, "--det-scale", args.det_scale)
+    if args.dataset == "objects365":
+        images = args.images if "--images" in (argv or sys.argv) else 80_000
+        root, meta = bench.generated(HERE / "objects365_data.py", "--images", images,
+                                     "--seed", args.seed)
+        args.iou_type = "bbox"
+    else:
+        root, meta = bench.generated(HERE / "coco_data.py", "--images", args.images, "--seed",
+                                     args.seed, "--det-scale", args.det_scale)
     results = bench.per_iou_type(args.iou_type, lambda iou: run_iou(iou, root, args, meta))
     bench.write_results(args.json, meta, PACKAGES, args.repeat, results)
     return 0

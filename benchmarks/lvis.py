@@ -27,7 +27,7 @@ import _harness as bench  # noqa: E402
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MAX_DETS = 300  # LVIS' per-image cap
-PACKAGES = ("numpy", "orjson", "pycocotools", "lvis", "benchmark-eval")
+PACKAGES = ("numpy", "orjson", "pycocotools", "lvis", "hotcoco", "benchmark-eval")
 KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf",
         "AR@300", "ARs@300", "ARm@300", "ARl@300")
 
@@ -55,6 +55,17 @@ def _run_lvis_api(iou: str, gt: str, pred: str, workers: int) -> list[float]:
     ev.run()
     ev.print_results()
     return [float(ev.results[k]) for k in KEYS]
+
+
+def _run_hotcoco(iou: str, gt: str, pred: str, workers: int) -> list[float]:
+    """hotcoco 1.3.0 (Rust): its lvis-api-shaped LVIS, LVISResults (300 per image), LVISeval."""
+    from hotcoco import LVIS, LVISeval, LVISResults
+
+    lvis_gt = LVIS(gt)
+    ev = LVISeval(lvis_gt, LVISResults(lvis_gt, pred), iou)
+    ev.run()
+    results = ev.get_results()
+    return [float(results[k]) for k in KEYS]
 
 
 def _run_benchmark_eval(iou: str, gt: str, pred: str, workers: int) -> list[float]:
@@ -165,6 +176,7 @@ def _floor_segm(gt_data: bench.Record, dts: list[bench.Record]) -> int:
 RUNNERS: dict[str, Callable[[str, str, str, int], list[float]]] = {
     "floor": bench.floor(_floor_segm, _floor_bbox),  # every overlap LVISEval needs
     "lvis-api": _run_lvis_api,
+    "hotcoco": _run_hotcoco,
     "benchmark_eval": _run_benchmark_eval,
 }
 
@@ -179,13 +191,12 @@ def worker(tool: str, iou: str, gt: str, pred: str, workers: int) -> bench.Recor
 # --------------------------------------------------------------------------------------------
 
 
-def measure(label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int,
-            repeat: int, images: int) -> bench.Record:
-    """Best (lowest seconds) of ``repeat`` fresh-process runs."""
+def _job(label: str, tool: str, iou: str, gt: Path, pred: Path, workers: int, images: int
+         ) -> tuple[str, list[str], bench.Record]:
+    """One measurement for :func:`_harness.measure_all`."""
     args = ["--worker", tool, "--iou-type", iou, "--gt", str(gt), "--pred", str(pred),
             "--workers", str(workers)]
-    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
-                          workers=workers, images=images)
+    return label, args, {"tool": tool, "workers": workers, "images": images}
 
 
 def _official_seconds(records: list[bench.Record], images: int) -> tuple[float | None, str]:
@@ -201,7 +212,7 @@ def _official_seconds(records: list[bench.Record], images: int) -> tuple[float |
 
 def _reference(records: list[bench.Record], images: int) -> bench.Record | None:
     """The row whose results the others are compared with, at the same scale."""
-    for tool in ("lvis-api", "benchmark_eval"):
+    for tool in ("lvis-api", "hotcoco", "benchmark_eval"):
         for r in records:
             if r["tool"] == tool and r.get("images") == images and r.get("stats"):
                 return r
@@ -250,6 +261,7 @@ def _table(iou: str, records: list[bench.Record], meta: bench.Record) -> str:
     if t_api is not None and how != "measured":
         lines.append(f"'vs lvis' at full scale uses lvis-api's time {how}, x {images} / "
                      f"{how.split()[-2]} (per-image extrapolation, not a measurement)")
+    lines.append(bench.hotcoco_line(full))
     if ref:
         lines.append(f"max|d|: largest abs difference of the 13 results against {ref['label']}"
                      + ("; on a subset, against lvis-api on the same images" if sub else ""))
@@ -264,6 +276,7 @@ def _entries(skip_official: bool, official_images: int | None, images: int
     out = [("floor", "floor", 1, images)]
     if not skip_official and official_images is None:
         out.append(("lvis-api 0.5.3", "lvis-api", 1, images))
+    out.append(("hotcoco 1.3.0", "hotcoco", 1, images))
     out.append(("benchmark_eval (1 worker)", "benchmark_eval", 1, images))
     if bench.CORES > 1:
         out.append((f"benchmark_eval ({bench.CORES} workers)", "benchmark_eval", bench.CORES,
@@ -281,13 +294,14 @@ def run_iou(iou: str, root: Path, args: argparse.Namespace, meta: bench.Record
             ) -> list[bench.Record]:
     """All measurements of one iou type; prints its table."""
     print(f"[{iou}] measuring ...", file=sys.stderr, flush=True)
-    records = []
+    jobs = []
     for label, tool, workers, n in _entries(args.skip_official, args.official_images,
                                             meta["images"]):
         gt, pred = root / "gt.json", root / f"{iou}.json"
         if n != meta["images"]:
             gt, pred = root / f"gt-{n}.json", root / f"{iou}-{n}.json"
-        records.append(measure(label, tool, iou, gt, pred, workers, args.repeat, n))
+        jobs.append(_job(label, tool, iou, gt, pred, workers, n))
+    records = bench.measure_all(Path(__file__).resolve(), jobs, REPO, args.repeat)
     cache = root / f"official-{iou}.json"
     cached = json.loads(cache.read_text()) if cache.exists() else []
     if args.skip_official:

@@ -35,7 +35,7 @@ import _harness as bench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-PACKAGES = ("numpy", "pillow", "pyspng", "cityscapesScripts", "benchmark-eval")
+PACKAGES = ("numpy", "pillow", "pyspng", "cityscapesScripts", "hotcoco", "benchmark-eval")
 METRICS = ("PQ", "SQ", "RQ", "PQ_th", "SQ_th", "RQ_th", "PQ_st", "SQ_st", "RQ_st")
 
 
@@ -66,6 +66,22 @@ def _official(root: Path, workers: int) -> dict[str, float]:
         res, _ = stat.pq_average(categories, isthing=isthing)
         out.update({f"PQ{suffix}": res["pq"], f"SQ{suffix}": res["sq"],
                     f"RQ{suffix}": res["rq"]})
+    return out
+
+
+def _hotcoco(root: Path, workers: int) -> dict[str, float]:
+    """hotcoco 1.3.0 (Rust): ``panoptic.PanopticEval(gt.json, pred.json)``, PNG folders
+    beside the files as panopticapi assumes."""
+    from hotcoco import panoptic
+
+    ev = panoptic.PanopticEval(root / "gt.json", root / "pred.json", gt_folder=root / "gt",
+                               pred_folder=root / "pred")
+    ev.run()
+    res = ev.results()
+    out = {}
+    for suffix, group in (("", "All"), ("_th", "Things"), ("_st", "Stuff")):
+        out.update({f"PQ{suffix}": res[group]["pq"], f"SQ{suffix}": res[group]["sq"],
+                    f"RQ{suffix}": res[group]["rq"]})
     return out
 
 
@@ -122,6 +138,7 @@ def _decode(root: Path, workers: int, decoder: str) -> dict[str, float]:
 
 RUNNERS: dict[str, Callable[[Path, int], dict[str, float]]] = {
     "official": _official,
+    "hotcoco": _hotcoco,
     "benchmark_eval": _ours,
     "benchmark_eval-pillow": lambda root, w: _ours(root, w, "pillow"),
     "decode-libdeflate": lambda root, w: _decode(root, w, "libdeflate"),
@@ -140,11 +157,11 @@ def worker(tool: str, root: Path, workers: int) -> bench.Record:
 # --------------------------------------------------------------------------------------------
 
 
-def measure(label: str, tool: str, root: Path, workers: int, repeat: int) -> bench.Record:
-    """Best (lowest seconds) of ``repeat`` fresh-process runs; every run's time is kept."""
+def _job(label: str, tool: str, root: Path, workers: int
+         ) -> tuple[str, list[str], bench.Record]:
+    """One measurement for :func:`_harness.measure_all`."""
     args = ["--worker", tool, "--root", str(root), "--workers", str(workers)]
-    return bench.measure(Path(__file__).resolve(), args, REPO, repeat, label, tool=tool,
-                          workers=workers)
+    return label, args, {"tool": tool, "workers": workers}
 
 
 def _table(records: list[bench.Record], meta: bench.Record) -> str:
@@ -177,6 +194,7 @@ def _table(records: list[bench.Record], meta: bench.Record) -> str:
                          f"{bench.ratio(ref and ref['seconds'], r['seconds']):>13} "
                          f"{bench.ratio(r['seconds'], dec and dec['seconds']):>11} {diff:>9}")
         lines.append("")
+    lines.append(bench.hotcoco_line(records))
     lines.append("official/this: speed-up over the official algorithm at the same process "
                  "count; this/decode: time over decoding the same PNGs with libdeflate + our"
                  " unfilter"
@@ -207,10 +225,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     labels = {"decode-pillow": "decode only (Pillow)", "decode-pyspng": "decode only (pyspng)",
               "decode-libdeflate": "decode only (libdeflate)",
               "official": "official (cityscapesScripts 2.3.0)",
+              "hotcoco": "hotcoco 1.3.0",
               "benchmark_eval": "benchmark_eval",
               "benchmark_eval-pillow": "benchmark_eval (Pillow decoder)"}
-    records = [measure(label, tool, root, n, args.repeat)
-               for n in args.procs for tool, label in labels.items() if tool not in args.skip]
+    jobs = [_job(label, tool, root, n) for n in args.procs for tool, label in labels.items()
+            if tool not in args.skip and (tool != "hotcoco" or n == 1)]  # hotcoco: own threads
+    records = bench.measure_all(Path(__file__).resolve(), jobs, REPO, args.repeat)
     print(_table(records, meta))
     bench.write_results(args.json, meta, PACKAGES, args.repeat, records)
     return 0

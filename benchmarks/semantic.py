@@ -1,166 +1,84 @@
-"""Semantic-segmentation speed benchmark: ``benchmark_eval`` vs PNG decoding alone vs a plain loop.
+"""Semantic-segmentation speed benchmark: benchmark_eval vs hotcoco vs PNG decoding vs a loop.
 
-Data: ``--pairs`` ADE20K-sized pairs (512x512, 150 classes; GT 0..150 with 0 = "other", as
-ADE20K's annotations; predictions 0..149), seeded, cached under
-``benchmarks/.data/semantic-<seed>-<pairs>/``. Each map is a Voronoi partition with wavy
-borders over 8-40 regions (a skewed class frequency), predictions with shifted borders,
-swapped regions and speckle; 8-bit PNGs written by Pillow.
+Data (``semantic_data.py``, seeded, cached): ``--images`` ADE20K-sized pairs (512x512, 150
+classes; GT 0..150 with 0 = "other", predictions 0..149), 8-bit PNGs written by Pillow.
 
-Rows (the files are read once first, so every row decodes from the page cache):
+Every measurement runs end to end in a fresh subprocess (import, list the folders, read and
+decode every PNG, evaluate) and reports its wall time, CPU time, peak RSS and the metrics;
+the runs alternate between rows (``--repeat`` rounds, medians). Rows:
 
-* ``decode Pillow`` / ``decode pyspng``: read both PNGs of every pair, nothing else (pyspng
-  only if installed); in 1 process and in one fork-based process per core.
-* ``benchmark_eval``: ``evaluate("semantic", ..., params="semantic-ade20k",
-  workers=1 | all cores)``: pairing, decoding (Pillow), checks, counting, metrics.
+* ``decode Pillow`` / ``decode pyspng``: read and decode both PNGs of every pair, nothing
+  else (pyspng only if installed), in 1 process and in one fork-based process per core;
+* ``hotcoco``: hotcoco 1.3.0 ``semantic.SemanticEval(150, reduce_zero_label=True)``,
+  ``update_folders(gt, pred)``, ``results()`` (mmseg's ``IoUMetric`` numbers);
+* ``benchmark_eval``: ``evaluate("semantic", ..., params=<semantic-ade20k preset>,
+  workers=1 | all cores)``: pairing, decoding, checks, counting, metrics;
 * ``reference loop``: mmseg's formula as a plain per-image loop (Pillow decode, zero-label
   shift, ignore mask, three ``np.histogram`` calls like ``torch.histc``), 1 process.
 
-Each row is the best of ``--repeat`` runs; ``x decode`` is its time over Pillow decoding with
-the same number of processes. ``other load`` is the number of cores other processes kept busy
-during the row (``/proc/stat`` minus this process tree's CPU time); rows marked ``*`` ran on a
-busy machine.
+``x decode`` is a row's time over Pillow decoding with the same number of processes.
 
-Usage: ``python benchmarks/semantic.py [--pairs 2000] [--seed 0] [--repeat 1] [--json OUT]``
+Usage: ``python benchmarks/semantic.py [--images 2000] [--seed 0] [--repeat 3] [--json OUT]``
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import multiprocessing
-import os
-import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-import numpy as np
-from PIL import Image
+_T_START = time.perf_counter()  # the worker's clock starts before any heavy import
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import _harness as bench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(REPO))
-
-from _harness import best_time  # noqa: E402
-
-import benchmark_eval  # noqa: E402
-from benchmark_eval.io.png import read_label_map  # noqa: E402
-
-GENERATOR_VERSION = 1
-SIZE = 512
 CLASSES = 150
-CORES = os.cpu_count() or 1
-CONFIG = REPO / "benchmark_eval" / "presets" / "semantic-ade20k.json"
-BUSY_WARN = 0.25
+PRESET = REPO / "benchmark_eval" / "presets" / "semantic-ade20k.json"
+PACKAGES = ("numpy", "pillow", "pyspng", "hotcoco", "benchmark-eval")
+METRICS = ("mIoU", "mAcc", "aAcc", "fwIoU")
 
 
-# ----------------------------------------------------------------------------------- data
+# --------------------------------------------------------------------------------------------
+# Worker side: one tool in a fresh process
+# --------------------------------------------------------------------------------------------
 
 
-def _partition(rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seed points and the wavy-Voronoi owner of every pixel."""
-    seeds = rng.uniform(0, SIZE, size=(k, 2))
-    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
-    phase = rng.uniform(0, 2 * np.pi, size=4)
-    yy += 6 * np.sin(xx / 23 + phase[0]) + 3 * np.sin(xx / 7 + phase[1])
-    xx += 6 * np.sin(yy / 19 + phase[2]) + 3 * np.sin(yy / 5 + phase[3])
-    return seeds, _owner(seeds, yy, xx)
+def _pairs(root: Path) -> list[tuple[Path, Path]]:
+    return [(g, root / "pred" / g.name) for g in sorted((root / "gt").glob("*.png"))]
 
 
-def _owner(seeds: np.ndarray, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
-    best = np.full(yy.shape, np.inf, np.float32)
-    owner = np.zeros(yy.shape, np.int32)
-    for i, (sy, sx) in enumerate(seeds):
-        d = (yy - sy) ** 2 + (xx - sx) ** 2
-        closer = d < best
-        best[closer] = d[closer]
-        owner[closer] = i
-    return owner
+def _ours(root: Path, workers: int) -> dict[str, float]:
+    import benchmark_eval
+
+    params = {k: v for k, v in json.loads(PRESET.read_text()).items()
+              if k not in ("protocol", "description")}
+    r = benchmark_eval.evaluate("semantic", gt=root / "gt", pred=root / "pred", params=params,
+                                workers=workers)
+    return {k: float(r.metrics[k] or 0.0) for k in METRICS}
 
 
-def _pair(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    k = int(rng.integers(8, 41))
-    freq = 1.0 / np.arange(1, CLASSES + 1) ** 0.9  # a few frequent classes, a long tail
-    labels = rng.choice(CLASSES, size=k, p=freq / freq.sum()) + 1  # 1..150
-    labels[rng.random(k) < 0.08] = 0  # "other" regions (ignored after the shift)
-    seeds, owner = _partition(rng, k)
-    gt = labels[owner].astype(np.uint8)
-    # prediction: borders moved (seeds jittered), some regions swapped, speckle
-    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
-    pred_owner = _owner(seeds + rng.normal(0, 12, size=seeds.shape), yy, xx)
-    pred_labels = np.where(labels == 0, rng.integers(1, CLASSES + 1, size=k), labels) - 1
-    swap = rng.random(k) < 0.2
-    pred_labels[swap] = rng.integers(0, CLASSES, size=int(swap.sum()))
-    pred = pred_labels[pred_owner].astype(np.uint8)
-    speckle = rng.random(pred.shape) < 0.01
-    pred[speckle] = rng.integers(0, CLASSES, size=int(speckle.sum()))
-    return gt, pred
+def _hotcoco(root: Path, workers: int) -> dict[str, float]:
+    """hotcoco 1.3.0 (Rust): ``SemanticEval(150, reduce_zero_label=True)`` over the folders."""
+    from hotcoco import semantic
+
+    ev = semantic.SemanticEval(CLASSES, reduce_zero_label=True)
+    ev.update_folders(root / "gt", root / "pred")
+    res = ev.results()
+    return {k: float(res[k]) for k in METRICS}
 
 
-def _write(args: tuple[Path, int, int]) -> None:
-    root, seed, i = args
-    gt, pred = _pair(seed * 1_000_003 + i)
-    Image.fromarray(gt).save(root / "gt" / f"{i:06d}.png")
-    Image.fromarray(pred).save(root / "pred" / f"{i:06d}.png")
-
-
-def make_data(pairs: int, seed: int) -> Path:
-    """Generate (or reuse) the data set; returns its folder."""
-    root = HERE / ".data" / f"semantic-{seed}-{pairs}"
-    meta = root / "meta.json"
-    settings = {"generator": GENERATOR_VERSION, "pairs": pairs, "seed": seed, "size": SIZE,
-                "classes": CLASSES}
-    if meta.exists() and json.loads(meta.read_text()).get("settings") == settings:
-        return root
-    for sub in ("gt", "pred"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    with multiprocessing.get_context("fork").Pool(CORES) as pool:
-        pool.map(_write, [(root, seed, i) for i in range(pairs)], chunksize=16)
-    size = sum(p.stat().st_size for p in root.rglob("*.png"))
-    meta.write_text(json.dumps({"settings": settings, "seconds": time.perf_counter() - start,
-                                "png_bytes": size}, indent=2))
-    return root
-
-
-# -------------------------------------------------------------------------------- timings
-
-_FILES: list[tuple[Path, Path]] = []
-
-
-def _decode_pillow(bounds: tuple[int, int]) -> int:
-    for g, p in _FILES[bounds[0]:bounds[1]]:
-        read_label_map(g)
-        read_label_map(p)
-    return bounds[1] - bounds[0]
-
-
-def _decode_pyspng(bounds: tuple[int, int]) -> int:
-    import pyspng
-
-    for g, p in _FILES[bounds[0]:bounds[1]]:
-        pyspng.load(g.read_bytes())
-        pyspng.load(p.read_bytes())
-    return bounds[1] - bounds[0]
-
-
-def _in_processes(fn: Callable[[tuple[int, int]], int], processes: int) -> None:
-    n = len(_FILES)
-    if processes == 1:
-        fn((0, n))
-        return
-    step = 32
-    shards = [(a, min(n, a + step)) for a in range(0, n, step)]
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        assert sum(pool.imap_unordered(fn, shards)) == n
-
-
-def _reference_loop(root: Path) -> float:
+def _reference_loop(root: Path, workers: int) -> dict[str, float]:
     """mmseg ``IoUMetric`` as a plain loop (``np.histogram`` standing in for torch.histc)."""
+    import numpy as np
+    from PIL import Image
+
     areas = np.zeros((4, CLASSES))
-    for g, p in _FILES:
+    for g, p in _pairs(root):
         label = np.asarray(Image.open(g)).astype(np.int64)
         pred = np.asarray(Image.open(p)).astype(np.int64)
         label[label == 0] = 256  # reduce_zero_label: 0 -> 255 after the shift
@@ -172,87 +90,129 @@ def _reference_loop(root: Path) -> float:
                 for x in (inter, pred, label)]
         areas += np.stack([hist[0], hist[1] + hist[2] - hist[0], hist[1], hist[2]])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return float(np.nanmean(areas[0] / areas[1]))
+        return {"mIoU": float(np.nanmean(areas[0] / areas[1]))}
 
 
-def _ours(root: Path, workers: int) -> float:
-    params = {k: v for k, v in json.loads(CONFIG.read_text()).items()
-              if k not in ("protocol", "description")}
-    r = benchmark_eval.evaluate("semantic", gt=root / "gt", pred=root / "pred", params=params,
-                                workers=workers)
-    assert r.counts["images"] == len(_FILES)
-    return float(r.metrics["mIoU"] or 0.0)
+def _decode_shard(args: tuple[str, list[tuple[Path, Path]]]) -> int:
+    decoder, pairs = args
+    if decoder == "pyspng":
+        import pyspng
+
+        for g, p in pairs:
+            pyspng.load(g.read_bytes())
+            pyspng.load(p.read_bytes())
+    else:
+        import numpy as np
+        from PIL import Image
+
+        for g, p in pairs:
+            np.asarray(Image.open(g))
+            np.asarray(Image.open(p))
+    return len(pairs)
 
 
-def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any, float]:
-    """Best of ``repeat`` runs: its seconds, value, and the other processes' cores."""
-    best = best_time(fn, repeat)
-    return best["seconds"], best["value"], best["other_load"]
+def _decode(root: Path, workers: int, decoder: str) -> dict[str, float]:
+    """Read and decode every PNG of the set in ``workers`` processes."""
+    pairs = _pairs(root)
+    if workers == 1:
+        _decode_shard((decoder, pairs))
+    else:
+        shards = [(decoder, pairs[a:a + 32]) for a in range(0, len(pairs), 32)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            assert sum(pool.imap_unordered(_decode_shard, shards)) == len(pairs)
+    return {}
 
 
-def run(pairs: int, seed: int, repeat: int) -> dict[str, Any]:
-    """Time every row; returns the records."""
-    root = make_data(pairs, seed)
-    _FILES[:] = [(g, root / "pred" / g.name) for g in sorted((root / "gt").glob("*.png"))]
-    for g, p in _FILES:  # into the page cache
+RUNNERS: dict[str, Callable[[Path, int], dict[str, float]]] = {
+    "decode-pillow": lambda root, w: _decode(root, w, "pillow"),
+    "decode-pyspng": lambda root, w: _decode(root, w, "pyspng"),
+    "hotcoco": _hotcoco,
+    "benchmark_eval": _ours,
+    "reference-loop": _reference_loop,
+}
+
+
+def worker(tool: str, root: Path, workers: int) -> bench.Record:
+    """Run one measurement in this process and describe it."""
+    return bench.worker_record(lambda: RUNNERS[tool](root, workers), _T_START, key="metrics")
+
+
+# --------------------------------------------------------------------------------------------
+# Driver side
+# --------------------------------------------------------------------------------------------
+
+LABELS = {"decode-pillow": "decode only (Pillow)", "decode-pyspng": "decode only (pyspng)",
+          "hotcoco": "hotcoco 1.3.0", "benchmark_eval": "benchmark_eval",
+          "reference-loop": "reference loop (mmseg formula)"}
+SINGLE = ("hotcoco", "reference-loop")  # one process only (hotcoco uses its own threads)
+
+
+def _table(records: list[bench.Record], meta: bench.Record) -> str:
+    """Result table: one block per process count."""
+    lines = [f"{meta['images']} pairs of {meta['size']}x{meta['size']}, {meta['classes']}"
+             f" classes, {meta['png_bytes'] / 2 / meta['images'] / 1024:.1f} KiB per PNG;"
+             f" {bench.CORES} cores", ""]
+    head = (f"{'row':<34} {'procs':>5} {'seconds':>8} {'cpu s':>7} {'peak MB':>10} "
+            f"{'x decode':>9} {'mIoU':>10} {'max|d|':>9}")
+    lines += [head, "-" * len(head)]
+    ref = next((r for r in records if r["tool"] == "hotcoco" and r.get("metrics")), None)
+    for n in sorted({r["workers"] for r in records}):
+        rows = [r for r in records if r["workers"] == n]
+        dec = next((r for r in rows if r["tool"] == "decode-pillow" and "seconds" in r), None)
+        for r in rows:
+            if "seconds" not in r:
+                lines.append(f"{r['label']:<34} {n:>5} n/a ({r.get('error', '')})")
+                continue
+            m = r["metrics"]
+            diff = "-"
+            if ref is not None and r is not ref and m:
+                diff = bench.max_diff([m[k] for k in m], [ref["metrics"][k] for k in m])
+            miou = f"{m['mIoU']:.6f}" if "mIoU" in m else ""
+            lines.append(f"{bench.row_name(r):<34} {n:>5} {r['seconds']:>8.2f} "
+                         f"{r['cpu_seconds']:>7.2f} {bench.peak_text(r):>10} "
+                         f"{bench.ratio(r['seconds'], dec and dec['seconds']):>9} {miou:>10}"
+                         f" {diff:>9}")
+        lines.append("")
+    lines.append(bench.hotcoco_line(records, floor_tool="decode-pillow"))
+    lines.append("x decode: time over Pillow decoding with the same process count; max|d|:"
+                 " largest difference of the metrics against hotcoco; * = other processes"
+                 " were busy (noisy timing)")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
+    ap = bench.parser(__doc__, 2000, RUNNERS, files=())
+    ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--procs", type=int, nargs="*", default=sorted({1, bench.CORES}),
+                    help="process counts to measure (default: 1 and all cores)")
+    ap.add_argument("--skip", nargs="*", default=[], choices=sorted(RUNNERS),
+                    help="rows to leave out")
+    args = ap.parse_args(argv)
+
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.root, args.workers)))
+        return 0
+
+    root, meta = bench.generated(HERE / "semantic_data.py", "--images", args.images, "--seed",
+                                 args.seed)
+    for g, p in _pairs(root):  # into the page cache
         g.read_bytes()
         p.read_bytes()
-    rows: dict[str, dict[str, Any]] = {}
-    decoders: list[tuple[str, Callable[[tuple[int, int]], int]]] = [("Pillow", _decode_pillow)]
+    skip = set(args.skip)
     try:
         import pyspng  # noqa: F401
-
-        decoders.append(("pyspng", _decode_pyspng))
     except ImportError:
-        pass
-    for procs in sorted({1, CORES}):
-        for name, fn in decoders:
-            seconds, _, load = _time(lambda fn=fn, procs=procs: _in_processes(fn, procs),
-                                     repeat)
-            rows[f"decode {name}, {procs} proc"] = {"seconds": seconds,
-                                                    "background_cores": load}
-        seconds, miou, load = _time(lambda procs=procs: _ours(root, procs), repeat)
-        rows[f"benchmark_eval, {procs} worker{'s' if procs > 1 else ''}"] = {
-            "seconds": seconds, "mIoU": miou, "background_cores": load,
-            "x_decode": seconds / rows[f"decode Pillow, {procs} proc"]["seconds"]}
-    seconds, ref_miou, load = _time(lambda: _reference_loop(root), repeat)
-    rows["reference loop (mmseg formula), 1 proc"] = {
-        "seconds": seconds, "mIoU": ref_miou, "background_cores": load}
-    for row in rows.values():
-        row["pairs_per_s"] = len(_FILES) / row["seconds"]
-    return {"pairs": len(_FILES), "cores": CORES, "rows": rows,
-            "data": json.loads((root / "meta.json").read_text())}
-
-
-def _print(result: dict[str, Any]) -> None:
-    print(f"{result['pairs']} pairs of {SIZE}x{SIZE}, {CLASSES} classes, {result['cores']} cores,"
-          f" {result['data']['png_bytes'] / 2 / result['pairs'] / 1024:.1f} KiB per PNG")
-    print(f"{'row':<40} {'seconds':>8} {'pairs/s':>8} {'x decode':>9} {'mIoU':>10}"
-          f" {'other load':>10}")
-    for name, row in result["rows"].items():
-        x = f"{row['x_decode']:.2f}x" if "x_decode" in row else ""
-        miou = f"{row['mIoU']:.6f}" if "mIoU" in row else ""
-        busy = row["background_cores"]
-        flag = " *" if busy > BUSY_WARN else ""
-        print(f"{name:<40} {row['seconds']:8.2f} {row['pairs_per_s']:8.1f} {x:>9} {miou:>10}"
-              f" {busy:8.2f} c{flag}")
-    print(f"other load: cores used by other processes during the row (* above {BUSY_WARN}:"
-          " noisy, rerun on an idle machine)")
-
-
-def main() -> None:
-    """Parse arguments, run, print (and save) the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=1, help="best of K runs per row")
-    parser.add_argument("--json", type=Path, help="also save the records here")
-    args = parser.parse_args()
-    result = run(args.pairs, args.seed, args.repeat)
-    _print(result)
-    if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2))
+        skip.add("decode-pyspng")
+    jobs = [(LABELS[tool], ["--worker", tool, "--root", str(root), "--workers", str(n)],
+             {"tool": tool, "workers": n})
+            for n in args.procs for tool in LABELS
+            if tool not in skip and (tool not in SINGLE or n == 1)]
+    records = bench.measure_all(Path(__file__).resolve(), jobs, REPO, args.repeat)
+    print(_table(records, meta))
+    bench.write_results(args.json, meta, PACKAGES, args.repeat, records)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

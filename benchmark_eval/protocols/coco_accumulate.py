@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmark_eval.protocols.coco_params import CocoParams
-from benchmark_eval.protocols.coco_state import FP, TP, CocoState
+from benchmark_eval.protocols.coco_state import IGNORED, TP, CocoState
 from benchmark_eval.protocols.undefined import mean_defined
 
 _EPS = np.spacing(1)  # pycocotools adds this to the precision denominator
@@ -79,6 +79,12 @@ def _curves(codes: np.ndarray, score: np.ndarray, npig: np.ndarray,
             rec_thr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Interpolated precision ``(A, T, R)``, final recall ``(A, T)``, scores ``(A, T, R)``.
 
+    Precision only rises at a true positive (between two, ``tp`` stays and ``fp`` grows),
+    so its running maximum from the right, sampled where the recall first reaches each
+    threshold (itself a true positive), is a maximum over the true positives only: the
+    work is per true positive, not per detection. The values are pycocotools' own
+    ``tp / (fp + tp + np.spacing(1))`` on the same integer counts, bit for bit.
+
     Args:
         codes: ``(A * T, n)`` outcome codes of the category's detections, canonical order.
         score: ``(n,)`` their scores.
@@ -93,28 +99,36 @@ def _curves(codes: np.ndarray, score: np.ndarray, npig: np.ndarray,
     if n == 0:
         z = np.zeros((n_area, n_thr, n_rec))
         return z, np.zeros((n_area, n_thr)), z.copy()
-    tp = np.cumsum(codes == TP, axis=1, dtype=np.int64)
-    fp = np.cumsum(codes == FP, axis=1, dtype=np.int64)
-    tpf = tp.astype(np.float64)
-    pr = tpf / (fp.astype(np.float64) + tpf + _EPS)
-    rc_final = tpf[:, -1] / npig_col
-    # first position whose recall tp/npig reaches each threshold: recall is a function of
-    # the integer tp, so search tp for the smallest integer count that reaches it
+    # the counted detections (TP or FP), row-major; a TP's rank among them is tp + fp
+    counted = np.flatnonzero(codes != IGNORED)
+    is_tp = codes.ravel()[counted] == TP
+    rank = np.flatnonzero(is_tp)  # index of each TP among the counted detections
+    tp_flat = counted[rank]
+    tp_row, tp_pos = np.divmod(tp_flat, n)
+    n_tp = np.bincount(tp_row, minlength=cols)  # (C,) true positives per row
+    first_tp = np.concatenate([[0], np.cumsum(n_tp)[:-1]])  # index of a row's first TP
+    count = np.arange(1, tp_row.size + 1) - first_tp[tp_row]  # tp at each true positive
+    first_counted = np.searchsorted(counted, np.arange(cols) * n)  # (C,)
+    fp_count = rank - first_counted[tp_row] + 1 - count
+    tpf = count.astype(np.float64)
+    pr = tpf / (fp_count.astype(np.float64) + tpf + _EPS)
+    rc_final = n_tp.astype(np.float64) / npig_col
+    # the k-th true positive (k = smallest count whose recall reaches the threshold) is
+    # where pycocotools' searchsorted lands; k <= 0: the first detection; k > n_tp: none
     need = min_count(npig_col, rec_thr)  # (C, R)
-    offset = (np.arange(cols) * (n + 1))[:, None]
-    tp += offset
-    pos = np.searchsorted(tp.ravel(), (need + offset).ravel(), side="left")
-    pos = pos.reshape(cols, n_rec) - np.arange(cols)[:, None] * n
-    np.minimum(pos, n, out=pos)  # tp never exceeds n; n means "past the last detection"
-    # suffix maximum of precision from each sampled position: block maxima, then a
-    # running maximum from the right over the R blocks (pad column of zeros at n)
-    padded = np.zeros((cols, n + 1))
-    padded[:, :n] = pr
-    starts = np.concatenate([pos, np.full((cols, 1), n)], axis=1)
-    starts += (np.arange(cols) * (n + 1))[:, None]
-    blocks = np.maximum.reduceat(padded.ravel(), starts.ravel()).reshape(cols, n_rec + 1)
+    at = np.minimum(np.maximum(need - 1, 0), n_tp[:, None])  # index in the row's TPs
+    # each row's precisions followed by one 0 (the value past the last detection)
+    base = first_tp + np.arange(cols)
+    padded = np.zeros(tp_row.size + cols)
+    padded[np.arange(tp_row.size) + tp_row] = pr
+    starts = np.concatenate([at, n_tp[:, None]], axis=1) + base[:, None]
+    blocks = np.maximum.reduceat(padded, starts.ravel()).reshape(cols, n_rec + 1)
     q = np.maximum.accumulate(blocks[:, :n_rec][:, ::-1], axis=1)[:, ::-1]
-    ss = np.where(pos < n, score[np.minimum(pos, n - 1)], 0.0)
+    hit = need <= n_tp[:, None]
+    first = np.maximum(need, 1) - 1 + first_tp[:, None]
+    where = np.where(need <= 0, 0, tp_pos[np.minimum(first, max(tp_row.size - 1, 0))]
+                     if tp_row.size else 0)
+    ss = np.where(hit, score[where], 0.0)
     return (q.reshape(n_area, n_thr, n_rec), rc_final.reshape(n_area, n_thr),
             ss.reshape(n_area, n_thr, n_rec))
 

@@ -32,6 +32,7 @@ from benchmark_eval.protocols import cityscapes_instance as inst
 from benchmark_eval.report.cityscapes import CityscapesInstanceResult
 from benchmark_eval.workflows import images
 from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.catalog import entry
 
 SHARD_IMAGES = 4  # images per shard (Cityscapes images are large: keep the load even)
 _NAME = "cityscapes-instance"
@@ -104,11 +105,10 @@ def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
 
 
 WORKFLOW = Workflow(
-    name=_NAME, summary="Cityscapes instance-level AP / AP50 (cityscapesScripts"
-                        " evalInstanceLevelSemanticLabeling)",
+    name=_NAME, summary=entry(_NAME).summary,
     params_model=inst.CityscapesInstanceParams,
     plan=partial(images.plan_paired, _paired, SHARD_IMAGES),
     check=partial(images.check_paired, _paired, SHARD_IMAGES),
     add_arguments=_add_arguments, cli_options=_cli_options,
     state_type=inst.CityscapesInstanceState, metric_keys=inst.METRIC_KEYS,
-    example="--gt gtFine/val --pred results/")
+    example=entry(_NAME).example)

@@ -14,8 +14,4 @@ __all__ = ["WORKFLOW"]
 from benchmark_eval.io.cityscapes_panoptic import cityscapes_panoptic_files
 from benchmark_eval.workflows.panoptic import panoptic_workflow
 
-WORKFLOW = panoptic_workflow(
-    "cityscapes-panoptic",
-    "Cityscapes panoptic PQ/SQ/RQ (cityscapesScripts evalPanopticSemanticLabeling)",
-    files_of=cityscapes_panoptic_files,
-    example="--gt gtFine/cityscapes_panoptic_val.json --pred results/panoptic.json")
+WORKFLOW = panoptic_workflow("cityscapes-panoptic", files_of=cityscapes_panoptic_files)

@@ -26,6 +26,7 @@ from benchmark_eval.protocols import cityscapes_semantic as sem
 from benchmark_eval.report.cityscapes import CityscapesSemanticResult
 from benchmark_eval.workflows import images
 from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.catalog import entry
 
 SHARD_IMAGES = 4  # images per shard (Cityscapes images are large: keep the load even)
 _NAME = "cityscapes-semantic"
@@ -88,10 +89,9 @@ def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
 
 
 WORKFLOW = Workflow(
-    name=_NAME, summary="Cityscapes pixel-level IoU / iIoU, class and category"
-                        " (cityscapesScripts evalPixelLevelSemanticLabeling)",
+    name=_NAME, summary=entry(_NAME).summary,
     params_model=sem.CityscapesSemanticParams, state_type=sem.CityscapesSemanticState,
     metric_keys=sem.METRIC_KEYS, add_arguments=_add_arguments, cli_options=_cli_options,
     plan=partial(images.plan_paired, _paired, SHARD_IMAGES),
     check=partial(images.check_paired, _paired, SHARD_IMAGES),
-    example="--gt gtFine/val --pred results/")
+    example=entry(_NAME).example)

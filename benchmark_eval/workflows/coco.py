@@ -9,7 +9,8 @@ shards (``protocols.coco.coco_shard``) -> merged ``CocoState`` -> ``protocols.co
 
 from __future__ import annotations
 
-__all__ = ["SHARD_SIZE", "WORKFLOWS", "Analysis", "coco_plan", "json_arguments", "json_options"]
+__all__ = ["SHARD_SIZE", "WORKFLOWS", "Analysis", "coco_plan", "json_arguments", "json_options",
+           "json_workflow"]
 
 import argparse
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from benchmark_eval.protocols.coco_state import CocoState
 from benchmark_eval.report.coco import CocoResult
 from benchmark_eval.schema import InstanceDataset
 from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.catalog import entry
 from benchmark_eval.workflows.pool import Plan, read_both
 
 ResultT = TypeVar("ResultT")
@@ -123,32 +125,28 @@ def json_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
     return {"gt": args.gt, "pred": args.pred}
 
 
-_SUMMARIES = {
-    "bbox": "COCO box AP/AR (pycocotools 2.0.11 COCOeval, iouType='bbox')",
-    "segm": "COCO mask AP/AR (pycocotools 2.0.11 COCOeval, iouType='segm')",
-    "boundary": "COCO Boundary AP/AR (boundary-iou-api COCOeval, iouType='boundary')",
-}
+def json_workflow(name: str, *, params_model: type[BaseModel], plan: Callable[..., Any],
+                  check: Callable[..., list[Problem]], gt_help: str, pred_help: str,
+                  metric_keys: tuple[str, ...], batch_gt: Callable[..., Any] | None = None
+                  ) -> Workflow:
+    """A protocol reading a ground-truth JSON and a results JSON (``--gt``, ``--pred``),
+    with a :class:`CocoState`; summary and example from the catalogue."""
+    described = entry(name)
+    return Workflow(
+        name=name, summary=described.summary, params_model=params_model, plan=plan,
+        check=check, add_arguments=json_arguments(gt_help, pred_help, params_model),
+        cli_options=json_options, state_type=CocoState, metric_keys=metric_keys,
+        example=described.example, batch_gt=batch_gt)
 
 
 def _workflow(iou_type: IouType) -> Workflow:
-    pred = "segm" if iou_type == "boundary" else iou_type
-    model = BoundaryParams if iou_type == "boundary" else CocoParams
-    return Workflow(
-        name=f"coco-{iou_type}",
-        summary=_SUMMARIES[iou_type],
-        params_model=model,
-        plan=partial(_plan, iou_type),
-        check=partial(_check, iou_type),
-        add_arguments=json_arguments(
-            "COCO instance ground truth (instances_*.json)",
-            "COCO results file: a JSON list of detections"
-            + (" with segmentation masks" if iou_type == "boundary" else ""), model),
-        cli_options=json_options,
-        state_type=CocoState,
-        metric_keys=METRIC_KEYS,
-        example=f"--gt instances_val2017.json --pred {pred}_results.json",
-        batch_gt=instance_subsets,
-    )
+    return json_workflow(
+        f"coco-{iou_type}", params_model=BoundaryParams if iou_type == "boundary" else CocoParams,
+        plan=partial(_plan, iou_type), check=partial(_check, iou_type),
+        gt_help="COCO instance ground truth (instances_*.json)",
+        pred_help="COCO results file: a JSON list of detections"
+                  + (" with segmentation masks" if iou_type == "boundary" else ""),
+        metric_keys=METRIC_KEYS, batch_gt=instance_subsets)
 
 
 WORKFLOWS = (_workflow("bbox"), _workflow("segm"), _workflow("boundary"))

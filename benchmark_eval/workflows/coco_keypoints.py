@@ -51,6 +51,7 @@ from benchmark_eval.protocols.crowdpose import (
 from benchmark_eval.report.coco_keypoints import CrowdPoseResult, KeypointsResult
 from benchmark_eval.schema import InstanceDataset, KeypointDataset, Keypoints, Predictions
 from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.catalog import entry
 from benchmark_eval.workflows.coco import SHARD_SIZE, json_arguments, json_options
 from benchmark_eval.workflows.pool import Plan, read_both
 
@@ -121,7 +122,7 @@ def _check(params: KeypointsParams, *, gt: Source, pred: Source, workers: int = 
 WORKFLOWS = (
     Workflow(
         name=PROTOCOL,
-        summary="COCO keypoint OKS AP/AR (pycocotools 2.0.11 COCOeval, iouType='keypoints')",
+        summary=entry(PROTOCOL).summary,
         params_model=KeypointsParams,
         plan=_plan,
         check=_check,
@@ -131,12 +132,11 @@ WORKFLOWS = (
         cli_options=json_options,
         state_type=CocoState,
         metric_keys=KEYPOINT_METRIC_KEYS,
-        example="--gt person_keypoints_val2017.json --pred keypoints_results.json",
+        example=entry(PROTOCOL).example,
     ),
     Workflow(
         name=CROWDPOSE,
-        summary="CrowdPose keypoint AP/AR, easy/medium/hard by crowdIndex (faster-coco-eval"
-                " 1.8.0 keypoints_crowd)",
+        summary=entry(CROWDPOSE).summary,
         params_model=CrowdPoseParams,
         plan=_crowdpose_plan,
         check=partial(_check, crowdpose=True),
@@ -146,6 +146,6 @@ WORKFLOWS = (
         cli_options=json_options,
         state_type=CocoState,
         metric_keys=CROWDPOSE_METRIC_KEYS,
-        example="--gt crowdpose_test.json --pred keypoints_results.json",
+        example=entry(CROWDPOSE).example,
     ),
 )

@@ -35,7 +35,7 @@ from benchmark_eval.protocols.lvis import (
 from benchmark_eval.report.lvis import LvisResult
 from benchmark_eval.schema import InstanceDataset
 from benchmark_eval.workflows.base import Workflow
-from benchmark_eval.workflows.coco import Analysis, coco_plan, json_arguments, json_options
+from benchmark_eval.workflows.coco import Analysis, coco_plan, json_workflow
 from benchmark_eval.workflows.pool import Plan, read_both
 
 
@@ -90,22 +90,11 @@ def _check(iou_type: IouType, params: LvisParams, *, gt: Source, pred: Source,
 
 
 def _workflow(iou_type: IouType) -> Workflow:
-    kind = "box" if iou_type == "bbox" else "mask"
-    return Workflow(
-        name=f"lvis-{iou_type}",
-        summary=f"LVIS federated {kind} AP/AR, APr/APc/APf (lvis-api 0.5.3 LVISEval)",
-        params_model=LvisParams,
-        plan=partial(_plan, iou_type),
-        check=partial(_check, iou_type),
-        add_arguments=json_arguments(
-            "LVIS ground truth (lvis_v1_val.json)",
-            "results file: a JSON list of detections (COCO format)", LvisParams),
-        cli_options=json_options,
-        state_type=CocoState,
-        metric_keys=LVIS_METRIC_KEYS,
-        example=f"--gt lvis_v1_val.json --pred {iou_type}_results.json",
-        batch_gt=instance_subsets,
-    )
+    return json_workflow(
+        f"lvis-{iou_type}", params_model=LvisParams, plan=partial(_plan, iou_type),
+        check=partial(_check, iou_type), gt_help="LVIS ground truth (lvis_v1_val.json)",
+        pred_help="results file: a JSON list of detections (COCO format)",
+        metric_keys=LVIS_METRIC_KEYS, batch_gt=instance_subsets)
 
 
 WORKFLOWS = (_workflow("bbox"), _workflow("segm"))

@@ -34,6 +34,7 @@ from benchmark_eval.protocols.medical import METRIC_KEYS, case_state
 from benchmark_eval.protocols.medical_state import EMPTY_RULES, MedicalParams, MedicalState
 from benchmark_eval.report.medical import MedicalResult
 from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.catalog import entry
 from benchmark_eval.workflows.options import config_error
 from benchmark_eval.workflows.pool import Plan, run_shards
 
@@ -205,9 +206,8 @@ def cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
 
 WORKFLOW = Workflow(
     name="medical",
-    summary="3-D label volumes (NIfTI): per-label Dice, IoU, HD, HD95, ASSD, NSD"
-            " (nnU-Net v2 / MedPy / MONAI rules)",
+    summary=entry("medical").summary,
     params_model=MedicalParams, plan=plan, check=check, add_arguments=add_arguments,
     cli_options=cli_options, state_type=MedicalState, metric_keys=METRIC_KEYS,
-    example="--gt GT_DIR --pred PRED_DIR --labels 1,2")
+    example=entry("medical").example)
 WORKFLOWS = (WORKFLOW,)

@@ -49,6 +49,7 @@ from benchmark_eval.protocols.panoptic import (
 from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.report.panoptic import PanopticResult
 from benchmark_eval.workflows.base import Workflow
+from benchmark_eval.workflows.catalog import entry
 from benchmark_eval.workflows.pool import Plan, cores, run_shards
 
 SHARD_IMAGES = 16  # images per shard in a pool (load balance, progress granularity)
@@ -197,27 +198,22 @@ def _boundary_cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str,
     return options
 
 
-def panoptic_workflow(name: str, summary: str, *, files_of: FilesOf = PanopticFiles,
-                      params_model: type[BaseModel] = PanopticParams, example: str,
+def panoptic_workflow(name: str, *, files_of: FilesOf = PanopticFiles,
+                      params_model: type[BaseModel] = PanopticParams,
                       boundary: bool = False) -> Workflow:
     """A panoptic protocol on the contract: ``files_of`` is its adapter (what the user gave
-    -> :class:`~benchmark_eval.io.panoptic.PanopticFiles`)."""
+    -> :class:`~benchmark_eval.io.panoptic.PanopticFiles`); summary and example from the
+    catalogue."""
     return Workflow(
-        name=name, summary=summary, params_model=params_model,
+        name=name, summary=entry(name).summary, params_model=params_model,
         plan=partial(_plan, name, files_of), check=partial(_check, files_of),
         add_arguments=_add_boundary_arguments if boundary else _add_arguments,
         cli_options=_boundary_cli_options if boundary else _cli_options,
-        state_type=PanopticState, metric_keys=METRIC_KEYS, example=example)
+        state_type=PanopticState, metric_keys=METRIC_KEYS, example=entry(name).example)
 
 
 WORKFLOWS = (
-    panoptic_workflow(
-        "coco-panoptic", "COCO panoptic PQ/SQ/RQ (panopticapi evaluation.py pq_compute)",
-        example="--gt panoptic_val2017.json --pred panoptic_results.json"),
-    panoptic_workflow(
-        "coco-panoptic-boundary",
-        "COCO panoptic Boundary PQ (boundary-iou-api pq_compute, iou_type='boundary')",
-        params_model=PanopticBoundaryParams, boundary=True,
-        example="--gt panoptic_val2017.json --pred panoptic_results.json"
-                " --dilation-ratio 0.02"),
+    panoptic_workflow("coco-panoptic"),
+    panoptic_workflow("coco-panoptic-boundary", params_model=PanopticBoundaryParams,
+                      boundary=True),
 )

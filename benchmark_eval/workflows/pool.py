@@ -120,11 +120,9 @@ class Executor:
 
     def reduce(self, task: Task[CtxT, StateT], context: CtxT, shards: Shards, empty: StateT,
                *, progress: Progress | None = None) -> StateT:
-        """``empty`` merged with every shard's state, in shard order."""
-        state = empty
-        for part in self.map(task, context, shards, progress=progress):
-            state = state.merge(part)
-        return state
+        """``empty`` merged with every shard's state, in shard order (in one step:
+        :meth:`~benchmark_eval.protocols.state.MergeableState.merge_all`)."""
+        return empty.merge_all(self.map(task, context, shards, progress=progress))
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from benchmark_eval.protocols.semantic_params import (
 from benchmark_eval.protocols.semantic_state import SemanticState
 from benchmark_eval.report.semantic import SemanticResult
 from benchmark_eval.workflows.base import Progress, Workflow
+from benchmark_eval.workflows.catalog import entry
 from benchmark_eval.workflows.images import (
     ImageWork,
     Paired,
@@ -166,17 +167,12 @@ def _cli_options(args: argparse.Namespace, evaluate: bool) -> dict[str, Any]:
 
 def _workflow(binary: bool) -> Workflow:
     name = "semantic-binary" if binary else "semantic"
-    summary = ("binary masks: foreground IoU and Dice, per dataset or per image" if binary
-               else "label maps: mIoU, mAcc, mDice, aAcc, fwIoU (mmseg / detectron2 /"
-                    " cityscapesScripts rules)")
-    example = ("--gt masks/ --pred pred_masks/ --dice-averaging per-image" if binary
-               else "--gt gt_dir/ --pred pred_dir/ --num-classes 150 --reduce-zero-label")
     return Workflow(
-        name=name, summary=summary, params_model=SemanticParams,
+        name=name, summary=entry(name).summary, params_model=SemanticParams,
         plan=partial(plan_paired, partial(_paired, name), SHARD_IMAGES),
         check=partial(check_paired, partial(_paired, name), SHARD_IMAGES),
         add_arguments=partial(_add_arguments, binary), cli_options=_cli_options,
-        state_type=SemanticState, example=example,
+        state_type=SemanticState, example=entry(name).example,
         metric_keys=(*METRIC_KEYS, *BINARY_KEYS) if binary else METRIC_KEYS,
         defaults=BINARY_DEFAULTS if binary else {},
     )
