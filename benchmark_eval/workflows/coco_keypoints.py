@@ -50,9 +50,7 @@ from benchmark_eval.protocols.crowdpose import (
 )
 from benchmark_eval.report.coco_keypoints import CrowdPoseResult, KeypointsResult
 from benchmark_eval.schema import InstanceDataset, KeypointDataset, Keypoints, Predictions
-from benchmark_eval.workflows.base import Workflow
-from benchmark_eval.workflows.catalog import entry
-from benchmark_eval.workflows.coco import SHARD_SIZE, json_arguments, json_options
+from benchmark_eval.workflows.coco import SHARD_SIZE, json_workflow
 from benchmark_eval.workflows.pool import Plan, read_both
 
 PROTOCOL = "coco-keypoints"
@@ -120,32 +118,15 @@ def _check(params: KeypointsParams, *, gt: Source, pred: Source, workers: int = 
 
 
 WORKFLOWS = (
-    Workflow(
-        name=PROTOCOL,
-        summary=entry(PROTOCOL).summary,
-        params_model=KeypointsParams,
-        plan=_plan,
-        check=_check,
-        add_arguments=json_arguments(
-            "COCO keypoints ground truth (person_keypoints_*.json)",
-            "COCO results file: a JSON list of detections with 'keypoints'", KeypointsParams),
-        cli_options=json_options,
-        state_type=CocoState,
-        metric_keys=KEYPOINT_METRIC_KEYS,
-        example=entry(PROTOCOL).example,
-    ),
-    Workflow(
-        name=CROWDPOSE,
-        summary=entry(CROWDPOSE).summary,
-        params_model=CrowdPoseParams,
-        plan=_crowdpose_plan,
+    json_workflow(
+        PROTOCOL, params_model=KeypointsParams, plan=_plan, check=_check,
+        gt_help="COCO keypoints ground truth (person_keypoints_*.json)",
+        pred_help="COCO results file: a JSON list of detections with 'keypoints'",
+        metric_keys=KEYPOINT_METRIC_KEYS),
+    json_workflow(
+        CROWDPOSE, params_model=CrowdPoseParams, plan=_crowdpose_plan,
         check=partial(_check, crowdpose=True),
-        add_arguments=json_arguments(
-            "CrowdPose ground truth (crowdpose_test.json, images with crowdIndex)",
-            "results file: a JSON list of detections with 14 'keypoints'", CrowdPoseParams),
-        cli_options=json_options,
-        state_type=CocoState,
-        metric_keys=CROWDPOSE_METRIC_KEYS,
-        example=entry(CROWDPOSE).example,
-    ),
+        gt_help="CrowdPose ground truth (crowdpose_test.json, images with crowdIndex)",
+        pred_help="results file: a JSON list of detections with 14 'keypoints'",
+        metric_keys=CROWDPOSE_METRIC_KEYS),
 )
