@@ -401,3 +401,12 @@ def per_iou_type(iou_type: str, run: Callable[[str], Any]) -> dict[str, Any]:
     """``run(iou)`` for ``segm`` then ``bbox`` (``--iou-type both``) or the one asked for."""
     ious = ("segm", "bbox") if iou_type == "both" else (iou_type,)
     return {iou: run(iou) for iou in ious}
+
+
+def add_row_arguments(ap: argparse.ArgumentParser, runners: Iterable[str]) -> None:
+    """``--procs`` (process counts to measure) and ``--skip`` (rows to leave out), for the
+    drivers that time image-by-image protocols at several process counts."""
+    ap.add_argument("--procs", type=int, nargs="*", default=sorted({1, CORES}),
+                    help="process counts to measure (default: 1 and all cores)")
+    ap.add_argument("--skip", nargs="*", default=[], choices=sorted(runners),
+                    help="rows to leave out")

@@ -210,10 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--source", choices=("synthetic", "real-sample"), default="synthetic",
                     help="synthetic COCO-like scenes (default), or variations of the two real"
                          " COCO val2017 images of panopticapi's sample (real PNG encoding)")
-    ap.add_argument("--procs", type=int, nargs="*", default=sorted({1, bench.CORES}),
-                    help="process counts to measure (default: 1 and all cores)")
-    ap.add_argument("--skip", nargs="*", default=[], choices=sorted(RUNNERS),
-                    help="rows to leave out")
+    bench.add_row_arguments(ap, RUNNERS)
     args = ap.parse_args(argv)
 
     if args.worker:

@@ -184,10 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point (driver, or ``--worker`` inside a measurement subprocess)."""
     ap = bench.parser(__doc__, 2000, RUNNERS, files=())
     ap.add_argument("--root", type=Path, help=argparse.SUPPRESS)
-    ap.add_argument("--procs", type=int, nargs="*", default=sorted({1, bench.CORES}),
-                    help="process counts to measure (default: 1 and all cores)")
-    ap.add_argument("--skip", nargs="*", default=[], choices=sorted(RUNNERS),
-                    help="rows to leave out")
+    bench.add_row_arguments(ap, RUNNERS)
     args = ap.parse_args(argv)
 
     if args.worker:

@@ -43,7 +43,7 @@ class Adapter:
     args: Callable[[Path], list[object]]
     jsons: tuple[str, ...] = ()
     blobs: tuple[str, ...] = ()  # glob patterns
-    keep: tuple[str, ...] = ()  # top-level keys left alone (see the xfail test below)
+    keep: tuple[str, ...] = ()  # top-level keys left alone (see test_an_info_that_is_not_an_object)
 
 
 ADAPTERS = [
