@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,24 +36,18 @@ def test_a_symlinked_mask_leading_out_is_refused(tmp_path: Path) -> None:
         assert run_cli(sample.args(command, "--allow-symlinks"))[0] == 0
 
 
-def test_a_symlinked_prediction_list_leading_out_is_refused(tmp_path: Path) -> None:
-    sample = copy_sample("cityscapes-instance", tmp_path)
-    listing = _first_list(sample.pred)
-    outside = tmp_path / listing.name
-    shutil.move(listing, outside)
-    listing.symlink_to(outside)
-    _both(sample.args, str(listing), "symlink leading out of")
-    for command in ("evaluate", "validate"):
-        assert run_cli(sample.args(command, "--allow-symlinks"))[0] == 0
-
-
-def test_a_symlinked_semantic_prediction_leading_out_is_refused(tmp_path: Path) -> None:
-    sample = copy_sample("cityscapes-semantic", tmp_path)
-    png = sorted(sample.pred.glob("*.png"))[0]
-    outside = tmp_path / png.name
-    shutil.move(png, outside)
-    png.symlink_to(outside)
-    _both(sample.args, str(png), "symlink leading out of")
+@pytest.mark.parametrize(("protocol", "pick"), [
+    ("cityscapes-instance", _first_list),  # a *_pred.txt
+    ("cityscapes-semantic", lambda pred: sorted(pred.glob("*.png"))[0]),  # a prediction PNG
+], ids=["prediction-list", "semantic-prediction"])
+def test_a_symlinked_prediction_leading_out_is_refused(
+        tmp_path: Path, protocol: str, pick: Callable[[Path], Path]) -> None:
+    sample = copy_sample(protocol, tmp_path)
+    target = pick(sample.pred)
+    outside = tmp_path / target.name
+    shutil.move(target, outside)
+    target.symlink_to(outside)
+    _both(sample.args, str(target), "symlink leading out of")
     for command in ("evaluate", "validate"):
         assert run_cli(sample.args(command, "--allow-symlinks"))[0] == 0
 
