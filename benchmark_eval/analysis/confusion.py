@@ -40,8 +40,6 @@ from benchmark_eval.analysis.tide_match import pair_iou
 from benchmark_eval.matching import greedy_match, group_pairs
 from benchmark_eval.schema import InstanceDataset, Predictions
 
-PR_KEYS = ("precision", "recall", "f1")
-
 
 def _nan_none(v: float) -> float | None:
     return None if not np.isfinite(v) else float(v)

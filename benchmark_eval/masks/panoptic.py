@@ -35,7 +35,6 @@ except ImportError:  # built without a C compiler: the numpy path below runs
     _panoptic = None
 
 OFFSET = 256**3  # pair key = gt_id * OFFSET + pred_id, as panopticapi's evaluation.py
-_RGB_WEIGHTS = np.array([1, 256, 256**2], dtype=np.int64)
 
 
 def rgb_to_ids(rgb: np.ndarray) -> np.ndarray:

@@ -5,20 +5,17 @@ from __future__ import annotations
 __all__ = ["PER_CLASS_KEYS", "PanopticResult", "panoptic_per_class_table",
            "panoptic_summary_lines"]
 
-import math
 from dataclasses import dataclass, field
 
 from benchmark_eval.errors import Notice
 from benchmark_eval.protocols.panoptic import PanopticMetrics
 from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.report.common import ReportMixin, package_versions
+from benchmark_eval.report.fields import none_if_nan
 from benchmark_eval.schema.panoptic import PanopticCategories
 
 PER_CLASS_KEYS = ("PQ", "SQ", "RQ")
 
-
-def _value(v: float) -> float | None:
-    return None if math.isnan(v) else float(v)
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class PanopticResult(ReportMixin):
         """Assemble the result of a computed state (its notices are the result's warnings)."""
         ids = [int(c) for c in state.category_ids]
         per_class = {
-            cid: {"PQ": _value(pq), "SQ": _value(sq), "RQ": _value(rq)}
+            cid: {"PQ": none_if_nan(pq), "SQ": none_if_nan(sq), "RQ": none_if_nan(rq)}
             for cid, pq, sq, rq in zip(ids, computed.pq.tolist(), computed.sq.tolist(),
                                        computed.rq.tolist(), strict=True)
         }

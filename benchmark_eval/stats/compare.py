@@ -28,6 +28,7 @@ from benchmark_eval.protocols.lvis import LvisParams
 from benchmark_eval.protocols.panoptic_state import PanopticState
 from benchmark_eval.protocols.semantic_params import SemanticParams
 from benchmark_eval.protocols.semantic_state import SemanticState
+from benchmark_eval.report.fields import none_if_nan
 from benchmark_eval.stats import coco, replicates
 from benchmark_eval.stats.bootstrap import draw_counts, interval
 from benchmark_eval.stats.replicates import ReplicateFn, Replicates, Units
@@ -58,9 +59,6 @@ class Difference:
         return {"delta": self.delta, "ci": self.ci, "p": self.p, "a": self.a, "b": self.b}
 
 
-def _value(x: float) -> float | None:
-    return None if math.isnan(x) else float(x)
-
 
 def difference(point_a: float, point_b: float, reps_a: np.ndarray, reps_b: np.ndarray,
                level: float) -> Difference:
@@ -69,9 +67,10 @@ def difference(point_a: float, point_b: float, reps_a: np.ndarray, reps_b: np.nd
     d = reps_b - reps_a
     d = d[~np.isnan(d)]
     if math.isnan(delta) or not len(d):
-        return Difference(_value(point_a), _value(point_b), _value(delta), None, None)
+        return Difference(none_if_nan(point_a), none_if_nan(point_b), none_if_nan(delta), None,
+                          None)
     p = (1 + int(np.count_nonzero(np.abs(d - delta) >= abs(delta)))) / (1 + len(d))
-    return Difference(_value(point_a), _value(point_b), float(delta), interval(d, level),
+    return Difference(none_if_nan(point_a), none_if_nan(point_b), float(delta), interval(d, level),
                       min(1.0, p))
 
 
