@@ -23,7 +23,6 @@ from pydantic import BaseModel
 
 from benchmark_eval.errors import InputError, Notice, Problem, strict_problems
 from benchmark_eval.protocols.state import MergeableState
-from benchmark_eval.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap
 from benchmark_eval.workflows.options import coerce_params
 from benchmark_eval.workflows.pool import Plan, run_plan, use_executor
 
@@ -105,7 +104,7 @@ class Workflow:
     def evaluate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,
                  progress: Progress | None = None, executor: Any = "local",
                  scheduler: str | None = None, strict: bool = False,
-                 ci: float | None = None, resamples: int = DEFAULT_RESAMPLES, seed: int = 0,
+                 ci: float | None = None, resamples: int | None = None, seed: int = 0,
                  **options: Any) -> Result:
         """Score ``pred`` against ``gt`` (see :func:`benchmark_eval.evaluate`).
 
@@ -124,7 +123,10 @@ class Workflow:
         if ci is None or ci is False:
             return result
         level = 0.95 if ci is True else float(ci)
-        found = bootstrap(result, ci=level, resamples=resamples, seed=seed)
+        from benchmark_eval.stats.bootstrap import DEFAULT_RESAMPLES, bootstrap
+
+        found = bootstrap(result, ci=level, seed=seed,
+                          resamples=DEFAULT_RESAMPLES if resamples is None else resamples)
         return result.with_bootstrap(found)
 
     def validate(self, *, gt: Any, pred: Any, params: Any = None, workers: int = 1,

@@ -16,11 +16,10 @@ import argparse
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
-from benchmark_eval.analysis.run import InstanceInputs, finish_with, non_ignored_gt_images
 from benchmark_eval.errors import Notice, Problem
 from benchmark_eval.io.coco_gt import check_coco_ground_truth, load_coco_ground_truth
 from benchmark_eval.io.coco_results import (
@@ -48,8 +47,11 @@ from benchmark_eval.workflows.base import Workflow
 from benchmark_eval.workflows.catalog import entry
 from benchmark_eval.workflows.pool import Plan, read_both
 
+if TYPE_CHECKING:  # the analyses are imported when asked for
+    from benchmark_eval.analysis.run import InstanceInputs
+
 ResultT = TypeVar("ResultT")
-Analysis = Callable[[Any, InstanceInputs], None]
+Analysis = Callable[[Any, "InstanceInputs"], None]
 SHARD_SIZE = 250  # images per shard of COCO / LVIS matching (progress, load balance)
 
 
@@ -90,6 +92,12 @@ def _plan(iou_type: IouType, params: CocoParams, *, gt: Source, pred: Source,
                      coco_notices(iou_type, gt_notices, pred_notices, preds),
                      coco_counts(dataset, preds, prepared))
     if analyses is not None:
+        from benchmark_eval.analysis.run import (
+            InstanceInputs,
+            finish_with,
+            non_ignored_gt_images,
+        )
+
         inputs = InstanceInputs(dataset, preds, iou_type,
                                 non_ignored_gt_images(prepared, params.area_ranges[0]),
                                 images=prepared.image_ids)

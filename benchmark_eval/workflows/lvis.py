@@ -9,7 +9,6 @@ from functools import partial
 
 import numpy as np
 
-from benchmark_eval.analysis.run import InstanceInputs, finish_with, non_ignored_gt_images
 from benchmark_eval.errors import Notice, Problem
 from benchmark_eval.io.coco_results import (
     attach_or_raise,
@@ -75,6 +74,12 @@ def _plan(iou_type: IouType, params: LvisParams, *, gt: Source, pred: Source,
                      lvis_notices(gt_notices, pred_notices, preds),
                      lvis_counts(dataset, ignore, preds, lp))
     if analyses is not None:
+        from benchmark_eval.analysis.run import (
+            InstanceInputs,
+            finish_with,
+            non_ignored_gt_images,
+        )
+
         inputs = InstanceInputs(dataset, preds, iou_type, non_ignored_gt_images(
             lp.prepared, params.area_ranges[0]), federated=fed, images=lp.prepared.image_ids)
         finish = partial(finish_with, finish, analyses, inputs)
